@@ -1,0 +1,65 @@
+#include "collectors/redis/redis_collector.h"
+
+#include <memory>
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "collectors/redis/redis_client.h"
+#include "collectors/redis/redis_parse.h"
+
+namespace dse::redis {
+namespace {
+
+constexpr int kDefaultPort = 6379;
+
+class RedisCollector : public Collector {
+ public:
+  RedisCollector(const TargetConfig& config, HostPort address)
+      : mapping_{config.cluster_id, config.address},
+        connection_(std::move(address), config.username, config.password) {}
+
+  absl::StatusOr<NodeModel> Collect(absl::Time deadline) override {
+    // One round trip: CLUSTER NODES is sent on every scrape and its error
+    // reply on a standalone server is simply ignored.
+    auto replies = connection_.Pipeline(
+        {{"INFO", "server", "replication", "cluster"}, {"CLUSTER", "NODES"}},
+        deadline);
+    if (!replies.ok()) return replies.status();
+    const Reply& info_reply = (*replies)[0];
+    if (info_reply.error)
+      return absl::UnavailableError(absl::StrCat("INFO: ", info_reply.text));
+    auto info = ParseInfo(info_reply.text);
+    if (!info.ok()) return info.status();
+
+    std::optional<std::vector<ClusterNode>> nodes;
+    const Reply& nodes_reply = (*replies)[1];
+    if (!nodes_reply.error) {
+      auto parsed = ParseClusterNodes(nodes_reply.text);
+      if (!parsed.ok()) return parsed.status();
+      nodes = *std::move(parsed);
+    }
+    return BuildModel(*info, nodes ? &*nodes : nullptr, mapping_);
+  }
+
+ private:
+  const MappingInput mapping_;
+  Connection connection_;
+};
+
+}  // namespace
+
+Kind RedisKind() {
+  Kind kind;
+  kind.name = "redis";
+  kind.native_cluster_id = false;
+  kind.default_port = std::to_string(kDefaultPort);
+  kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
+    // The address was validated when the configuration was loaded.
+    HostPort address = ParseHostPort(config.address, kDefaultPort).value();
+    return std::make_unique<RedisCollector>(config, std::move(address));
+  };
+  return kind;
+}
+
+}  // namespace dse::redis

@@ -1,0 +1,214 @@
+#include "exporter/config.h"
+
+#include <cstdlib>
+#include <fstream>
+
+#include "exporter/collector.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace dse {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(ParseConfig, ReadsEveryField) {
+  auto config = ParseConfig(R"(targets:
+  - name: cache-a
+    kind: redis
+    address: 127.0.0.1:6379
+    cluster_id: cache
+    cluster_display_name: Cache
+    node: a
+    username: exporter
+    password_file: /run/secret
+    timeout: 1500ms
+  - name: cache-b
+    kind: redis
+    address: "[::1]:6380"
+    cluster_id: cache
+    password_env: REDIS_PASSWORD
+)",
+                            "good.yml", BuiltinKinds());
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->targets.size(), 2u);
+  const TargetConfig& a = config->targets[0];
+  EXPECT_EQ(a.name, "cache-a");
+  EXPECT_EQ(a.kind, "redis");
+  EXPECT_EQ(a.address, "127.0.0.1:6379");
+  EXPECT_EQ(a.cluster_id, "cache");
+  EXPECT_EQ(a.cluster_display_name, "Cache");
+  EXPECT_EQ(a.node, "a");
+  EXPECT_EQ(a.username, "exporter");
+  EXPECT_EQ(a.password.file, "/run/secret");
+  EXPECT_EQ(a.timeout, absl::Milliseconds(1500));
+  EXPECT_EQ(config->targets[1].password.env, "REDIS_PASSWORD");
+  EXPECT_EQ(config->targets[1].timeout, absl::Seconds(5));
+}
+
+struct BadConfig {
+  const char* name;
+  const char* yaml;
+  std::vector<const char*> errors;  // Each must appear in the message.
+};
+
+class BadConfigTest : public ::testing::TestWithParam<BadConfig> {};
+
+TEST_P(BadConfigTest, IsRejectedWithPositionedMessage) {
+  const BadConfig& bad = GetParam();
+  auto config = ParseConfig(bad.yaml, "bad.yml", BuiltinKinds());
+  ASSERT_FALSE(config.ok()) << bad.name;
+  for (const char* error : bad.errors) {
+    EXPECT_THAT(config.status().message(), HasSubstr(error)) << bad.name;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, BadConfigTest,
+    ::testing::Values(
+        BadConfig{"invalid yaml", "targets: [", {"bad.yml:1:", "invalid YAML"}},
+        BadConfig{"not a map",
+                  "- a\n",
+                  {"bad.yml:1:1: the configuration must be a map"}},
+        BadConfig{
+            "no targets", "other: 1\n", {"bad.yml:1:1: unknown key \"other\""}},
+        BadConfig{"empty targets",
+                  "targets: []\n",
+                  {"bad.yml:1:10: \"targets\" is empty"}},
+        BadConfig{"targets not a list",
+                  "targets: 3\n",
+                  {"bad.yml:1:10: \"targets\" must be a list, got a string"}},
+        BadConfig{"unknown key",
+                  "targets:\n  - name: a\n    kind: redis\n    address: h:1\n"
+                  "    cluster_id: c\n    pasword_file: x\n",
+                  {"bad.yml:6:5: target #1: unknown key \"pasword_file\""}},
+        BadConfig{
+            "wrong type",
+            "targets:\n  - name: [a]\n    kind: redis\n    address: h:1\n",
+            {"bad.yml:2:11: target #1: \"name\" must be a string, got a list"}},
+        BadConfig{"duplicate name",
+                  "targets:\n  - {name: a, kind: redis, address: h:1, "
+                  "cluster_id: c}\n"
+                  "  - {name: a, kind: redis, address: h:2, cluster_id: c}\n",
+                  {"bad.yml:3:5: target \"a\": duplicate target name"}},
+        BadConfig{"duplicate key",
+                  "targets:\n  - {name: a, name: b, kind: redis, address: h:1, "
+                  "cluster_id: c}\n",
+                  {"bad.yml:2:15: target #1: duplicate key \"name\""}},
+        BadConfig{"unknown kind",
+                  "targets:\n  - {name: a, kind: cassandra, address: h:1}\n",
+                  {"bad.yml:2:21: target \"a\": unknown kind \"cassandra\" "
+                   "(known: "}},
+        BadConfig{
+            "missing cluster_id",
+            "targets:\n  - {name: a, kind: redis, address: h:1}\n",
+            {"bad.yml:2:5: target \"a\": \"cluster_id\" is required for kind "
+             "\"redis\""}},
+        BadConfig{"missing name and address",
+                  "targets:\n  - {kind: redis, cluster_id: c}\n",
+                  {"\"name\" is required", "\"address\" is required"}},
+        BadConfig{
+            "bad port",
+            "targets:\n  - {name: a, kind: redis, address: h:99999, "
+            "cluster_id: c}\n",
+            {"bad.yml:2:37: target \"a\": address \"h:99999\": port must be a "
+             "number from 1 to 65535"}},
+        BadConfig{"bare ipv6",
+                  "targets:\n  - {name: a, kind: redis, address: '::1:6379', "
+                  "cluster_id: c}\n",
+                  {"write IPv6 addresses as [host]:port"}},
+        BadConfig{
+            "bad timeout",
+            "targets:\n  - {name: a, kind: redis, address: h:1, cluster_id: c, "
+            "timeout: soon}\n",
+            {"\"timeout\" must be a positive duration such as 2s or 500ms, "
+             "got \"soon\""}},
+        BadConfig{
+            "negative timeout",
+            "targets:\n  - {name: a, kind: redis, address: h:1, cluster_id: c, "
+            "timeout: -1s}\n",
+            {"\"timeout\" must be a positive duration"}},
+        BadConfig{
+            "two password sources",
+            "targets:\n  - {name: a, kind: redis, address: h:1, cluster_id: c, "
+            "password_file: f, password_env: E}\n",
+            {"set \"password_file\" or \"password_env\", not both"}},
+        BadConfig{
+            "unknown option",
+            "targets:\n  - {name: a, kind: redis, address: h:1, cluster_id: c, "
+            "options: {sslmode: require}}\n",
+            {"unknown option \"sslmode\" for kind \"redis\" (it takes none)"}},
+        BadConfig{"every error at once",
+                  "targets:\n  - {name: a, kind: nope, address: h:1}\n"
+                  "  - {name: a, kind: redis, address: h:x, cluster_id: c}\n",
+                  {"bad.yml:2:", "unknown kind \"nope\"", "bad.yml:3:",
+                   "duplicate target name", "port must be a number"}}),
+    [](const ::testing::TestParamInfo<BadConfig>& param_info) {
+      std::string name = param_info.param.name;
+      for (char& c : name) {
+        if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+      }
+      return name;
+    });
+
+TEST(LoadConfigFile, MissingFileNamesThePath) {
+  auto config = LoadConfigFile("/nonexistent/exporter.yml", BuiltinKinds());
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(),
+              HasSubstr("/nonexistent/exporter.yml"));
+}
+
+TEST(TargetFromUrl, BuildsSidecarTarget) {
+  auto target =
+      TargetFromUrl("redis://exporter@127.0.0.1:6380", "cache", BuiltinKinds());
+  ASSERT_TRUE(target.ok()) << target.status();
+  EXPECT_EQ(target->kind, "redis");
+  EXPECT_EQ(target->username, "exporter");
+  EXPECT_EQ(target->address, "127.0.0.1:6380");
+  EXPECT_EQ(target->name, "127.0.0.1:6380");
+  EXPECT_EQ(target->cluster_id, "cache");
+}
+
+TEST(TargetFromUrl, RejectsPasswordInUrlWithoutEchoingIt) {
+  auto target =
+      TargetFromUrl("redis://u:hunter2@127.0.0.1:6380", "c", BuiltinKinds());
+  ASSERT_FALSE(target.ok());
+  EXPECT_THAT(target.status().message(), HasSubstr("password in the URL"));
+  EXPECT_THAT(std::string(target.status().message()),
+              ::testing::Not(HasSubstr("hunter2")));
+}
+
+TEST(TargetFromUrl, RejectsUnknownKindAndMissingClusterId) {
+  EXPECT_FALSE(TargetFromUrl("mongo://h:1", "c", BuiltinKinds()).ok());
+  EXPECT_FALSE(TargetFromUrl("127.0.0.1:6379", "c", BuiltinKinds()).ok());
+  auto no_id = TargetFromUrl("redis://h:1", "", BuiltinKinds());
+  ASSERT_FALSE(no_id.ok());
+  EXPECT_THAT(no_id.status().message(), HasSubstr("--cluster-id is required"));
+}
+
+TEST(ReadSecret, FromFileAndEnvironment) {
+  std::string path = ::testing::TempDir() + "/secret";
+  std::ofstream(path) << "s3cret\n";
+  auto from_file = ReadSecret(SecretSource{path, ""});
+  ASSERT_TRUE(from_file.ok());
+  EXPECT_EQ(*from_file, "s3cret");
+  setenv("DSE_TEST_SECRET", "other", 1);
+  auto from_env = ReadSecret(SecretSource{"", "DSE_TEST_SECRET"});
+  ASSERT_TRUE(from_env.ok());
+  EXPECT_EQ(*from_env, "other");
+  auto missing = ReadSecret(SecretSource{"", "DSE_TEST_UNSET_VARIABLE"});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.status().message(), HasSubstr("DSE_TEST_UNSET_VARIABLE"));
+}
+
+TEST(ParseHostPort, Forms) {
+  EXPECT_EQ(ParseHostPort("[::1]:6379", 0)->host, "::1");
+  EXPECT_EQ(ParseHostPort("[::1]:6379", 0)->port, 6379);
+  EXPECT_EQ(ParseHostPort("db", 5432)->port, 5432);
+  EXPECT_FALSE(ParseHostPort("db", 0).ok());
+  EXPECT_FALSE(ParseHostPort(":1", 0).ok());
+  EXPECT_FALSE(ParseHostPort("[::1", 0).ok());
+}
+
+}  // namespace
+}  // namespace dse

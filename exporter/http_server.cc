@@ -1,0 +1,208 @@
+#include "exporter/http_server.h"
+
+#include <zlib.h>
+
+#include <cstring>
+#include <exception>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "civetweb.h"
+#include "exporter/config.h"
+#include "exporter/log.h"
+
+namespace dse {
+namespace {
+
+const char* StatusText(int status) {
+  switch (status) {
+    case 200:
+      return "OK";
+    case 400:
+      return "Bad Request";
+    case 401:
+      return "Unauthorized";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 500:
+      return "Internal Server Error";
+    case 503:
+      return "Service Unavailable";
+    default:
+      return "Unknown";
+  }
+}
+
+std::string PercentDecode(absl::string_view text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '+') {
+      out += ' ';
+    } else if (text[i] == '%' && i + 2 < text.size() &&
+               absl::ascii_isxdigit(text[i + 1]) &&
+               absl::ascii_isxdigit(text[i + 2])) {
+      out += static_cast<char>(
+          std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string HttpRequest::Header(const std::string& name) const {
+  for (const auto& [key, value] : headers) {
+    if (absl::EqualsIgnoreCase(key, name)) return value;
+  }
+  return "";
+}
+
+std::string HttpRequest::QueryParameter(const std::string& name) const {
+  for (absl::string_view pair : absl::StrSplit(query, '&', absl::SkipEmpty())) {
+    std::pair<absl::string_view, absl::string_view> kv =
+        absl::StrSplit(pair, absl::MaxSplits('=', 1));
+    if (PercentDecode(kv.first) == name) return PercentDecode(kv.second);
+  }
+  return "";
+}
+
+std::string GzipCompress(const std::string& data) {
+  z_stream stream;
+  std::memset(&stream, 0, sizeof stream);
+  // 15 + 16: maximum window with a gzip header. Level 1: scrapes are
+  // latency-sensitive and metric text compresses well even at level 1.
+  if (deflateInit2(&stream, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK) {
+    return "";
+  }
+  std::string out(deflateBound(&stream, data.size()), '\0');
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  stream.avail_in = static_cast<uInt>(data.size());
+  stream.next_out = reinterpret_cast<Bytef*>(out.data());
+  stream.avail_out = static_cast<uInt>(out.size());
+  int rc = deflate(&stream, Z_FINISH);
+  out.resize(stream.total_out);
+  deflateEnd(&stream);
+  return rc == Z_STREAM_END ? out : "";
+}
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
+    const std::string& listen_address, HttpHandler handler) {
+  // civetweb takes "port" for every IPv4 address and "host:port" otherwise.
+  // Port 0 asks the kernel for a free port (used by tests).
+  std::string host_part = absl::StartsWith(listen_address, ":")
+                              ? "0.0.0.0" + listen_address
+                              : listen_address;
+  auto parsed =
+      ParseHostPort(absl::EndsWith(host_part, ":0")
+                        ? host_part.substr(0, host_part.size() - 1) + "1"
+                        : host_part,
+                    0);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--web.listen-address: ", parsed.status().message()));
+  }
+  std::string ports = absl::StartsWith(listen_address, ":")
+                          ? listen_address.substr(1)
+                          : listen_address;
+  std::unique_ptr<HttpServer> server(new HttpServer(std::move(handler)));
+  const char* options[] = {"listening_ports",
+                           ports.c_str(),
+                           "num_threads",
+                           "16",
+                           "request_timeout_ms",
+                           "30000",
+                           "enable_keep_alive",
+                           "yes",
+                           "keep_alive_timeout_ms",
+                           "60000",
+                           nullptr};
+  mg_callbacks callbacks;
+  std::memset(&callbacks, 0, sizeof callbacks);
+  // civetweb logs to stderr by default; route it through our logger.
+  callbacks.log_message = [](const mg_connection*, const char* message) {
+    Log(LogLevel::kDebug, "http server", {{"detail", message}});
+    return 1;
+  };
+  mg_init_data init;
+  std::memset(&init, 0, sizeof init);
+  init.callbacks = &callbacks;
+  init.configuration_options = options;
+  char error_text[256] = {0};
+  unsigned error_code = 0;
+  mg_error_data error;
+  error.code = &error_code;
+  error.text = error_text;
+  error.text_buffer_size = sizeof error_text;
+  server->context_ = mg_start2(&init, &error);
+  if (server->context_ == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on \"", listen_address,
+                     "\": ", error_text[0] ? error_text : "unknown error"));
+  }
+  mg_set_request_handler(server->context_, "/", &HttpServer::HandleRequest,
+                         server.get());
+  mg_server_port port_info[4];
+  int count = mg_get_server_ports(server->context_, 4, port_info);
+  if (count > 0) server->port_ = port_info[0].port;
+  return server;
+}
+
+HttpServer::~HttpServer() {
+  if (context_ != nullptr) mg_stop(context_);
+}
+
+int HttpServer::HandleRequest(mg_connection* connection, void* self) {
+  auto* server = static_cast<HttpServer*>(self);
+  const mg_request_info* info = mg_get_request_info(connection);
+  HttpRequest request;
+  request.method = info->request_method ? info->request_method : "";
+  request.path = info->local_uri ? info->local_uri : "/";
+  request.query = info->query_string ? info->query_string : "";
+  for (int i = 0; i < info->num_headers; ++i) {
+    request.headers.emplace_back(info->http_headers[i].name,
+                                 info->http_headers[i].value);
+  }
+  HttpResponse response;
+  try {
+    response = server->handler_(request);
+  } catch (const std::exception& e) {
+    Log(LogLevel::kError, "request handler failed",
+        {{"path", request.path}, {"err", e.what()}});
+    response = HttpResponse{
+        500, "text/plain; charset=utf-8", "internal error\n", {}, false};
+  }
+  std::string body = std::move(response.body);
+  bool gzip = false;
+  if (response.compressible && body.size() > 512 &&
+      absl::StrContains(request.Header("Accept-Encoding"), "gzip")) {
+    std::string compressed = GzipCompress(body);
+    if (!compressed.empty()) {
+      body = std::move(compressed);
+      gzip = true;
+    }
+  }
+  std::string head = absl::StrCat("HTTP/1.1 ", response.status, " ",
+                                  StatusText(response.status),
+                                  "\r\nContent-Type: ", response.content_type,
+                                  "\r\nContent-Length: ", body.size(), "\r\n");
+  if (gzip) head += "Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n";
+  for (const auto& [name, value] : response.headers) {
+    absl::StrAppend(&head, name, ": ", value, "\r\n");
+  }
+  head += "\r\n";
+  mg_write(connection, head.data(), head.size());
+  if (request.method != "HEAD") mg_write(connection, body.data(), body.size());
+  return response.status;
+}
+
+}  // namespace dse

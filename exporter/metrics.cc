@@ -1,0 +1,123 @@
+#include "exporter/metrics.h"
+
+#include <sstream>
+
+#include "prometheus/text_serializer.h"
+
+namespace dse {
+namespace {
+
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+MetricFamily Family(const char* name, const char* help) {
+  MetricFamily family;
+  family.name = name;
+  family.help = help;
+  family.type = MetricType::Gauge;
+  return family;
+}
+
+void AddSample(MetricFamily& family, std::vector<ClientMetric::Label> labels,
+               double value) {
+  ClientMetric metric;
+  metric.label = std::move(labels);
+  metric.gauge.value = value;
+  family.metric.push_back(std::move(metric));
+}
+
+constexpr Role kAllRoles[] = {Role::kPrimary, Role::kSecondary,
+                              Role::kRecovering, Role::kUnknown};
+
+}  // namespace
+
+const char* ExporterVersion() { return DSE_VERSION; }
+const char* ExporterRevision() { return DSE_REVISION; }
+
+std::vector<MetricFamily> BuildFamilies(
+    const std::vector<TargetResult>& results) {
+  MetricFamily up = Family(
+      "datastore_up",
+      "1 if the target was reached and modelled in this scrape, else 0.");
+  MetricFamily info = Family(
+      "datastore_info",
+      "Administration information of the node (Datastore Model); always 1.");
+  MetricFamily role = Family(
+      "datastore_shard_role",
+      "Role of the node for the shard: one series per role, exactly one is 1.");
+  MetricFamily offset = Family(
+      "datastore_shard_commit_offset",
+      "The node's commit offset for the shard, in the datastore's own unit.");
+  MetricFamily lag = Family(
+      "datastore_shard_replication_lag",
+      "Replication lag of the node's copy of the shard; absent when unknown.");
+  MetricFamily duration =
+      Family("datastore_collect_duration_seconds",
+             "Time the collection of this target took in this scrape.");
+  MetricFamily build =
+      Family("datastore_exporter_build_info",
+             "Version and revision of datastore_exporter; always 1.");
+
+  for (const TargetResult& result : results) {
+    AddSample(up, {{"target", result.target}, {"kind", result.kind}},
+              result.up ? 1 : 0);
+    AddSample(duration, {{"target", result.target}, {"kind", result.kind}},
+              result.duration_seconds);
+    if (!result.up) continue;
+    const NodeModel& model = result.model;
+    AddSample(info,
+              {{"target", result.target},
+               {"kind", result.kind},
+               {"cluster_id", model.cluster_id},
+               {"cluster_display_name", model.cluster_display_name},
+               {"node", model.node},
+               {"version", model.version}},
+              1);
+    for (const Shard& shard : model.shards) {
+      for (Role each : kAllRoles) {
+        AddSample(role,
+                  {{"target", result.target},
+                   {"cluster_id", model.cluster_id},
+                   {"node", model.node},
+                   {"shard", shard.id},
+                   {"role", std::string(RoleName(each))}},
+                  each == shard.role ? 1 : 0);
+      }
+      if (shard.commit_offset) {
+        AddSample(offset,
+                  {{"target", result.target},
+                   {"cluster_id", model.cluster_id},
+                   {"node", model.node},
+                   {"shard", shard.id},
+                   {"unit", shard.commit_offset->unit}},
+                  static_cast<double>(shard.commit_offset->value));
+      }
+      for (const Lag& each : shard.lags) {
+        AddSample(lag,
+                  {{"target", result.target},
+                   {"cluster_id", model.cluster_id},
+                   {"node", model.node},
+                   {"shard", shard.id},
+                   {"unit", each.unit}},
+                  each.value);
+      }
+    }
+  }
+  AddSample(build, {{"version", DSE_VERSION}, {"revision", DSE_REVISION}}, 1);
+
+  std::vector<MetricFamily> families;
+  for (MetricFamily* family :
+       {&up, &info, &role, &offset, &lag, &duration, &build}) {
+    if (!family->metric.empty()) families.push_back(std::move(*family));
+  }
+  return families;
+}
+
+std::string SerializeText(const std::vector<MetricFamily>& families) {
+  std::ostringstream out;
+  prometheus::TextSerializer().Serialize(out, families);
+  return out.str();
+}
+
+}  // namespace dse

@@ -1,0 +1,40 @@
+// The one place that turns collected models into Prometheus metric families.
+// Metric names and help texts are written here and nowhere else (see the
+// metric contract in README.md).
+#ifndef DATASTORE_EXPORTER_EXPORTER_METRICS_H_
+#define DATASTORE_EXPORTER_EXPORTER_METRICS_H_
+
+#include <string>
+#include <vector>
+
+#include "exporter/model.h"
+#include "prometheus/metric_family.h"
+
+namespace dse {
+
+// The outcome of collecting one target in one scrape.
+struct TargetResult {
+  std::string target;  // Configured name, or the probed address.
+  std::string kind;
+  bool up = false;
+  NodeModel model;  // Meaningful only when up.
+  double duration_seconds = 0;
+  std::string error;  // Why the target is down; empty when up.
+};
+
+// Builds every family of the metric contract for the given results, plus
+// datastore_exporter_build_info.
+std::vector<prometheus::MetricFamily> BuildFamilies(
+    const std::vector<TargetResult>& results);
+
+// Serializes families in the Prometheus text format 0.0.4.
+std::string SerializeText(
+    const std::vector<prometheus::MetricFamily>& families);
+
+// The version and revision the binary was built from.
+const char* ExporterVersion();
+const char* ExporterRevision();
+
+}  // namespace dse
+
+#endif  // DATASTORE_EXPORTER_EXPORTER_METRICS_H_

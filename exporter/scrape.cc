@@ -1,0 +1,145 @@
+#include "exporter/scrape.h"
+
+#include <condition_variable>
+#include <exception>
+#include <thread>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "exporter/log.h"
+
+namespace dse {
+
+Target::Target(TargetConfig config, std::unique_ptr<Collector> collector)
+    : config_(std::move(config)), collector_(std::move(collector)) {}
+
+TargetResult Target::Collect(absl::Time deadline) {
+  const absl::Time start = absl::Now();
+  deadline = std::min(deadline, start + config_.timeout);
+  TargetResult result;
+  result.target = config_.name;
+  result.kind = config_.kind;
+
+  std::unique_lock<std::timed_mutex> turn(collect_mutex_, std::defer_lock);
+  if (!turn.try_lock_until(absl::ToChronoTime(deadline))) {
+    result.error = "another collection of this target is still running";
+  } else {
+    absl::StatusOr<NodeModel> model;
+    try {
+      model = collector_->Collect(deadline);
+    } catch (const std::exception& e) {
+      model =
+          absl::InternalError(absl::StrCat("unexpected exception: ", e.what()));
+    } catch (...) {
+      model = absl::InternalError("unexpected exception");
+    }
+    if (!model.ok()) {
+      result.error = std::string(model.status().message());
+    } else {
+      result.model = *std::move(model);
+      if (!config_.cluster_id.empty())
+        result.model.cluster_id = config_.cluster_id;
+      if (!config_.node.empty()) result.model.node = config_.node;
+      if (!config_.cluster_display_name.empty()) {
+        result.model.cluster_display_name = config_.cluster_display_name;
+      }
+      if (result.model.node.empty()) result.model.node = config_.name;
+      if (result.model.cluster_id.empty()) {
+        result.error =
+            "the datastore gave no cluster ID and none is configured";
+      } else {
+        result.up = true;
+      }
+    }
+  }
+  result.duration_seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  if (!result.up) result.model = NodeModel();
+  Remember(result);
+  return result;
+}
+
+void Target::Remember(const TargetResult& result) {
+  std::lock_guard<std::mutex> lock(last_mutex_);
+  bool changed = !last_.ever || last_.result.up != result.up ||
+                 last_.result.error != result.error;
+  if (changed) {
+    if (result.up) {
+      Log(LogLevel::kInfo, "target is up",
+          {{"target", config_.name}, {"kind", config_.kind}});
+    } else {
+      Log(LogLevel::kWarn, "target is down",
+          {{"target", config_.name},
+           {"kind", config_.kind},
+           {"err", result.error}});
+    }
+  }
+  last_.ever = true;
+  last_.when = absl::Now();
+  last_.result = result;
+}
+
+Target::LastState Target::last() const {
+  std::lock_guard<std::mutex> lock(last_mutex_);
+  return last_;
+}
+
+std::vector<std::shared_ptr<Target>> MakeTargets(const Config& config,
+                                                 const KindRegistry& kinds) {
+  std::vector<std::shared_ptr<Target>> targets;
+  for (const TargetConfig& target : config.targets) {
+    const Kind* kind = kinds.Find(target.kind);
+    if (kind == nullptr) continue;  // Rejected when the config was loaded.
+    targets.push_back(std::make_shared<Target>(target, kind->make(target)));
+  }
+  return targets;
+}
+
+namespace {
+
+// Shared between a scrape and its worker threads, which may outlive it if a
+// collector overruns its deadline.
+struct Pending {
+  std::mutex mutex;
+  std::condition_variable done;
+  std::vector<TargetResult> results;
+  std::vector<bool> finished;
+  size_t remaining = 0;
+};
+
+}  // namespace
+
+std::vector<TargetResult> CollectAll(
+    const std::vector<std::shared_ptr<Target>>& targets, absl::Time deadline) {
+  if (targets.size() == 1) return {targets[0]->Collect(deadline)};
+
+  auto pending = std::make_shared<Pending>();
+  pending->results.resize(targets.size());
+  pending->finished.assign(targets.size(), false);
+  pending->remaining = targets.size();
+  for (size_t i = 0; i < targets.size(); ++i) {
+    std::thread([pending, target = targets[i], i, deadline] {
+      TargetResult result = target->Collect(deadline);
+      std::lock_guard<std::mutex> lock(pending->mutex);
+      pending->results[i] = std::move(result);
+      pending->finished[i] = true;
+      if (--pending->remaining == 0) pending->done.notify_all();
+    }).detach();
+  }
+  // Collectors bound their I/O by the deadline; the grace covers the work
+  // after the last I/O call.
+  const auto give_up = absl::ToChronoTime(deadline + absl::Milliseconds(200));
+  std::unique_lock<std::mutex> lock(pending->mutex);
+  pending->done.wait_until(lock, give_up,
+                           [&] { return pending->remaining == 0; });
+  std::vector<TargetResult> results = pending->results;
+  for (size_t i = 0; i < targets.size(); ++i) {
+    if (pending->finished[i]) continue;
+    results[i].target = targets[i]->config().name;
+    results[i].kind = targets[i]->config().kind;
+    results[i].error = "collection did not finish before the scrape deadline";
+  }
+  return results;
+}
+
+}  // namespace dse
