@@ -96,6 +96,11 @@ void ParseTarget(const YAML::Node& node, size_t index,
                  absl::StrCat(where, ": must be a map, got ", TypeName(node)));
     return;
   }
+  // Name the target in every message when its name can be read at all.
+  const YAML::Node name = node["name"];
+  if (name.IsDefined() && name.IsScalar() && !name.Scalar().empty()) {
+    where = absl::StrCat("target \"", name.Scalar(), "\"");
+  }
   TargetConfig target;
   YAML::Mark kind_mark, options_mark;
   std::map<std::string, YAML::Mark> option_marks;
@@ -179,7 +184,6 @@ void ParseTarget(const YAML::Node& node, size_t index,
   if (target.name.empty() && ok) {
     problems.Add(node.Mark(), absl::StrCat(where, ": \"name\" is required"));
   } else if (!target.name.empty()) {
-    where = absl::StrCat("target \"", target.name, "\"");
     if (!names.insert(target.name).second) {
       problems.Add(node.Mark(), absl::StrCat(where, ": duplicate target name"));
     }

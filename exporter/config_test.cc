@@ -81,7 +81,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"unknown key",
                   "targets:\n  - name: a\n    kind: redis\n    address: h:1\n"
                   "    cluster_id: c\n    pasword_file: x\n",
-                  {"bad.yml:6:5: target #1: unknown key \"pasword_file\""}},
+                  {"bad.yml:6:5: target \"a\": unknown key \"pasword_file\""}},
         BadConfig{
             "wrong type",
             "targets:\n  - name: [a]\n    kind: redis\n    address: h:1\n",
@@ -94,7 +94,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadConfig{"duplicate key",
                   "targets:\n  - {name: a, name: b, kind: redis, address: h:1, "
                   "cluster_id: c}\n",
-                  {"bad.yml:2:15: target #1: duplicate key \"name\""}},
+                  {"bad.yml:2:15: target \"a\": duplicate key \"name\""}},
         BadConfig{"unknown kind",
                   "targets:\n  - {name: a, kind: cassandra, address: h:1}\n",
                   {"bad.yml:2:21: target \"a\": unknown kind \"cassandra\" "

@@ -1,0 +1,121 @@
+// The exporter against a real 3-primary/3-replica Redis Cluster.
+#include <map>
+#include <set>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/exporter_process.h"
+#include "tests/support/redis_server.h"
+
+namespace dse::testing {
+namespace {
+
+// shard → role → how many nodes have it, from one scrape.
+std::map<std::string, std::map<std::string, int>> RolesByShard(
+    const std::vector<Sample>& samples) {
+  std::map<std::string, std::map<std::string, int>> roles;
+  for (const Sample& sample : Select(samples, "datastore_shard_role")) {
+    if (sample.value == 1) ++roles[sample.labels.at("shard")][sample.labels.at("role")];
+  }
+  return roles;
+}
+
+bool HealthyCluster(const std::map<std::string, std::map<std::string, int>>& roles) {
+  if (roles.size() != 3) return false;
+  for (const auto& [shard, counts] : roles) {
+    if (counts.size() != 2 || counts.at("primary") != 1 || counts.at("secondary") != 1) {
+      return false;
+    }
+  }
+  return true;
+}
+
+class RedisClusterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::vector<std::string> create = {FindProgram("redis-cli"), "--cluster", "create"};
+    for (int i = 0; i < 6; ++i) {
+      auto server = RedisServer::Start(dir_, {}, /*cluster=*/true);
+      ASSERT_TRUE(server.ok()) << server.status();
+      create.push_back((*server)->address());
+      servers_.push_back(*std::move(server));
+    }
+    ASSERT_FALSE(create[0].empty()) << "redis-cli is not installed";
+    create.insert(create.end(), {"--cluster-replicas", "1", "--cluster-yes"});
+    CommandResult made = RunCommand(create, absl::Seconds(60));
+    ASSERT_EQ(made.exit_code, 0) << made.output;
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          for (const auto& server : servers_) {
+            if (server->InfoField("role") == "slave" &&
+                (server->InfoField("master_link_status") != "up" ||
+                 server->InfoField("slave_repl_offset") == "0")) {
+              return false;
+            }
+            auto info = server->Command({"CLUSTER", "INFO"});
+            if (!info.ok() || !absl::StrContains(*info, "cluster_state:ok")) return false;
+          }
+          return true;
+        },
+        absl::Seconds(30)))
+        << "cluster did not settle";
+    std::string config = "targets:\n";
+    for (size_t i = 0; i < servers_.size(); ++i) {
+      absl::StrAppend(&config, "  - {name: node", i, ", kind: redis, address: ",
+                      servers_[i]->address(), ", cluster_id: sessions}\n");
+    }
+    auto exporter = ExporterProcess::Start(dir_, config);
+    ASSERT_TRUE(exporter.ok()) << exporter.status();
+    exporter_ = *std::move(exporter);
+  }
+
+  TempDir dir_;
+  std::vector<std::unique_ptr<RedisServer>> servers_;
+  std::unique_ptr<ExporterProcess> exporter_;
+};
+
+TEST_F(RedisClusterTest, ThreeShardsEachWithOnePrimaryAndOneSecondary) {
+  std::vector<Sample> samples = exporter_->Scrape();
+  auto roles = RolesByShard(samples);
+  EXPECT_TRUE(HealthyCluster(roles)) << ::testing::PrintToString(roles);
+  std::set<std::string> shards;
+  for (const auto& [shard, counts] : roles) shards.insert(shard);
+  EXPECT_EQ(shards, (std::set<std::string>{"0-5460", "5461-10922", "10923-16383"}));
+  // Node names are the cluster's node IDs, each different.
+  std::set<std::string> nodes;
+  for (const Sample& info : Select(samples, "datastore_info")) {
+    nodes.insert(info.labels.at("node"));
+    EXPECT_EQ(info.labels.at("node").size(), 40u);
+  }
+  EXPECT_EQ(nodes.size(), 6u);
+  EXPECT_EQ(Select(samples, "datastore_shard_commit_offset", {{"unit", "bytes"}}).size(), 6u);
+}
+
+TEST_F(RedisClusterTest, ShardIdsStayAcrossFailover) {
+  std::vector<Sample> before = exporter_->Scrape();
+  ASSERT_TRUE(HealthyCluster(RolesByShard(before)));
+  // Promote the replica of shard 0-5460 with a coordinated CLUSTER FAILOVER.
+  std::string replica_target;
+  for (const Sample& sample : Select(before, "datastore_shard_role",
+                                     {{"shard", "0-5460"}, {"role", "secondary"}})) {
+    if (sample.value == 1) replica_target = sample.labels.at("target");
+  }
+  ASSERT_FALSE(replica_target.empty());
+  RedisServer& replica = *servers_[std::stoi(replica_target.substr(4))];
+  ASSERT_TRUE(replica.Command({"CLUSTER", "FAILOVER"}).ok());
+  ASSERT_TRUE(WaitFor([&] { return replica.InfoField("role") == "master"; }, absl::Seconds(20)));
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto samples = exporter_->Scrape();
+        return HealthyCluster(RolesByShard(samples)) &&
+               ValueOf(samples, "datastore_shard_role",
+                       {{"target", replica_target}, {"shard", "0-5460"}, {"role", "primary"}}) == 1;
+      },
+      absl::Seconds(20)))
+      << ::testing::PrintToString(RolesByShard(exporter_->Scrape()));
+}
+
+}  // namespace
+}  // namespace dse::testing

@@ -1,0 +1,73 @@
+// Test support: our exporter binary as a child process, HTTP fetches, and a
+// parser of the Prometheus text format to check what it serves.
+#ifndef DATASTORE_EXPORTER_TESTS_SUPPORT_EXPORTER_PROCESS_H_
+#define DATASTORE_EXPORTER_TESTS_SUPPORT_EXPORTER_PROCESS_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "tests/support/process.h"
+
+namespace dse::testing {
+
+struct HttpResult {
+  long status = 0;
+  std::string body;
+  std::string headers;
+};
+
+// GET (or `method`) with a bounded timeout; status 0 when nothing answered.
+HttpResult HttpFetch(const std::string& url, const std::string& method = "GET",
+                     const std::vector<std::string>& headers = {},
+                     long timeout_ms = 10000);
+
+struct Sample {
+  std::string name;
+  std::map<std::string, std::string> labels;
+  double value = 0;
+};
+
+// Parses text format 0.0.4 (comments skipped). Malformed lines fail the
+// calling test through ADD_FAILURE.
+std::vector<Sample> ParseExposition(const std::string& text);
+
+// Samples named `name` whose labels include every pair of `match`.
+std::vector<Sample> Select(const std::vector<Sample>& samples, const std::string& name,
+                           const std::map<std::string, std::string>& match = {});
+
+// The value of the one sample matching, or NaN when there is not exactly one.
+double ValueOf(const std::vector<Sample>& samples, const std::string& name,
+               const std::map<std::string, std::string>& match);
+
+// The exporter binary built alongside the tests.
+std::string ExporterBinary();
+
+class ExporterProcess {
+ public:
+  // Writes `config_yaml` (if not empty) to a file in `dir` and starts the
+  // exporter on a free loopback port with --config.file plus `extra_flags`;
+  // waits until /-/healthy answers.
+  static absl::StatusOr<std::unique_ptr<ExporterProcess>> Start(
+      const TempDir& dir, const std::string& config_yaml,
+      const std::vector<std::string>& extra_flags = {},
+      const std::vector<std::string>& env = {});
+
+  std::string url(const std::string& path) const;
+  // Fetches /metrics and parses it.
+  std::vector<Sample> Scrape(std::string* raw = nullptr) const;
+  std::string Logs() const { return ReadFile(log_path_); }
+  Process& process() { return *process_; }
+
+ private:
+  ExporterProcess() = default;
+  std::unique_ptr<Process> process_;
+  int port_ = 0;
+  std::string log_path_;
+};
+
+}  // namespace dse::testing
+
+#endif  // DATASTORE_EXPORTER_TESTS_SUPPORT_EXPORTER_PROCESS_H_
