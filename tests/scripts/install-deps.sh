@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package the build, the tests and the demo need.
+# Run as root (or with sudo available). Skips apt when all are present,
+# unless FORCE_INSTALL=1 (CI sets it so that a fresh machine is proven).
+set -euo pipefail
+
+packages=(
+  # Build.
+  build-essential cmake pkg-config git
+  libgtest-dev libgmock-dev libbenchmark-dev
+  prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libabsl-dev libcli11-dev
+  libcurl4-openssl-dev zlib1g-dev libssl-dev
+  # Redis collector.
+  libhiredis-dev redis-server redis-tools
+  # Tests and tools: promtool (package prometheus), curl, python3.
+  prometheus curl python3 procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -eq 0 ] && [ "${FORCE_INSTALL:-0}" != 1 ]; then
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "installing: ${missing[*]:-${packages[*]}}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get -o DPkg::Lock::Timeout=600 update -q
+$sudo apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${packages[@]}"
