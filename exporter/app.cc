@@ -60,28 +60,52 @@ absl::Time ScrapeDeadline(const std::string& timeout_header, absl::Time now) {
   return now + absl::Seconds(seconds - offset);
 }
 
-App::App(std::string telemetry_path,
-         std::vector<std::shared_ptr<Target>> targets)
-    : telemetry_path_(std::move(telemetry_path)),
-      targets_(std::move(targets)) {}
+App::App(std::string telemetry_path, const KindRegistry& kinds)
+    : telemetry_path_(std::move(telemetry_path)), kinds_(kinds) {}
+
+void App::SetConfig(const Config& config) {
+  std::vector<std::shared_ptr<Target>> targets = MakeTargets(config, kinds_);
+  std::lock_guard<std::mutex> lock(mutex_);
+  targets_ = std::move(targets);
+  modules_ = config.modules;
+  probe_cache_.clear();
+}
+
+void App::SetReady(bool ready, std::string error) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ready_ = ready;
+  ready_error_ = std::move(error);
+}
+
+void App::SetReloader(std::function<absl::Status()> reloader) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  reloader_ = std::move(reloader);
+}
 
 std::vector<std::shared_ptr<Target>> App::Targets() const {
-  std::lock_guard<std::mutex> lock(targets_mutex_);
+  std::lock_guard<std::mutex> lock(mutex_);
   return targets_;
 }
 
 HttpResponse App::Handle(const HttpRequest& request) {
   const bool read = request.method == "GET" || request.method == "HEAD";
-  if (request.path == telemetry_path_ || request.path == "/" ||
-      request.path == "/-/healthy") {
-    if (!read) {
-      HttpResponse response = Text(405, "method not allowed: use GET\n");
-      response.headers.emplace_back("Allow", "GET, HEAD");
+  if (request.path == "/-/reload") {
+    if (request.method != "POST" && request.method != "PUT") {
+      HttpResponse response = Text(405, "method not allowed: use POST\n");
+      response.headers.emplace_back("Allow", "POST, PUT");
       return response;
     }
+    return Reload(request);
+  }
+  if (!read) {
+    HttpResponse response = Text(405, "method not allowed: use GET\n");
+    response.headers.emplace_back("Allow", "GET, HEAD");
+    return response;
   }
   if (request.path == telemetry_path_) return Metrics(request);
+  if (request.path == "/probe") return Probe(request);
   if (request.path == "/-/healthy") return Text(200, "Healthy\n");
+  if (request.path == "/-/ready") return Ready();
   if (request.path == "/") return LandingPage();
   return Text(404, absl::StrCat("not found: ", request.path, "\n"));
 }
@@ -95,6 +119,102 @@ HttpResponse App::Metrics(const HttpRequest& request) {
   response.body = SerializeText(BuildFamilies(results));
   response.compressible = true;
   return response;
+}
+
+std::shared_ptr<Target> App::ProbeTarget(const ModuleConfig& module,
+                                         const std::string& address) {
+  constexpr size_t kMaxCachedProbes = 256;
+  const std::string key = module.name + "\n" + address;
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto it = probe_cache_.begin(); it != probe_cache_.end(); ++it) {
+    if (it->first == key) {
+      probe_cache_.splice(probe_cache_.begin(), probe_cache_, it);
+      return it->second;
+    }
+  }
+  TargetConfig config = module.settings;
+  config.name = address;
+  config.address = address;
+  const Kind* kind = kinds_.Find(config.kind);
+  if (kind == nullptr) return nullptr;  // Rejected when the config loaded.
+  auto target = std::make_shared<Target>(config, kind->make(config));
+  probe_cache_.emplace_front(key, target);
+  if (probe_cache_.size() > kMaxCachedProbes) probe_cache_.pop_back();
+  return target;
+}
+
+HttpResponse App::Probe(const HttpRequest& request) {
+  const std::string address = request.QueryParameter("target");
+  const std::string module_name = request.QueryParameter("module");
+  std::vector<std::string> missing;
+  if (address.empty()) missing.push_back("target");
+  if (module_name.empty()) missing.push_back("module");
+  if (!missing.empty()) {
+    return Text(400, absl::StrCat(
+                         "missing parameter(s): ", absl::StrJoin(missing, ", "),
+                         " (use /probe?target=HOST:PORT&module=NAME)\n"));
+  }
+  ModuleConfig module;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = modules_.find(module_name);
+    if (it == modules_.end()) {
+      std::vector<std::string> names;
+      for (const auto& [name, unused] : modules_) names.push_back(name);
+      return Text(400, absl::StrCat("unknown module \"", module_name,
+                                    "\" (configured: ",
+                                    absl::StrJoin(names, ", "), ")\n"));
+    }
+    module = it->second;
+  }
+  const Kind* kind = kinds_.Find(module.settings.kind);
+  int default_port = 0;
+  if (kind != nullptr)
+    (void)absl::SimpleAtoi(kind->default_port, &default_port);
+  auto parsed = ParseHostPort(address, default_port);
+  if (!parsed.ok()) {
+    return Text(400, absl::StrCat("target: ", parsed.status().message(), "\n"));
+  }
+  if (!ModuleAllows(module, address)) {
+    return Text(403, absl::StrCat("target \"", address,
+                                  "\" is not allowed by module \"", module_name,
+                                  "\"\n"));
+  }
+  std::shared_ptr<Target> target = ProbeTarget(module, address);
+  if (target == nullptr) return Text(500, "module has no usable kind\n");
+  absl::Time deadline = ScrapeDeadline(
+      request.Header("X-Prometheus-Scrape-Timeout-Seconds"), absl::Now());
+  std::vector<TargetResult> results = {target->Collect(deadline)};
+  HttpResponse response;
+  response.content_type = kMetricsContentType;
+  response.body = SerializeText(BuildFamilies(results));
+  response.compressible = true;
+  return response;
+}
+
+HttpResponse App::Reload(const HttpRequest&) {
+  std::function<absl::Status()> reloader;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    reloader = reloader_;
+  }
+  if (!reloader) return Text(500, "reload is not available\n");
+  std::lock_guard<std::mutex> one_at_a_time(reload_mutex_);
+  absl::Status status = reloader();
+  if (!status.ok()) {
+    return Text(500, absl::StrCat("reload failed; the previous configuration "
+                                  "keeps serving:\n",
+                                  status.message(), "\n"));
+  }
+  return Text(200, "configuration reloaded\n");
+}
+
+HttpResponse App::Ready() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (ready_) return Text(200, "Ready\n");
+  return Text(503,
+              absl::StrCat("not ready: the last configuration load failed: ",
+                           ready_error_, "\n"));
 }
 
 HttpResponse App::LandingPage() {

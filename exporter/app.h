@@ -1,13 +1,19 @@
-// The exporter's HTTP routes over a set of targets: /metrics, the landing
-// page, /-/healthy.
+// The exporter's HTTP routes: /metrics, /probe, the landing page, /-/healthy,
+// /-/ready and /-/reload, over the targets of the current configuration.
 #ifndef DATASTORE_EXPORTER_EXPORTER_APP_H_
 #define DATASTORE_EXPORTER_EXPORTER_APP_H_
 
+#include <functional>
+#include <list>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "exporter/collector.h"
+#include "exporter/config.h"
 #include "exporter/http_server.h"
 #include "exporter/scrape.h"
 
@@ -15,19 +21,42 @@ namespace dse {
 
 class App {
  public:
-  App(std::string telemetry_path, std::vector<std::shared_ptr<Target>> targets);
+  App(std::string telemetry_path, const KindRegistry& kinds);
+
+  // Installs a new configuration: new targets and modules serve from the next
+  // request on; collections under way finish on the old ones.
+  void SetConfig(const Config& config);
+  // Records whether the last configuration load succeeded (/-/ready).
+  void SetReady(bool ready, std::string error = "");
+  // Called by POST /-/reload; returns the load's outcome.
+  void SetReloader(std::function<absl::Status()> reloader);
 
   HttpResponse Handle(const HttpRequest& request);
 
- private:
-  HttpResponse Metrics(const HttpRequest& request);
-  HttpResponse LandingPage();
-
+  // The targets of the current configuration.
   std::vector<std::shared_ptr<Target>> Targets() const;
 
+ private:
+  HttpResponse Metrics(const HttpRequest& request);
+  HttpResponse Probe(const HttpRequest& request);
+  HttpResponse Reload(const HttpRequest& request);
+  HttpResponse Ready() const;
+  HttpResponse LandingPage();
+  std::shared_ptr<Target> ProbeTarget(const ModuleConfig& module,
+                                      const std::string& address);
+
   const std::string telemetry_path_;
-  mutable std::mutex targets_mutex_;
+  const KindRegistry& kinds_;
+  mutable std::mutex mutex_;
   std::vector<std::shared_ptr<Target>> targets_;
+  std::map<std::string, ModuleConfig> modules_;
+  bool ready_ = false;
+  std::string ready_error_;
+  std::function<absl::Status()> reloader_;
+  // Probed targets keep their connection between probes; least recently used
+  // first, bounded so that probes of many addresses cannot grow memory.
+  std::list<std::pair<std::string, std::shared_ptr<Target>>> probe_cache_;
+  std::mutex reload_mutex_;
 };
 
 // Deadline of a scrape: the Prometheus-sent timeout less a safety offset, so

@@ -1,5 +1,7 @@
 #include "exporter/config.h"
 
+#include <fnmatch.h>
+
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -87,10 +89,15 @@ void ForEachKey(const YAML::Node& map, const std::string& where,
   }
 }
 
+// Parses a target, or with `module` set a /probe module (named by its key,
+// without address or node, with allowed_targets).
 void ParseTarget(const YAML::Node& node, size_t index,
                  const KindRegistry& kinds, Problems& problems,
-                 std::set<std::string>& names, Config& config) {
-  std::string where = absl::StrCat("target #", index + 1);
+                 std::set<std::string>& names, Config& config,
+                 ModuleConfig* module = nullptr) {
+  std::string where = module != nullptr
+                          ? absl::StrCat("module \"", module->name, "\"")
+                          : absl::StrCat("target #", index + 1);
   if (!node.IsMap()) {
     problems.Add(node.Mark(),
                  absl::StrCat(where, ": must be a map, got ", TypeName(node)));
@@ -98,7 +105,8 @@ void ParseTarget(const YAML::Node& node, size_t index,
   }
   // Name the target in every message when its name can be read at all.
   const YAML::Node name = node["name"];
-  if (name.IsDefined() && name.IsScalar() && !name.Scalar().empty()) {
+  if (module == nullptr && name.IsDefined() && name.IsScalar() &&
+      !name.Scalar().empty()) {
     where = absl::StrCat("target \"", name.Scalar(), "\"");
   }
   TargetConfig target;
@@ -133,18 +141,33 @@ void ParseTarget(const YAML::Node& node, size_t index,
                      });
           return;
         }
+        if (module != nullptr && k == "allowed_targets") {
+          if (!value.IsSequence()) {
+            problems.Add(value.Mark(),
+                         absl::StrCat(where,
+                                      ": \"allowed_targets\" must be a "
+                                      "list of HOST:PORT patterns, got ",
+                                      TypeName(value)));
+            ok = false;
+            return;
+          }
+          for (const auto& pattern : value) {
+            std::string text_pattern;
+            if (ReadString(pattern, where, "allowed_targets", problems,
+                           &text_pattern)) {
+              module->allowed_targets.push_back(text_pattern);
+            }
+          }
+          return;
+        }
         static const std::set<std::string> kStringKeys = {
-            "name",
-            "kind",
-            "address",
-            "cluster_id",
-            "cluster_display_name",
-            "node",
-            "username",
-            "password_file",
-            "password_env",
+            "kind",     "cluster_id",    "cluster_display_name",
+            "username", "password_file", "password_env",
             "timeout"};
-        if (!kStringKeys.count(k)) {
+        static const std::set<std::string> kTargetOnlyKeys = {"name", "address",
+                                                              "node"};
+        if (!kStringKeys.count(k) &&
+            (module != nullptr || !kTargetOnlyKeys.count(k))) {
           problems.Add(key.Mark(),
                        absl::StrCat(where, ": unknown key \"", k, "\""));
           ok = false;
@@ -181,7 +204,14 @@ void ParseTarget(const YAML::Node& node, size_t index,
         }
       });
 
-  if (target.name.empty() && ok) {
+  if (module != nullptr) {
+    if (module->allowed_targets.empty()) {
+      problems.Add(node.Mark(),
+                   absl::StrCat(where,
+                                ": \"allowed_targets\" is required and "
+                                "must not be empty"));
+    }
+  } else if (target.name.empty() && ok) {
     problems.Add(node.Mark(), absl::StrCat(where, ": \"name\" is required"));
   } else if (!target.name.empty()) {
     if (!names.insert(target.name).second) {
@@ -200,7 +230,9 @@ void ParseTarget(const YAML::Node& node, size_t index,
                        "\" (known: ", absl::StrJoin(kinds.Names(), ", "), ")"));
     }
   }
-  if (target.address.empty()) {
+  if (module != nullptr) {
+    // Addresses come with each probe.
+  } else if (target.address.empty()) {
     problems.Add(node.Mark(), absl::StrCat(where, ": \"address\" is required"));
   } else if (kind != nullptr) {
     int default_port = 0;
@@ -242,7 +274,11 @@ void ParseTarget(const YAML::Node& node, size_t index,
       }
     }
   }
-  config.targets.push_back(std::move(target));
+  if (module != nullptr) {
+    module->settings = std::move(target);
+  } else {
+    config.targets.push_back(std::move(target));
+  }
 }
 
 }  // namespace
@@ -296,32 +332,54 @@ absl::StatusOr<Config> ParseConfig(const std::string& text,
   bool has_targets = false;
   std::set<std::string> names;
   try {
-    ForEachKey(root, "configuration", problems,
-               [&](const YAML::Node& key, const YAML::Node& value) {
-                 if (key.Scalar() != "targets") {
-                   problems.Add(key.Mark(), absl::StrCat("unknown key \"",
-                                                         key.Scalar(), "\""));
-                   return;
-                 }
-                 has_targets = true;
-                 if (!value.IsSequence()) {
-                   problems.Add(value.Mark(),
-                                absl::StrCat("\"targets\" must be a list, got ",
-                                             TypeName(value)));
-                   return;
-                 }
-                 if (value.size() == 0) {
-                   problems.Add(value.Mark(), "\"targets\" is empty");
-                 }
-                 for (size_t i = 0; i < value.size(); ++i) {
-                   ParseTarget(value[i], i, kinds, problems, names, config);
-                 }
-               });
+    ForEachKey(
+        root, "configuration", problems,
+        [&](const YAML::Node& key, const YAML::Node& value) {
+          if (key.Scalar() == "modules") {
+            has_targets = true;
+            if (!value.IsMap()) {
+              problems.Add(
+                  value.Mark(),
+                  absl::StrCat("\"modules\" must be a map of module names "
+                               "to settings, got ",
+                               TypeName(value)));
+              return;
+            }
+            ForEachKey(value, "modules", problems,
+                       [&](const YAML::Node& name, const YAML::Node& settings) {
+                         ModuleConfig module;
+                         module.name = name.Scalar();
+                         std::set<std::string> unused;
+                         ParseTarget(settings, 0, kinds, problems, unused,
+                                     config, &module);
+                         config.modules[module.name] = std::move(module);
+                       });
+            return;
+          }
+          if (key.Scalar() != "targets") {
+            problems.Add(key.Mark(),
+                         absl::StrCat("unknown key \"", key.Scalar(),
+                                      "\" (expected targets or modules)"));
+            return;
+          }
+          has_targets = true;
+          if (!value.IsSequence()) {
+            problems.Add(value.Mark(),
+                         absl::StrCat("\"targets\" must be a list, got ",
+                                      TypeName(value)));
+            return;
+          }
+          if (value.size() == 0)
+            problems.Add(value.Mark(), "\"targets\" is empty");
+          for (size_t i = 0; i < value.size(); ++i) {
+            ParseTarget(value[i], i, kinds, problems, names, config);
+          }
+        });
   } catch (const YAML::Exception& e) {
     problems.Add(e.mark, absl::StrCat("invalid configuration: ", e.msg));
   }
   if (!has_targets && problems.empty()) {
-    problems.Add(root.Mark(), "\"targets\" is required");
+    problems.Add(root.Mark(), "\"targets\" or \"modules\" is required");
   }
   if (!problems.empty()) return absl::InvalidArgumentError(problems.Joined());
   return config;
@@ -337,6 +395,13 @@ absl::StatusOr<Config> LoadConfigFile(const std::string& path,
   std::stringstream content;
   content << in.rdbuf();
   return ParseConfig(content.str(), path, kinds);
+}
+
+bool ModuleAllows(const ModuleConfig& module, const std::string& address) {
+  for (const std::string& pattern : module.allowed_targets) {
+    if (fnmatch(pattern.c_str(), address.c_str(), 0) == 0) return true;
+  }
+  return false;
 }
 
 absl::StatusOr<HostPort> ParseHostPort(const std::string& address,

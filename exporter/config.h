@@ -43,9 +43,24 @@ struct TargetConfig {
   std::map<std::string, std::string> options;  // Kind-specific.
 };
 
+// A /probe module: how to reach any target it allows. `settings` holds the
+// kind, cluster ID, credentials, timeout and options; its name, address and
+// node are filled per probe.
+struct ModuleConfig {
+  std::string name;
+  TargetConfig settings;
+  // Glob patterns ("*", "?", "[...]") over the probed "HOST:PORT"; a probe
+  // matching none is refused, so the exporter cannot be used as an open proxy.
+  std::vector<std::string> allowed_targets;
+};
+
 struct Config {
   std::vector<TargetConfig> targets;
+  std::map<std::string, ModuleConfig> modules;
 };
+
+// True when `address` matches one of the module's allowed_targets.
+bool ModuleAllows(const ModuleConfig& module, const std::string& address);
 
 // Loads and validates a YAML configuration file. On failure the status message
 // holds every error found, one per line.

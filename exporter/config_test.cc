@@ -212,3 +212,47 @@ TEST(ParseHostPort, Forms) {
 
 }  // namespace
 }  // namespace dse
+
+namespace dse {
+namespace {
+
+TEST(ParseConfig, ModulesWithAllowList) {
+  auto config = ParseConfig(R"(modules:
+  cache:
+    kind: redis
+    cluster_id: c
+    password_env: P
+    allowed_targets: ["10.0.*:6379", "cache-?.internal:6379"]
+)",
+                            "m.yml", BuiltinKinds());
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_EQ(config->modules.count("cache"), 1u);
+  const ModuleConfig& module = config->modules.at("cache");
+  EXPECT_EQ(module.settings.kind, "redis");
+  EXPECT_EQ(module.settings.password.env, "P");
+  EXPECT_TRUE(ModuleAllows(module, "10.0.3.4:6379"));
+  EXPECT_TRUE(ModuleAllows(module, "cache-a.internal:6379"));
+  EXPECT_FALSE(ModuleAllows(module, "10.0.3.4:6380"));
+  EXPECT_FALSE(ModuleAllows(module, "evil.example:6379"));
+}
+
+TEST(ParseConfig, ModuleErrors) {
+  auto config = ParseConfig(R"(modules:
+  a: {kind: redis, cluster_id: c}
+  b: {kind: redis, cluster_id: c, address: "h:1", allowed_targets: ["*"]}
+  c: {kind: redis, allowed_targets: "*"}
+)",
+                            "m.yml", BuiltinKinds());
+  ASSERT_FALSE(config.ok());
+  const std::string message(config.status().message());
+  EXPECT_THAT(
+      message,
+      HasSubstr("m.yml:2:6: module \"a\": \"allowed_targets\" is required"));
+  EXPECT_THAT(message, HasSubstr("module \"b\": unknown key \"address\""));
+  EXPECT_THAT(message,
+              HasSubstr("module \"c\": \"allowed_targets\" must be a list"));
+  EXPECT_THAT(message, HasSubstr("module \"c\": \"cluster_id\" is required"));
+}
+
+}  // namespace
+}  // namespace dse

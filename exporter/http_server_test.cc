@@ -67,7 +67,7 @@ std::string Gunzip(const std::string& data) {
 class HttpServerTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    app_ = new App("/metrics", {});
+    app_ = new App("/metrics", BuiltinKinds());
     // Port 0: the kernel picks a free port, which the server reports.
     auto server = HttpServer::Start(
         "127.0.0.1:0", [](const HttpRequest& r) { return app_->Handle(r); });

@@ -148,10 +148,39 @@ int Run(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  App app(flags.telemetry_path, MakeTargets(*config, kinds));
+  App app(flags.telemetry_path, kinds);
+  app.SetConfig(*config);
+  app.SetReady(true);
+  // Reload re-reads the file; a bad file is logged and the old configuration
+  // keeps serving, with /-/ready saying the last load failed.
+  app.SetReloader([&app, &flags, &kinds]() -> absl::Status {
+    if (flags.config_file.empty()) {
+      Log(LogLevel::kInfo,
+          "reload requested; no configuration file to re-read");
+      return absl::OkStatus();
+    }
+    auto reloaded = LoadConfigFile(flags.config_file, kinds);
+    if (!reloaded.ok()) {
+      Log(LogLevel::kError,
+          "configuration reload failed; keeping the previous one",
+          {{"file", flags.config_file},
+           {"err", std::string(reloaded.status().message())}});
+      app.SetReady(false, std::string(reloaded.status().message()));
+      return reloaded.status();
+    }
+    app.SetConfig(*reloaded);
+    app.SetReady(true);
+    Log(LogLevel::kInfo, "configuration reloaded",
+        {{"file", flags.config_file},
+         {"targets", std::to_string(reloaded->targets.size())},
+         {"modules", std::to_string(reloaded->modules.size())}});
+    return absl::OkStatus();
+  });
+
   auto server =
       HttpServer::Start(flags.listen_address,
                         [&app](const HttpRequest& r) { return app.Handle(r); });
@@ -160,11 +189,22 @@ int Run(int argc, char** argv) {
       {{"address", flags.listen_address},
        {"port", std::to_string((*server)->port())},
        {"targets", std::to_string(config->targets.size())},
+       {"modules", std::to_string(config->modules.size())},
        {"version", ExporterVersion()}});
 
-  int received = 0;
-  sigwait(&signals, &received);
-  Log(LogLevel::kInfo, "shutting down", {{"signal", strsignal(received)}});
+  while (true) {
+    int received = 0;
+    sigwait(&signals, &received);
+    if (received == SIGHUP) {
+      HttpRequest reload;
+      reload.method = "POST";
+      reload.path = "/-/reload";
+      app.Handle(reload);
+      continue;
+    }
+    Log(LogLevel::kInfo, "shutting down", {{"signal", strsignal(received)}});
+    break;
+  }
   server->reset();
   return 0;
 }

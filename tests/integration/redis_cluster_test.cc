@@ -17,15 +17,18 @@ std::map<std::string, std::map<std::string, int>> RolesByShard(
     const std::vector<Sample>& samples) {
   std::map<std::string, std::map<std::string, int>> roles;
   for (const Sample& sample : Select(samples, "datastore_shard_role")) {
-    if (sample.value == 1) ++roles[sample.labels.at("shard")][sample.labels.at("role")];
+    if (sample.value == 1)
+      ++roles[sample.labels.at("shard")][sample.labels.at("role")];
   }
   return roles;
 }
 
-bool HealthyCluster(const std::map<std::string, std::map<std::string, int>>& roles) {
+bool HealthyCluster(
+    const std::map<std::string, std::map<std::string, int>>& roles) {
   if (roles.size() != 3) return false;
   for (const auto& [shard, counts] : roles) {
-    if (counts.size() != 2 || counts.at("primary") != 1 || counts.at("secondary") != 1) {
+    if (counts.size() != 2 || counts.at("primary") != 1 ||
+        counts.at("secondary") != 1) {
       return false;
     }
   }
@@ -35,7 +38,8 @@ bool HealthyCluster(const std::map<std::string, std::map<std::string, int>>& rol
 class RedisClusterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::vector<std::string> create = {FindProgram("redis-cli"), "--cluster", "create"};
+    std::vector<std::string> create = {FindProgram("redis-cli"), "--cluster",
+                                       "create"};
     for (int i = 0; i < 6; ++i) {
       auto server = RedisServer::Start(dir_, {}, /*cluster=*/true);
       ASSERT_TRUE(server.ok()) << server.status();
@@ -55,7 +59,8 @@ class RedisClusterTest : public ::testing::Test {
               return false;
             }
             auto info = server->Command({"CLUSTER", "INFO"});
-            if (!info.ok() || !absl::StrContains(*info, "cluster_state:ok")) return false;
+            if (!info.ok() || !absl::StrContains(*info, "cluster_state:ok"))
+              return false;
           }
           return true;
         },
@@ -63,8 +68,9 @@ class RedisClusterTest : public ::testing::Test {
         << "cluster did not settle";
     std::string config = "targets:\n";
     for (size_t i = 0; i < servers_.size(); ++i) {
-      absl::StrAppend(&config, "  - {name: node", i, ", kind: redis, address: ",
-                      servers_[i]->address(), ", cluster_id: sessions}\n");
+      absl::StrAppend(&config, "  - {name: node", i,
+                      ", kind: redis, address: ", servers_[i]->address(),
+                      ", cluster_id: sessions}\n");
     }
     auto exporter = ExporterProcess::Start(dir_, config);
     ASSERT_TRUE(exporter.ok()) << exporter.status();
@@ -82,7 +88,8 @@ TEST_F(RedisClusterTest, ThreeShardsEachWithOnePrimaryAndOneSecondary) {
   EXPECT_TRUE(HealthyCluster(roles)) << ::testing::PrintToString(roles);
   std::set<std::string> shards;
   for (const auto& [shard, counts] : roles) shards.insert(shard);
-  EXPECT_EQ(shards, (std::set<std::string>{"0-5460", "5461-10922", "10923-16383"}));
+  EXPECT_EQ(shards,
+            (std::set<std::string>{"0-5460", "5461-10922", "10923-16383"}));
   // Node names are the cluster's node IDs, each different.
   std::set<std::string> nodes;
   for (const Sample& info : Select(samples, "datastore_info")) {
@@ -90,7 +97,10 @@ TEST_F(RedisClusterTest, ThreeShardsEachWithOnePrimaryAndOneSecondary) {
     EXPECT_EQ(info.labels.at("node").size(), 40u);
   }
   EXPECT_EQ(nodes.size(), 6u);
-  EXPECT_EQ(Select(samples, "datastore_shard_commit_offset", {{"unit", "bytes"}}).size(), 6u);
+  EXPECT_EQ(
+      Select(samples, "datastore_shard_commit_offset", {{"unit", "bytes"}})
+          .size(),
+      6u);
 }
 
 TEST_F(RedisClusterTest, ShardIdsStayAcrossFailover) {
@@ -98,20 +108,24 @@ TEST_F(RedisClusterTest, ShardIdsStayAcrossFailover) {
   ASSERT_TRUE(HealthyCluster(RolesByShard(before)));
   // Promote the replica of shard 0-5460 with a coordinated CLUSTER FAILOVER.
   std::string replica_target;
-  for (const Sample& sample : Select(before, "datastore_shard_role",
-                                     {{"shard", "0-5460"}, {"role", "secondary"}})) {
+  for (const Sample& sample :
+       Select(before, "datastore_shard_role",
+              {{"shard", "0-5460"}, {"role", "secondary"}})) {
     if (sample.value == 1) replica_target = sample.labels.at("target");
   }
   ASSERT_FALSE(replica_target.empty());
   RedisServer& replica = *servers_[std::stoi(replica_target.substr(4))];
   ASSERT_TRUE(replica.Command({"CLUSTER", "FAILOVER"}).ok());
-  ASSERT_TRUE(WaitFor([&] { return replica.InfoField("role") == "master"; }, absl::Seconds(20)));
+  ASSERT_TRUE(WaitFor([&] { return replica.InfoField("role") == "master"; },
+                      absl::Seconds(20)));
   ASSERT_TRUE(WaitFor(
       [&] {
         auto samples = exporter_->Scrape();
         return HealthyCluster(RolesByShard(samples)) &&
                ValueOf(samples, "datastore_shard_role",
-                       {{"target", replica_target}, {"shard", "0-5460"}, {"role", "primary"}}) == 1;
+                       {{"target", replica_target},
+                        {"shard", "0-5460"},
+                        {"role", "primary"}}) == 1;
       },
       absl::Seconds(20)))
       << ::testing::PrintToString(RolesByShard(exporter_->Scrape()));

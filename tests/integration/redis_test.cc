@@ -21,15 +21,18 @@ using ::testing::Not;
 
 std::string TargetYaml(const std::string& name, const std::string& address,
                        const std::string& extra = "") {
-  return absl::StrCat("  - name: ", name, "\n    kind: redis\n    address: ", address,
+  return absl::StrCat("  - name: ", name,
+                      "\n    kind: redis\n    address: ", address,
                       "\n    cluster_id: cache\n", extra);
 }
 
 // The role at 1 for a node and shard, or "" when not exactly one.
-std::string RoleOf(const std::vector<Sample>& samples, const std::string& target) {
+std::string RoleOf(const std::vector<Sample>& samples,
+                   const std::string& target) {
   std::string role;
   int ones = 0;
-  for (const Sample& sample : Select(samples, "datastore_shard_role", {{"target", target}})) {
+  for (const Sample& sample :
+       Select(samples, "datastore_shard_role", {{"target", target}})) {
     if (sample.value == 1) {
       ++ones;
       role = sample.labels.at("role");
@@ -49,7 +52,8 @@ class RedisPairTest : public ::testing::Test {
     ASSERT_TRUE(replica.ok()) << replica.status();
     replica_ = *std::move(replica);
     for (int i = 0; i < 20; ++i) {
-      ASSERT_TRUE(primary_->Command({"SET", absl::StrCat("key", i), "value"}).ok());
+      ASSERT_TRUE(
+          primary_->Command({"SET", absl::StrCat("key", i), "value"}).ok());
     }
     ASSERT_TRUE(WaitFor(
         [&] {
@@ -62,7 +66,8 @@ class RedisPairTest : public ::testing::Test {
   }
 
   std::string PairConfig(const std::string& extra = "") {
-    return absl::StrCat("targets:\n", TargetYaml("primary", primary_->address(), extra),
+    return absl::StrCat("targets:\n",
+                        TargetYaml("primary", primary_->address(), extra),
                         TargetYaml("replica", replica_->address(), extra));
   }
 
@@ -76,19 +81,28 @@ TEST_F(RedisPairTest, RolesOffsetsAndInfo) {
   ASSERT_TRUE(exporter.ok()) << exporter.status();
   std::vector<Sample> samples = (*exporter)->Scrape();
 
-  EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", "primary"}, {"kind", "redis"}}), 1);
-  EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", "replica"}, {"kind", "redis"}}), 1);
+  EXPECT_EQ(ValueOf(samples, "datastore_up",
+                    {{"target", "primary"}, {"kind", "redis"}}),
+            1);
+  EXPECT_EQ(ValueOf(samples, "datastore_up",
+                    {{"target", "replica"}, {"kind", "redis"}}),
+            1);
   EXPECT_EQ(RoleOf(samples, "primary"), "primary");
   EXPECT_EQ(RoleOf(samples, "replica"), "secondary");
   for (const char* target : {"primary", "replica"}) {
     auto info = Select(samples, "datastore_info", {{"target", target}});
     ASSERT_EQ(info.size(), 1u) << target;
     EXPECT_EQ(info[0].labels["cluster_id"], "cache");
-    EXPECT_THAT(info[0].labels["version"], ::testing::MatchesRegex("[0-9]+\\.[0-9]+\\.[0-9]+"));
+    EXPECT_THAT(info[0].labels["version"],
+                ::testing::MatchesRegex("[0-9]+\\.[0-9]+\\.[0-9]+"));
     // Four role series per node and shard (a state set).
-    EXPECT_EQ(Select(samples, "datastore_shard_role", {{"target", target}, {"shard", "cache"}}).size(), 4u);
+    EXPECT_EQ(Select(samples, "datastore_shard_role",
+                     {{"target", target}, {"shard", "cache"}})
+                  .size(),
+              4u);
   }
-  EXPECT_EQ(Select(samples, "datastore_info", {{"target", "primary"}})[0].labels["node"],
+  EXPECT_EQ(Select(samples, "datastore_info", {{"target", "primary"}})[0]
+                .labels["node"],
             primary_->address());
 
   double primary_offset = ValueOf(samples, "datastore_shard_commit_offset",
@@ -96,7 +110,8 @@ TEST_F(RedisPairTest, RolesOffsetsAndInfo) {
   double replica_offset = ValueOf(samples, "datastore_shard_commit_offset",
                                   {{"target", "replica"}, {"unit", "bytes"}});
   EXPECT_GT(primary_offset, 0);
-  EXPECT_EQ(primary_offset, std::stod(primary_->InfoField("master_repl_offset")));
+  EXPECT_EQ(primary_offset,
+            std::stod(primary_->InfoField("master_repl_offset")));
   // Both were equal before the scrape; the primary may have sent a PING since.
   EXPECT_LE(replica_offset, primary_offset);
   EXPECT_GT(replica_offset, 0);
@@ -108,8 +123,8 @@ TEST_F(RedisPairTest, RolesOffsetsAndInfo) {
   ASSERT_TRUE(WaitFor(
       [&] {
         auto again = (*exporter)->Scrape();
-        return ValueOf(again, "datastore_shard_commit_offset", {{"target", "replica"}}) >=
-               primary_offset + 1000;
+        return ValueOf(again, "datastore_shard_commit_offset",
+                       {{"target", "replica"}}) >= primary_offset + 1000;
       },
       absl::Seconds(10)));
 }
@@ -125,8 +140,10 @@ TEST_F(RedisPairTest, FailoverIsVisibleAtTheNextScrape) {
   EXPECT_EQ(RoleOf(samples, "replica"), "primary");
   EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", "primary"}}), 0);
   // A failed target exports nothing stale.
-  EXPECT_TRUE(Select(samples, "datastore_shard_role", {{"target", "primary"}}).empty());
-  EXPECT_TRUE(Select(samples, "datastore_info", {{"target", "primary"}}).empty());
+  EXPECT_TRUE(
+      Select(samples, "datastore_shard_role", {{"target", "primary"}}).empty());
+  EXPECT_TRUE(
+      Select(samples, "datastore_info", {{"target", "primary"}}).empty());
 }
 
 TEST_F(RedisPairTest, StoppedReplicaOfRunningPrimaryIsRecoveringThenDown) {
@@ -134,8 +151,9 @@ TEST_F(RedisPairTest, StoppedReplicaOfRunningPrimaryIsRecoveringThenDown) {
   ASSERT_TRUE(exporter.ok()) << exporter.status();
   // The primary goes away: the replica's link drops and it is recovering.
   primary_->process().Stop();
-  ASSERT_TRUE(WaitFor([&] { return RoleOf((*exporter)->Scrape(), "replica") == "recovering"; },
-                      absl::Seconds(10)));
+  ASSERT_TRUE(WaitFor(
+      [&] { return RoleOf((*exporter)->Scrape(), "replica") == "recovering"; },
+      absl::Seconds(10)));
   replica_->process().Stop();
   std::vector<Sample> samples = (*exporter)->Scrape();
   EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", "replica"}}), 0);
@@ -145,9 +163,12 @@ TEST_F(RedisPairTest, StoppedReplicaOfRunningPrimaryIsRecoveringThenDown) {
 }
 
 TEST_F(RedisPairTest, HungServerTimesOutWithoutDelayingTheOthers) {
-  auto exporter = ExporterProcess::Start(dir_, PairConfig("    timeout: 500ms\n"));
+  auto exporter =
+      ExporterProcess::Start(dir_, PairConfig("    timeout: 500ms\n"));
   ASSERT_TRUE(exporter.ok()) << exporter.status();
-  ASSERT_EQ(ValueOf((*exporter)->Scrape(), "datastore_up", {{"target", "replica"}}), 1);
+  ASSERT_EQ(
+      ValueOf((*exporter)->Scrape(), "datastore_up", {{"target", "replica"}}),
+      1);
 
   replica_->process().Signal(SIGSTOP);
   absl::Time start = absl::Now();
@@ -161,15 +182,21 @@ TEST_F(RedisPairTest, HungServerTimesOutWithoutDelayingTheOthers) {
   // Bounded by the 500 ms timeout, not by the hung server (generous margin
   // for a loaded machine: this checks the deadline exists, not speed).
   EXPECT_LT(took, absl::Seconds(3));
-  EXPECT_LT(ValueOf(samples, "datastore_collect_duration_seconds", {{"target", "replica"}}), 1.5);
+  EXPECT_LT(ValueOf(samples, "datastore_collect_duration_seconds",
+                    {{"target", "replica"}}),
+            1.5);
   // After SIGCONT the connection is re-established.
   EXPECT_TRUE(WaitFor(
-      [&] { return ValueOf((*exporter)->Scrape(), "datastore_up", {{"target", "replica"}}) == 1; },
+      [&] {
+        return ValueOf((*exporter)->Scrape(), "datastore_up",
+                       {{"target", "replica"}}) == 1;
+      },
       absl::Seconds(10)));
 }
 
 TEST_F(RedisPairTest, PrometheusScrapeTimeoutHeaderBoundsTheScrape) {
-  auto exporter = ExporterProcess::Start(dir_, PairConfig("    timeout: 20s\n"));
+  auto exporter =
+      ExporterProcess::Start(dir_, PairConfig("    timeout: 20s\n"));
   ASSERT_TRUE(exporter.ok()) << exporter.status();
   replica_->process().Signal(SIGSTOP);
   absl::Time start = absl::Now();
@@ -198,14 +225,16 @@ TEST_F(RedisPairTest, LandingPageShowsTargetsAndLastError) {
 
 TEST_F(RedisPairTest, PromtoolCheckMetricsIsClean) {
   std::string promtool = FindProgram("promtool");
-  ASSERT_FALSE(promtool.empty()) << "promtool is not installed (package prometheus)";
+  ASSERT_FALSE(promtool.empty())
+      << "promtool is not installed (package prometheus)";
   auto exporter = ExporterProcess::Start(dir_, PairConfig());
   ASSERT_TRUE(exporter.ok()) << exporter.status();
   std::string raw;
   (*exporter)->Scrape(&raw);
   std::string path = dir_.path() + "/scrape.txt";
   ASSERT_TRUE(WriteFile(path, raw));
-  CommandResult check = RunCommand({"sh", "-c", promtool + " check metrics < " + path});
+  CommandResult check =
+      RunCommand({"sh", "-c", promtool + " check metrics < " + path});
   EXPECT_EQ(check.exit_code, 0) << check.output;
   EXPECT_EQ(check.output, "") << check.output;
 }
@@ -213,9 +242,12 @@ TEST_F(RedisPairTest, PromtoolCheckMetricsIsClean) {
 TEST_F(RedisPairTest, GzipAndContentType) {
   auto exporter = ExporterProcess::Start(dir_, PairConfig());
   ASSERT_TRUE(exporter.ok()) << exporter.status();
-  HttpResult result = HttpFetch((*exporter)->url("/metrics"), "GET", {"Accept-Encoding: gzip"});
+  HttpResult result =
+      HttpFetch((*exporter)->url("/metrics"), "GET", {"Accept-Encoding: gzip"});
   EXPECT_EQ(result.status, 200);
-  EXPECT_THAT(result.headers, HasSubstr("Content-Type: text/plain; version=0.0.4; charset=utf-8"));
+  EXPECT_THAT(
+      result.headers,
+      HasSubstr("Content-Type: text/plain; version=0.0.4; charset=utf-8"));
   EXPECT_THAT(result.headers, HasSubstr("Content-Encoding: gzip"));
 }
 
@@ -227,12 +259,17 @@ TEST(RedisAuthTest, PasswordFromFileAndWrongPasswordNeverShown) {
   std::string good = dir.path() + "/good", bad = dir.path() + "/bad";
   WriteFile(good, password + "\n");
   WriteFile(bad, "Wrong-9d2e-unique\n");
-  std::string config = absl::StrCat(
-      "targets:\n", TargetYaml("good", (*server)->address(), "    password_file: " + good + "\n"),
-      TargetYaml("bad", (*server)->address(), "    password_file: " + bad + "\n"),
-      TargetYaml("env", (*server)->address(), "    password_env: DSE_TEST_REDIS_PASSWORD\n"));
-  auto exporter = ExporterProcess::Start(dir, config, {"--log.level=debug"},
-                                         {"DSE_TEST_REDIS_PASSWORD=" + password});
+  std::string config =
+      absl::StrCat("targets:\n",
+                   TargetYaml("good", (*server)->address(),
+                              "    password_file: " + good + "\n"),
+                   TargetYaml("bad", (*server)->address(),
+                              "    password_file: " + bad + "\n"),
+                   TargetYaml("env", (*server)->address(),
+                              "    password_env: DSE_TEST_REDIS_PASSWORD\n"));
+  auto exporter =
+      ExporterProcess::Start(dir, config, {"--log.level=debug"},
+                             {"DSE_TEST_REDIS_PASSWORD=" + password});
   ASSERT_TRUE(exporter.ok()) << exporter.status();
   std::string raw;
   std::vector<Sample> samples = (*exporter)->Scrape(&raw);
@@ -243,7 +280,8 @@ TEST(RedisAuthTest, PasswordFromFileAndWrongPasswordNeverShown) {
   EXPECT_THAT(logs, HasSubstr("target=bad"));
   EXPECT_THAT(logs, HasSubstr("WRONGPASS"));
   HttpResult page = HttpFetch((*exporter)->url("/"));
-  for (const std::string& secret : {password, std::string("Wrong-9d2e-unique")}) {
+  for (const std::string& secret :
+       {password, std::string("Wrong-9d2e-unique")}) {
     EXPECT_THAT(raw, Not(HasSubstr(secret)));
     EXPECT_THAT(logs, Not(HasSubstr(secret)));
     EXPECT_THAT(page.body, Not(HasSubstr(secret)));
@@ -255,12 +293,16 @@ TEST(RedisSidecarTest, TargetFlagNeedsNoConfigFile) {
   auto server = RedisServer::Start(dir);
   ASSERT_TRUE(server.ok()) << server.status();
   auto exporter = ExporterProcess::Start(
-      dir, "", {"--target=redis://" + (*server)->address(), "--cluster-id=sidecar"});
+      dir, "",
+      {"--target=redis://" + (*server)->address(), "--cluster-id=sidecar"});
   ASSERT_TRUE(exporter.ok()) << exporter.status();
   std::vector<Sample> samples = (*exporter)->Scrape();
-  EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", (*server)->address()}}), 1);
+  EXPECT_EQ(
+      ValueOf(samples, "datastore_up", {{"target", (*server)->address()}}), 1);
   EXPECT_EQ(RoleOf(samples, (*server)->address()), "primary");
-  EXPECT_EQ(Select(samples, "datastore_info", {{"cluster_id", "sidecar"}}).size(), 1u);
+  EXPECT_EQ(
+      Select(samples, "datastore_info", {{"cluster_id", "sidecar"}}).size(),
+      1u);
 }
 
 struct BadStart {
@@ -272,41 +314,56 @@ struct BadStart {
 TEST(ExporterCommandLineTest, BadConfigAndFlagsExitTwoBeforeListening) {
   TempDir dir;
   std::vector<BadStart> table = {
-      {{}, "targets:\n  - {name: a, kind: redis, address: h:1}\n",
+      {{},
+       "targets:\n  - {name: a, kind: redis, address: h:1}\n",
        "exporter.yml:2:5: target \"a\": \"cluster_id\" is required"},
-      {{}, "targets:\n  - {name: a, kind: redis, address: h:1, cluster_id: c, colour: red}\n",
+      {{},
+       "targets:\n  - {name: a, kind: redis, address: h:1, cluster_id: c, "
+       "colour: red}\n",
        "exporter.yml:2:57: target \"a\": unknown key \"colour\""},
       {{"--no-such-flag"}, "", "--no-such-flag"},
-      {{"--log.level=loud"}, "", "--log.level: expected debug, info, warn or error"},
+      {{"--log.level=loud"},
+       "",
+       "--log.level: expected debug, info, warn or error"},
       {{"--log.format=xml"}, "", "--log.format: expected logfmt or json"},
       {{}, "", "no targets: give --config.file"},
-      {{"--config.file=/nonexistent.yml"}, "", "/nonexistent.yml: cannot read configuration"},
+      {{"--config.file=/nonexistent.yml"},
+       "",
+       "/nonexistent.yml: cannot read configuration"},
       {{"--target=redis://127.0.0.1:6379"}, "", "--cluster-id is required"},
-      {{"--target=redis://u:secret@127.0.0.1:6379", "--cluster-id=c"}, "",
+      {{"--target=redis://u:secret@127.0.0.1:6379", "--cluster-id=c"},
+       "",
        "a password in the URL is not accepted"},
-      {{"--web.telemetry-path=metrics", "--target=redis://h:1", "--cluster-id=c"}, "",
+      {{"--web.telemetry-path=metrics", "--target=redis://h:1",
+        "--cluster-id=c"},
+       "",
        "--web.telemetry-path"},
   };
   for (const BadStart& bad : table) {
     int port = FreePort();
-    std::vector<std::string> argv = {ExporterBinary(),
-                                     "--web.listen-address=127.0.0.1:" + std::to_string(port)};
+    std::vector<std::string> argv = {
+        ExporterBinary(),
+        "--web.listen-address=127.0.0.1:" + std::to_string(port)};
     if (!bad.config.empty()) {
       WriteFile(dir.path() + "/exporter.yml", bad.config);
       argv.push_back("--config.file=" + dir.path() + "/exporter.yml");
     }
     argv.insert(argv.end(), bad.flags.begin(), bad.flags.end());
     CommandResult result = RunCommand(argv, absl::Seconds(10));
-    EXPECT_EQ(result.exit_code, 2) << absl::StrJoin(argv, " ") << "\n" << result.output;
-    EXPECT_THAT(result.output, HasSubstr(bad.message)) << absl::StrJoin(argv, " ");
+    EXPECT_EQ(result.exit_code, 2) << absl::StrJoin(argv, " ") << "\n"
+                                   << result.output;
+    EXPECT_THAT(result.output, HasSubstr(bad.message))
+        << absl::StrJoin(argv, " ");
     EXPECT_THAT(result.output, Not(HasSubstr("secret")));
     EXPECT_THAT(result.output, Not(HasSubstr("listening")));
   }
   // --config.check validates and exits 0 on a good file.
-  WriteFile(dir.path() + "/good.yml",
-            "targets:\n  - {name: a, kind: redis, address: h:1, cluster_id: c}\n");
-  CommandResult check = RunCommand(
-      {ExporterBinary(), "--config.file=" + dir.path() + "/good.yml", "--config.check"});
+  WriteFile(
+      dir.path() + "/good.yml",
+      "targets:\n  - {name: a, kind: redis, address: h:1, cluster_id: c}\n");
+  CommandResult check =
+      RunCommand({ExporterBinary(), "--config.file=" + dir.path() + "/good.yml",
+                  "--config.check"});
   EXPECT_EQ(check.exit_code, 0) << check.output;
   CommandResult version = RunCommand({ExporterBinary(), "--version"});
   EXPECT_EQ(version.exit_code, 0);
@@ -315,12 +372,14 @@ TEST(ExporterCommandLineTest, BadConfigAndFlagsExitTwoBeforeListening) {
 
 TEST(ExporterCommandLineTest, ListenFailureIsAClearError) {
   TempDir dir;
-  auto first = ExporterProcess::Start(dir, "", {"--target=redis://127.0.0.1:1", "--cluster-id=c"});
+  auto first = ExporterProcess::Start(
+      dir, "", {"--target=redis://127.0.0.1:1", "--cluster-id=c"});
   ASSERT_TRUE(first.ok()) << first.status();
   std::string taken = (*first)->url("").substr(std::string("http://").size());
-  CommandResult second = RunCommand({ExporterBinary(), "--web.listen-address=" + taken,
-                                     "--target=redis://127.0.0.1:1", "--cluster-id=c"},
-                                    absl::Seconds(10));
+  CommandResult second =
+      RunCommand({ExporterBinary(), "--web.listen-address=" + taken,
+                  "--target=redis://127.0.0.1:1", "--cluster-id=c"},
+                 absl::Seconds(10));
   EXPECT_EQ(second.exit_code, 1) << second.output;
   EXPECT_THAT(second.output, HasSubstr("cannot listen on \"" + taken));
 }

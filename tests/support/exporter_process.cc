@@ -25,7 +25,8 @@ HttpResult HttpFetch(const std::string& url, const std::string& method,
   HttpResult result;
   CURL* curl = curl_easy_init();
   curl_slist* list = nullptr;
-  for (const std::string& header : headers) list = curl_slist_append(list, header.c_str());
+  for (const std::string& header : headers)
+    list = curl_slist_append(list, header.c_str());
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
@@ -55,7 +56,8 @@ std::vector<Sample> ParseExposition(const std::string& text) {
       size_t i = brace + 1;
       while (i < line.size() && line[i] != '}') {
         size_t eq = line.find('=', i);
-        if (eq == absl::string_view::npos || eq + 1 >= line.size() || line[eq + 1] != '"') {
+        if (eq == absl::string_view::npos || eq + 1 >= line.size() ||
+            line[eq + 1] != '"') {
           ADD_FAILURE() << "malformed labels: " << line;
           return samples;
         }
@@ -89,7 +91,8 @@ std::vector<Sample> ParseExposition(const std::string& text) {
   return samples;
 }
 
-std::vector<Sample> Select(const std::vector<Sample>& samples, const std::string& name,
+std::vector<Sample> Select(const std::vector<Sample>& samples,
+                           const std::string& name,
                            const std::map<std::string, std::string>& match) {
   std::vector<Sample> selected;
   for (const Sample& sample : samples) {
@@ -115,15 +118,18 @@ std::string ExporterBinary() { return DSE_EXPORTER_BINARY; }
 
 absl::StatusOr<std::unique_ptr<ExporterProcess>> ExporterProcess::Start(
     const TempDir& dir, const std::string& config_yaml,
-    const std::vector<std::string>& extra_flags, const std::vector<std::string>& env) {
+    const std::vector<std::string>& extra_flags,
+    const std::vector<std::string>& env) {
   std::unique_ptr<ExporterProcess> exporter(new ExporterProcess);
   exporter->port_ = FreePort();
-  exporter->log_path_ = dir.path() + "/exporter-" + std::to_string(exporter->port_) + ".log";
+  exporter->log_path_ =
+      dir.path() + "/exporter-" + std::to_string(exporter->port_) + ".log";
   std::vector<std::string> argv = {
       ExporterBinary(),
       "--web.listen-address=127.0.0.1:" + std::to_string(exporter->port_)};
   if (!config_yaml.empty()) {
-    std::string config_path = dir.path() + "/exporter-" + std::to_string(exporter->port_) + ".yml";
+    std::string config_path =
+        dir.path() + "/exporter-" + std::to_string(exporter->port_) + ".yml";
     WriteFile(config_path, config_yaml);
     argv.push_back("--config.file=" + config_path);
   }
@@ -137,12 +143,13 @@ absl::StatusOr<std::unique_ptr<ExporterProcess>> ExporterProcess::Start(
   bool healthy = WaitFor(
       [&] {
         return exporter->process_->Exited() ||
-               HttpFetch(exporter->url("/-/healthy"), "GET", {}, 1000).status == 200;
+               HttpFetch(exporter->url("/-/healthy"), "GET", {}, 1000).status ==
+                   200;
       },
       absl::Seconds(10));
   if (!healthy || exporter->process_->Exited()) {
-    return absl::UnavailableError(
-        absl::StrCat("exporter did not become healthy; log:\n", exporter->Logs()));
+    return absl::UnavailableError(absl::StrCat(
+        "exporter did not become healthy; log:\n", exporter->Logs()));
   }
   return exporter;
 }

@@ -35,8 +35,9 @@ struct Sample {
 std::vector<Sample> ParseExposition(const std::string& text);
 
 // Samples named `name` whose labels include every pair of `match`.
-std::vector<Sample> Select(const std::vector<Sample>& samples, const std::string& name,
-                           const std::map<std::string, std::string>& match = {});
+std::vector<Sample> Select(
+    const std::vector<Sample>& samples, const std::string& name,
+    const std::map<std::string, std::string>& match = {});
 
 // The value of the one sample matching, or NaN when there is not exactly one.
 double ValueOf(const std::vector<Sample>& samples, const std::string& name,

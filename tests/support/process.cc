@@ -118,19 +118,23 @@ absl::StatusOr<std::unique_ptr<Process>> Process::Start(
     home = user->pw_dir;
   }
   std::vector<char*> args;
-  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  for (const std::string& arg : argv)
+    args.push_back(const_cast<char*>(arg.c_str()));
   args.push_back(nullptr);
   pid_t pid = fork();
-  if (pid < 0) return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
+  if (pid < 0)
+    return absl::InternalError(absl::StrCat("fork: ", strerror(errno)));
   if (pid == 0) {
     setpgid(0, 0);
-    int log = open(options.log_path.empty() ? "/dev/null" : options.log_path.c_str(),
-                   O_WRONLY | O_CREAT | O_APPEND, 0644);
+    int log =
+        open(options.log_path.empty() ? "/dev/null" : options.log_path.c_str(),
+             O_WRONLY | O_CREAT | O_APPEND, 0644);
     int null_in = open("/dev/null", O_RDONLY);
     dup2(null_in, 0);
     dup2(log, 1);
     dup2(log, 2);
-    for (const std::string& entry : options.env) putenv(const_cast<char*>(entry.c_str()));
+    for (const std::string& entry : options.env)
+      putenv(const_cast<char*>(entry.c_str()));
     if (!options.run_as.empty()) {
       setenv("HOME", home.c_str(), 1);
       setenv("USER", options.run_as.c_str(), 1);
@@ -185,7 +189,8 @@ void Process::Stop(absl::Duration grace) {
 }
 
 CommandResult RunCommand(const std::vector<std::string>& argv,
-                         absl::Duration timeout, const ProcessOptions& options) {
+                         absl::Duration timeout,
+                         const ProcessOptions& options) {
   CommandResult result;
   TempDir dir;
   ProcessOptions with_log = options;

@@ -10,20 +10,23 @@
 namespace dse::testing {
 
 absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start(
-    const TempDir& dir, const std::vector<std::string>& extra_args, bool cluster) {
+    const TempDir& dir, const std::vector<std::string>& extra_args,
+    bool cluster) {
   std::string binary = FindProgram("redis-server");
-  if (binary.empty()) return absl::NotFoundError("redis-server is not installed");
+  if (binary.empty())
+    return absl::NotFoundError("redis-server is not installed");
   std::unique_ptr<RedisServer> server(new RedisServer);
   server->port_ = FreePort(cluster ? 10000 : 0);
   std::string data = dir.Sub("redis-" + std::to_string(server->port_));
-  std::vector<std::string> argv = {binary, "--port", std::to_string(server->port_),
-                                   "--bind", "127.0.0.1", "--dir", data, "--save", "",
-                                   "--appendonly", "no",
-                                   // Replicas sync at once (the default waits 5 s).
-                                   "--repl-diskless-sync-delay", "0"};
+  std::vector<std::string> argv = {
+      binary, "--port", std::to_string(server->port_), "--bind", "127.0.0.1",
+      "--dir", data, "--save", "", "--appendonly", "no",
+      // Replicas sync at once (the default waits 5 s).
+      "--repl-diskless-sync-delay", "0"};
   if (cluster) {
-    argv.insert(argv.end(), {"--cluster-enabled", "yes", "--cluster-config-file",
-                             data + "/nodes.conf", "--cluster-node-timeout", "2000"});
+    argv.insert(argv.end(),
+                {"--cluster-enabled", "yes", "--cluster-config-file",
+                 data + "/nodes.conf", "--cluster-node-timeout", "2000"});
   }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   ProcessOptions options;
@@ -36,7 +39,8 @@ absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start(
         if (server->process_->Exited()) return true;
         auto pong = server->Command({"PING"});
         // NOAUTH also proves it is listening.
-        return pong.ok() || absl::StrContains(pong.status().message(), "NOAUTH");
+        return pong.ok() ||
+               absl::StrContains(pong.status().message(), "NOAUTH");
       },
       absl::Seconds(10));
   if (!up || server->process_->Exited()) {
@@ -46,7 +50,8 @@ absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start(
   return server;
 }
 
-absl::StatusOr<std::string> RedisServer::Command(const std::vector<std::string>& args) const {
+absl::StatusOr<std::string> RedisServer::Command(
+    const std::vector<std::string>& args) const {
   timeval timeout{2, 0};
   redisContext* context = redisConnectWithTimeout("127.0.0.1", port_, timeout);
   if (context == nullptr || context->err) {
@@ -61,8 +66,8 @@ absl::StatusOr<std::string> RedisServer::Command(const std::vector<std::string>&
     argv.push_back(arg.data());
     lengths.push_back(arg.size());
   }
-  auto* reply = static_cast<redisReply*>(
-      redisCommandArgv(context, static_cast<int>(argv.size()), argv.data(), lengths.data()));
+  auto* reply = static_cast<redisReply*>(redisCommandArgv(
+      context, static_cast<int>(argv.size()), argv.data(), lengths.data()));
   if (reply == nullptr) {
     std::string why = context->errstr;
     redisFree(context);
@@ -71,7 +76,8 @@ absl::StatusOr<std::string> RedisServer::Command(const std::vector<std::string>&
   absl::StatusOr<std::string> result;
   if (reply->type == REDIS_REPLY_ERROR) {
     result = absl::FailedPreconditionError(std::string(reply->str, reply->len));
-  } else if (reply->type == REDIS_REPLY_STRING || reply->type == REDIS_REPLY_STATUS) {
+  } else if (reply->type == REDIS_REPLY_STRING ||
+             reply->type == REDIS_REPLY_STATUS) {
     result = std::string(reply->str, reply->len);
   } else if (reply->type == REDIS_REPLY_INTEGER) {
     result = std::to_string(reply->integer);

@@ -22,7 +22,8 @@ class RedisServer {
   int port() const { return port_; }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   // Runs one command (2 s timeout); error replies come back as errors.
-  absl::StatusOr<std::string> Command(const std::vector<std::string>& args) const;
+  absl::StatusOr<std::string> Command(
+      const std::vector<std::string>& args) const;
   // A field of INFO, or "" when absent or unreachable.
   std::string InfoField(const std::string& field) const;
   Process& process() { return *process_; }

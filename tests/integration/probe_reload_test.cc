@@ -1,0 +1,141 @@
+// /probe (multi-target pattern with an allow-list) and configuration reload,
+// end to end against real Redis servers.
+#include <signal.h>
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/exporter_process.h"
+#include "tests/support/redis_server.h"
+
+namespace dse::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+TEST(ProbeTest, AllowedTargetsOnlyAndClearErrors) {
+  TempDir dir;
+  auto server = RedisServer::Start(dir);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto exporter = ExporterProcess::Start(dir, R"(modules:
+  cache:
+    kind: redis
+    cluster_id: probed
+    timeout: 1s
+    allowed_targets: ["127.0.0.1:*"]
+)");
+  ASSERT_TRUE(exporter.ok()) << exporter.status();
+  const std::string address = (*server)->address();
+
+  HttpResult ok =
+      HttpFetch((*exporter)->url("/probe?target=" + address + "&module=cache"));
+  EXPECT_EQ(ok.status, 200) << ok.body;
+  std::vector<Sample> samples = ParseExposition(ok.body);
+  EXPECT_EQ(ValueOf(samples, "datastore_up",
+                    {{"target", address}, {"kind", "redis"}}),
+            1);
+  EXPECT_EQ(ValueOf(samples, "datastore_shard_role",
+                    {{"target", address}, {"role", "primary"}}),
+            1);
+  EXPECT_EQ(
+      Select(samples, "datastore_info", {{"cluster_id", "probed"}}).size(), 1u);
+  // The exporter's own /metrics does not include probed targets.
+  EXPECT_TRUE(Select((*exporter)->Scrape(), "datastore_up").empty());
+
+  // Not on the allow-list: refused before any connection is made.
+  HttpResult denied =
+      HttpFetch((*exporter)->url("/probe?target=10.1.2.3:6379&module=cache"));
+  EXPECT_EQ(denied.status, 403);
+  EXPECT_THAT(denied.body, HasSubstr("not allowed by module \"cache\""));
+
+  HttpResult missing = HttpFetch((*exporter)->url("/probe"));
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_THAT(missing.body, HasSubstr("missing parameter(s): target, module"));
+  HttpResult no_module =
+      HttpFetch((*exporter)->url("/probe?target=" + address));
+  EXPECT_EQ(no_module.status, 400);
+  EXPECT_THAT(no_module.body, HasSubstr("missing parameter(s): module"));
+  HttpResult unknown =
+      HttpFetch((*exporter)->url("/probe?target=" + address + "&module=x"));
+  EXPECT_EQ(unknown.status, 400);
+  EXPECT_THAT(unknown.body,
+              HasSubstr("unknown module \"x\" (configured: cache)"));
+  HttpResult bad_address =
+      HttpFetch((*exporter)->url("/probe?target=127.0.0.1:99999&module=cache"));
+  EXPECT_EQ(bad_address.status, 400);
+
+  // A stopped probed server is down, with the probe still answering 200.
+  (*server)->process().Stop();
+  HttpResult down =
+      HttpFetch((*exporter)->url("/probe?target=" + address + "&module=cache"));
+  EXPECT_EQ(down.status, 200);
+  EXPECT_EQ(ValueOf(ParseExposition(down.body), "datastore_up",
+                    {{"target", address}}),
+            0);
+}
+
+std::string OneTarget(const std::string& name, const std::string& address) {
+  return absl::StrCat("targets:\n  - {name: ", name,
+                      ", kind: redis, address: \"", address,
+                      "\", cluster_id: c}\n");
+}
+
+TEST(ReloadTest, SighupAndPostReloadSwapTargetsAndBadConfigKeepsTheOld) {
+  TempDir dir;
+  auto first = RedisServer::Start(dir);
+  auto second = RedisServer::Start(dir);
+  ASSERT_TRUE(first.ok() && second.ok());
+  auto exporter =
+      ExporterProcess::Start(dir, OneTarget("first", (*first)->address()));
+  ASSERT_TRUE(exporter.ok()) << exporter.status();
+  EXPECT_EQ(
+      ValueOf((*exporter)->Scrape(), "datastore_up", {{"target", "first"}}), 1);
+  EXPECT_EQ(HttpFetch((*exporter)->url("/-/ready")).status, 200);
+
+  // The config file is the one ExporterProcess wrote: find it in the log dir.
+  std::string config_path;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+    if (entry.path().extension() == ".yml") config_path = entry.path();
+  }
+  ASSERT_FALSE(config_path.empty());
+
+  // SIGHUP with a new file: the new target replaces the old.
+  ASSERT_TRUE(
+      WriteFile(config_path, OneTarget("second", (*second)->address())));
+  (*exporter)->process().Signal(SIGHUP);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        auto samples = (*exporter)->Scrape();
+        return ValueOf(samples, "datastore_up", {{"target", "second"}}) == 1 &&
+               Select(samples, "datastore_up", {{"target", "first"}}).empty();
+      },
+      absl::Seconds(10)));
+
+  // A bad file is rejected, logged, and the previous configuration serves on.
+  ASSERT_TRUE(
+      WriteFile(config_path, "targets:\n  - {name: broken, kind: nope}\n"));
+  HttpResult reload = HttpFetch((*exporter)->url("/-/reload"), "POST");
+  EXPECT_EQ(reload.status, 500);
+  EXPECT_THAT(reload.body, HasSubstr("unknown kind \"nope\""));
+  EXPECT_EQ(
+      ValueOf((*exporter)->Scrape(), "datastore_up", {{"target", "second"}}),
+      1);
+  HttpResult ready = HttpFetch((*exporter)->url("/-/ready"));
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_THAT(ready.body, HasSubstr("unknown kind"));
+  EXPECT_THAT((*exporter)->Logs(), HasSubstr("configuration reload failed"));
+  EXPECT_EQ(HttpFetch((*exporter)->url("/-/reload"), "GET").status, 405);
+
+  // Fixing the file makes it ready again.
+  ASSERT_TRUE(WriteFile(config_path, OneTarget("first", (*first)->address())));
+  EXPECT_EQ(HttpFetch((*exporter)->url("/-/reload"), "POST").status, 200);
+  EXPECT_EQ(HttpFetch((*exporter)->url("/-/ready")).status, 200);
+  EXPECT_EQ(
+      ValueOf((*exporter)->Scrape(), "datastore_up", {{"target", "first"}}), 1);
+}
+
+}  // namespace
+}  // namespace dse::testing
