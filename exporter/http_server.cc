@@ -1,9 +1,13 @@
 #include "exporter/http_server.h"
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cstring>
 #include <exception>
+#include <fstream>
+#include <sstream>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -95,8 +99,57 @@ std::string GzipCompress(const std::string& data) {
   return rc == Z_STREAM_END ? out : "";
 }
 
+HttpServer::HttpServer(HttpHandler handler, const HttpServerOptions& options)
+    : handler_(std::move(handler)), max_requests_(options.max_requests) {
+  if (options.web != nullptr && !options.web->basic_auth_users.empty()) {
+    authenticator_ =
+        std::make_unique<BasicAuthenticator>(options.web->basic_auth_users);
+  }
+}
+
+namespace {
+
+// civetweb reads the certificate and its key from one PEM file. It is written
+// with mode 0600 and removed as soon as the server has loaded it.
+absl::StatusOr<std::string> CombinedPem(const WebConfig& web) {
+  std::string key, cert;
+  for (auto [path, out] : {std::make_pair(&web.key_file, &key),
+                           std::make_pair(&web.cert_file, &cert)}) {
+    std::ifstream in(*path, std::ios::binary);
+    if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", *path));
+    std::stringstream text;
+    text << in.rdbuf();
+    *out = text.str();
+  }
+  char name[] = "/tmp/datastore-exporter-tls-XXXXXX";
+  int fd = mkstemp(name);
+  if (fd < 0)
+    return absl::InternalError("cannot create a temporary file for TLS");
+  std::string both = key + "\n" + cert;
+  bool written =
+      write(fd, both.data(), both.size()) == static_cast<ssize_t>(both.size());
+  close(fd);
+  if (!written) {
+    unlink(name);
+    return absl::InternalError("cannot write a temporary file for TLS");
+  }
+  return std::string(name);
+}
+
+const char* TlsProtocolLevel(const std::string& min_version) {
+  // civetweb's ssl_protocol_version: 2 = TLS1.0+, 3 = TLS1.1+, 4 = TLS1.2+,
+  // 5 = TLS1.3 only.
+  if (min_version == "TLS10") return "2";
+  if (min_version == "TLS11") return "3";
+  if (min_version == "TLS13") return "5";
+  return "4";
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
-    const std::string& listen_address, HttpHandler handler) {
+    const std::string& listen_address, HttpHandler handler,
+    const HttpServerOptions& server_options) {
   // civetweb takes "port" for every IPv4 address and "host:port" otherwise.
   // Port 0 asks the kernel for a free port (used by tests).
   std::string host_part = absl::StartsWith(listen_address, ":")
@@ -114,18 +167,45 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   std::string ports = absl::StartsWith(listen_address, ":")
                           ? listen_address.substr(1)
                           : listen_address;
-  std::unique_ptr<HttpServer> server(new HttpServer(std::move(handler)));
-  const char* options[] = {"listening_ports",
-                           ports.c_str(),
-                           "num_threads",
-                           "16",
-                           "request_timeout_ms",
-                           "30000",
-                           "enable_keep_alive",
-                           "yes",
-                           "keep_alive_timeout_ms",
-                           "60000",
-                           nullptr};
+  std::unique_ptr<HttpServer> server(
+      new HttpServer(std::move(handler), server_options));
+  const WebConfig* web = server_options.web;
+  const bool tls = web != nullptr && web->tls();
+  if (tls) ports += "s";
+  // More worker threads than the request limit, so that requests past the
+  // limit are answered 503 at once instead of queueing.
+  const std::string threads = std::to_string(server_options.max_requests + 4);
+  const std::string header_bytes =
+      std::to_string(server_options.max_header_bytes);
+  const std::string request_timeout =
+      std::to_string(server_options.request_timeout_ms);
+  std::vector<std::string> settings = {"listening_ports",       ports,
+                                       "num_threads",           threads,
+                                       "request_timeout_ms",    request_timeout,
+                                       "max_request_size",      header_bytes,
+                                       "enable_keep_alive",     "yes",
+                                       "keep_alive_timeout_ms", "60000"};
+  std::string pem;
+  if (tls) {
+    auto combined = CombinedPem(*web);
+    if (!combined.ok()) return combined.status();
+    pem = *combined;
+    settings.insert(settings.end(),
+                    {"ssl_certificate", pem, "ssl_protocol_version",
+                     TlsProtocolLevel(web->min_version)});
+    const std::string& type = web->client_auth_type;
+    if (type == "RequireAndVerifyClientCert") {
+      settings.insert(settings.end(), {"ssl_verify_peer", "yes", "ssl_ca_file",
+                                       web->client_ca_file});
+    } else if (type == "VerifyClientCertIfGiven") {
+      settings.insert(settings.end(), {"ssl_verify_peer", "optional",
+                                       "ssl_ca_file", web->client_ca_file});
+    }
+  }
+  std::vector<const char*> options;
+  for (const std::string& setting : settings)
+    options.push_back(setting.c_str());
+  options.push_back(nullptr);
   mg_callbacks callbacks;
   std::memset(&callbacks, 0, sizeof callbacks);
   // civetweb logs to stderr by default; route it through our logger.
@@ -136,14 +216,16 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   mg_init_data init;
   std::memset(&init, 0, sizeof init);
   init.callbacks = &callbacks;
-  init.configuration_options = options;
+  init.configuration_options = options.data();
   char error_text[256] = {0};
   unsigned error_code = 0;
   mg_error_data error;
   error.code = &error_code;
   error.text = error_text;
   error.text_buffer_size = sizeof error_text;
+  if (tls) mg_init_library(MG_FEATURES_TLS);
   server->context_ = mg_start2(&init, &error);
+  if (!pem.empty()) unlink(pem.c_str());
   if (server->context_ == nullptr) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on \"", listen_address,
@@ -173,8 +255,31 @@ int HttpServer::HandleRequest(mg_connection* connection, void* self) {
                                  info->http_headers[i].value);
   }
   HttpResponse response;
+  // Counts this request for its whole handling; decremented on every path.
+  struct InFlight {
+    explicit InFlight(std::atomic<int>& count) : count_(count) { ++count_; }
+    ~InFlight() { --count_; }
+    std::atomic<int>& count_;
+  } in_flight(server->in_flight_);
   try {
-    response = server->handler_(request);
+    if (server->authenticator_ != nullptr &&
+        !server->authenticator_->Check(request.Header("Authorization"))) {
+      response = HttpResponse{
+          401,
+          "text/plain; charset=utf-8",
+          "unauthorized\n",
+          {{"WWW-Authenticate",
+            "Basic realm=\"datastore_exporter\", charset=\"UTF-8\""}},
+          false};
+    } else if (server->in_flight_.load() > server->max_requests_) {
+      response = HttpResponse{503,
+                              "text/plain; charset=utf-8",
+                              "too many concurrent requests; try again\n",
+                              {{"Retry-After", "1"}},
+                              false};
+    } else {
+      response = server->handler_(request);
+    }
   } catch (const std::exception& e) {
     Log(LogLevel::kError, "request handler failed",
         {{"path", request.path}, {"err", e.what()}});

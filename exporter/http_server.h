@@ -2,6 +2,7 @@
 #ifndef DATASTORE_EXPORTER_EXPORTER_HTTP_SERVER_H_
 #define DATASTORE_EXPORTER_EXPORTER_HTTP_SERVER_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <string>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "exporter/web_config.h"
 
 struct mg_context;
 struct mg_connection;
@@ -37,11 +39,19 @@ struct HttpResponse {
 
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
+struct HttpServerOptions {
+  const WebConfig* web = nullptr;  // TLS and basic auth; null = plain HTTP.
+  int max_requests = 40;           // In flight at once; more get 503.
+  int max_header_bytes = 16384;    // Request line and headers.
+  int request_timeout_ms = 10000;  // A client slower than this is dropped.
+};
+
 class HttpServer {
  public:
   // Listens on `listen_address` (":9755", "127.0.0.1:9755", "[::1]:9755").
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start(
-      const std::string& listen_address, HttpHandler handler);
+      const std::string& listen_address, HttpHandler handler,
+      const HttpServerOptions& options = {});
   ~HttpServer();
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
@@ -50,10 +60,13 @@ class HttpServer {
   int port() const { return port_; }
 
  private:
-  explicit HttpServer(HttpHandler handler) : handler_(std::move(handler)) {}
+  HttpServer(HttpHandler handler, const HttpServerOptions& options);
   static int HandleRequest(mg_connection* connection, void* self);
 
   HttpHandler handler_;
+  const int max_requests_;
+  std::atomic<int> in_flight_{0};
+  std::unique_ptr<BasicAuthenticator> authenticator_;
   mg_context* context_ = nullptr;
   int port_ = 0;
 };

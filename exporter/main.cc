@@ -15,6 +15,7 @@
 #include "exporter/log.h"
 #include "exporter/metrics.h"
 #include "exporter/scrape.h"
+#include "exporter/web_config.h"
 
 namespace dse {
 namespace {
@@ -33,6 +34,8 @@ struct Flags {
   std::string target_password_file;
   std::string target_password_env;
   std::string target_timeout;
+  std::string web_config_file;
+  int max_requests = 40;
 };
 
 int Fail(int code, const std::string& message) {
@@ -88,6 +91,11 @@ int Run(int argc, char** argv) {
                  "Address to listen on: :PORT, HOST:PORT or [V6]:PORT");
   cli.add_option("--web.telemetry-path", flags.telemetry_path,
                  "Path under which metrics are served");
+  cli.add_option("--web.config.file", flags.web_config_file,
+                 "TLS and basic auth configuration (exporter-toolkit format)");
+  cli.add_option("--web.max-requests", flags.max_requests,
+                 "Requests served at once; more are answered 503")
+      ->check(CLI::Range(1, 10000));
   cli.add_option("--log.level", flags.log_level, "debug, info, warn or error");
   cli.add_option("--log.format", flags.log_format, "logfmt or json");
   cli.add_option("--target", flags.target,
@@ -137,6 +145,13 @@ int Run(int argc, char** argv) {
   auto config = LoadConfig(flags, kinds);
   if (!config.ok())
     return Fail(kExitUsage, std::string(config.status().message()));
+  WebConfig web;
+  if (!flags.web_config_file.empty()) {
+    auto loaded = LoadWebConfig(flags.web_config_file);
+    if (!loaded.ok())
+      return Fail(kExitUsage, std::string(loaded.status().message()));
+    web = *std::move(loaded);
+  }
   if (flags.config_check) {
     std::printf("configuration is valid: %zu target(s)\n",
                 config->targets.size());
@@ -181,15 +196,20 @@ int Run(int argc, char** argv) {
     return absl::OkStatus();
   });
 
-  auto server =
-      HttpServer::Start(flags.listen_address,
-                        [&app](const HttpRequest& r) { return app.Handle(r); });
+  HttpServerOptions server_options;
+  server_options.web = &web;
+  server_options.max_requests = flags.max_requests;
+  auto server = HttpServer::Start(
+      flags.listen_address,
+      [&app](const HttpRequest& r) { return app.Handle(r); }, server_options);
   if (!server.ok()) return Fail(1, std::string(server.status().message()));
   Log(LogLevel::kInfo, "listening",
       {{"address", flags.listen_address},
        {"port", std::to_string((*server)->port())},
        {"targets", std::to_string(config->targets.size())},
        {"modules", std::to_string(config->modules.size())},
+       {"tls", web.tls() ? "on" : "off"},
+       {"basic_auth", web.basic_auth_users.empty() ? "off" : "on"},
        {"version", ExporterVersion()}});
 
   while (true) {
