@@ -9,11 +9,11 @@ packages=(
   build-essential cmake pkg-config git
   libgtest-dev libgmock-dev libbenchmark-dev
   prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libabsl-dev libcli11-dev
-  libcurl4-openssl-dev zlib1g-dev libssl-dev
+  libcurl4-openssl-dev zlib1g-dev libssl-dev libcrypt-dev
   # Redis collector.
   libhiredis-dev redis-server redis-tools
   # Tests and tools: promtool (package prometheus), curl, python3.
-  prometheus curl python3 procps
+  prometheus curl python3 procps openssl
 )
 
 missing=()
