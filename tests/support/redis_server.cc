@@ -29,25 +29,38 @@ absl::StatusOr<std::unique_ptr<RedisServer>> RedisServer::Start(
                  data + "/nodes.conf", "--cluster-node-timeout", "2000"});
   }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  server->argv_ = argv;
+  server->log_path_ = data + "/log";
+  absl::Status launched = server->Launch();
+  if (!launched.ok()) return launched;
+  return server;
+}
+
+absl::Status RedisServer::Launch() {
   ProcessOptions options;
-  options.log_path = data + "/log";
-  auto process = Process::Start(argv, options);
+  options.log_path = log_path_;
+  auto process = Process::Start(argv_, options);
   if (!process.ok()) return process.status();
-  server->process_ = *std::move(process);
+  process_ = *std::move(process);
   bool up = WaitFor(
       [&] {
-        if (server->process_->Exited()) return true;
-        auto pong = server->Command({"PING"});
+        if (process_->Exited()) return true;
+        auto pong = Command({"PING"});
         // NOAUTH also proves it is listening.
         return pong.ok() ||
                absl::StrContains(pong.status().message(), "NOAUTH");
       },
       absl::Seconds(10));
-  if (!up || server->process_->Exited()) {
-    return absl::UnavailableError(absl::StrCat("redis-server did not start: ",
-                                               ReadFile(options.log_path)));
+  if (!up || process_->Exited()) {
+    return absl::UnavailableError(
+        absl::StrCat("redis-server did not start: ", ReadFile(log_path_)));
   }
-  return server;
+  return absl::OkStatus();
+}
+
+absl::Status RedisServer::Restart() {
+  process_->Stop();
+  return Launch();
 }
 
 absl::StatusOr<std::string> RedisServer::Command(

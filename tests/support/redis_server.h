@@ -27,11 +27,17 @@ class RedisServer {
   // A field of INFO, or "" when absent or unreachable.
   std::string InfoField(const std::string& field) const;
   Process& process() { return *process_; }
+  // Stops the server and starts it again on the same port with the same
+  // arguments (its data is gone: no persistence).
+  absl::Status Restart();
 
  private:
   RedisServer() = default;
+  absl::Status Launch();
   std::unique_ptr<Process> process_;
   int port_ = 0;
+  std::vector<std::string> argv_;
+  std::string log_path_;
 };
 
 }  // namespace dse::testing
