@@ -1,5 +1,6 @@
 // The registry of datastore kinds: one line per kind.
 #include "collectors/redis/redis_collector.h"
+#include "collectors/zookeeper/zookeeper_collector.h"
 #include "exporter/collector.h"
 
 namespace dse {
@@ -8,6 +9,7 @@ const KindRegistry& BuiltinKinds() {
   static const KindRegistry* const kinds = [] {
     auto* registry = new KindRegistry;
     registry->Add(redis::RedisKind());
+    registry->Add(zookeeper::ZooKeeperKind());
     return registry;
   }();
   return *kinds;

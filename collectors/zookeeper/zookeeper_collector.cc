@@ -1,0 +1,65 @@
+#include "collectors/zookeeper/zookeeper_collector.h"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "collectors/zookeeper/zookeeper_client.h"
+#include "collectors/zookeeper/zookeeper_parse.h"
+
+namespace dse::zookeeper {
+namespace {
+
+constexpr int kDefaultPort = 2181;
+
+class ZooKeeperCollector : public Collector {
+ public:
+  ZooKeeperCollector(const TargetConfig& config, HostPort address)
+      : address_(std::move(address)),
+        shard_id_(config.cluster_id),
+        // A configured node name replaces whatever the server says, so the
+        // server id is asked for only when none is configured.
+        ask_server_id_(config.node.empty()) {}
+
+  absl::StatusOr<NodeModel> Collect(absl::Time deadline) override {
+    auto srvr = SendFourLetterWord(address_, "srvr", deadline);
+    if (!srvr.ok()) return srvr.status();
+    auto status = ParseSrvr(*srvr);
+    if (!status.ok()) return status.status();
+
+    MappingInput input{shard_id_, ""};
+    if (ask_server_id_) {
+      auto conf = SendFourLetterWord(address_, "conf", deadline);
+      if (!conf.ok()) return conf.status();
+      auto server_id = ParseConfServerId(*conf);
+      if (!server_id.ok()) return server_id.status();
+      // Without conf in the whitelist the node name stays empty and the
+      // exporter uses the target's name.
+      if (server_id->has_value()) input.node = **server_id;
+    }
+    return BuildModel(*status, input);
+  }
+
+ private:
+  const HostPort address_;
+  const std::string shard_id_;
+  const bool ask_server_id_;
+};
+
+}  // namespace
+
+Kind ZooKeeperKind() {
+  Kind kind;
+  kind.name = "zookeeper";
+  kind.native_cluster_id = false;
+  kind.default_port = std::to_string(kDefaultPort);
+  kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
+    // The address was validated when the configuration was loaded.
+    HostPort address = ParseHostPort(config.address, kDefaultPort).value();
+    return std::make_unique<ZooKeeperCollector>(config, std::move(address));
+  };
+  return kind;
+}
+
+}  // namespace dse::zookeeper
