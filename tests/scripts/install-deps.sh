@@ -12,9 +12,11 @@ packages=(
   libcurl4-openssl-dev zlib1g-dev libssl-dev libcrypt-dev
   # Redis collector.
   libhiredis-dev redis-server redis-tools
-  # ZooKeeper collector tests: the server, a JRE to run it, and slf4j-simple
-  # (libslf4j-java) so that the test servers log why they fail.
-  zookeeper default-jre-headless libslf4j-java
+  # ZooKeeper collector tests: the server's jars (libzookeeper-java, from
+  # Debian's zookeeper source; the zookeeper package adds only service files
+  # and pulls a desktop JRE), a headless JRE, and slf4j-simple so that the
+  # test servers log why they fail.
+  libzookeeper-java default-jre-headless libslf4j-java
   # Tests and tools: promtool (package prometheus), curl, python3.
   prometheus curl python3 procps openssl
 )

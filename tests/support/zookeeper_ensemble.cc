@@ -63,7 +63,7 @@ absl::StatusOr<std::unique_ptr<ZooKeeperEnsemble>> ZooKeeperEnsemble::Start(
   for (const char* jar : {kZooKeeperJar, kLoggerJar}) {
     if (access(jar, R_OK) != 0) {
       return absl::NotFoundError(absl::StrCat(
-          jar, " is missing (install zookeeper and libslf4j-java)"));
+          jar, " is missing (install libzookeeper-java and libslf4j-java)"));
     }
   }
   if (options.servers < 1) return absl::InvalidArgumentError("no servers");
