@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -78,7 +79,7 @@ absl::StatusOr<AddrInfoList> Resolve(const HostPort& address,
   }
   // getaddrinfo has no timeout of its own: run it on a thread and stop
   // waiting at the deadline.
-  hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
+  hints.ai_flags = AI_NUMERICSERV;
   auto lookup = std::make_shared<Lookup>();
   try {
     std::thread([lookup, host = address.host, port, hints] {

@@ -286,9 +286,13 @@ TEST(ZooKeeperStandaloneTest, DefaultWhitelistAndConfiguredNode) {
   ASSERT_TRUE(server.ok()) << server.status();
   const std::string address = (*server)->address(0);
   ASSERT_TRUE((*server)->Create(0, "/dse-standalone").ok());
+  // "localhost" takes the name lookup path and may resolve to ::1 first,
+  // where the server (bound to 127.0.0.1) refuses.
+  const std::string by_name =
+      "localhost:" + address.substr(address.rfind(':') + 1);
   auto exporter = ExporterProcess::Start(
       dir, absl::StrCat("targets:\n", TargetYaml("solo", address),
-                        TargetYaml("named", address, "    node: zk-a\n")));
+                        TargetYaml("named", by_name, "    node: zk-a\n")));
   ASSERT_TRUE(exporter.ok()) << exporter.status();
   std::vector<Sample> samples = (*exporter)->Scrape();
   for (const char* target : {"solo", "named"}) {
