@@ -178,7 +178,7 @@ TEST_F(ZooKeeperEnsembleTest, OnePrimaryServerIdsAndZxidOffsets) {
 }
 
 TEST_F(ZooKeeperEnsembleTest, StoppedFollowerTimesOutWithoutDelayingTheOthers) {
-  auto exporter = StartExporter("    timeout: 500ms\n");
+  auto exporter = StartExporter("    timeout: 1s\n");
   ASSERT_NE(exporter, nullptr);
   const int follower = ensemble_->FindMode("follower");
   ASSERT_GE(follower, 0);
@@ -200,12 +200,12 @@ TEST_F(ZooKeeperEnsembleTest, StoppedFollowerTimesOutWithoutDelayingTheOthers) {
     EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", TargetName(i)}}), 1);
   }
   EXPECT_EQ(Primaries(samples).size(), 1u);
-  // Bounded by the 500 ms timeout, not by the stopped server (generous
+  // Bounded by the 1 s timeout, not by the stopped server (generous
   // margin for a loaded machine: this checks the deadline exists, not speed).
   EXPECT_LT(took, absl::Seconds(3));
   EXPECT_LT(ValueOf(samples, "datastore_collect_duration_seconds",
                     {{"target", stopped}}),
-            1.5);
+            2);
   EXPECT_THAT(exporter->Logs(), HasSubstr("srvr: timed out"));
   // Resumed, it answers again (and the ensemble is whole for the next test).
   EXPECT_TRUE(WaitFor(
