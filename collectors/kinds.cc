@@ -1,4 +1,5 @@
 // The registry of datastore kinds: one line per kind.
+#include "collectors/etcd/etcd_collector.h"
 #include "collectors/redis/redis_collector.h"
 #include "collectors/zookeeper/zookeeper_collector.h"
 #include "exporter/collector.h"
@@ -8,6 +9,7 @@ namespace dse {
 const KindRegistry& BuiltinKinds() {
   static const KindRegistry* const kinds = [] {
     auto* registry = new KindRegistry;
+    registry->Add(etcd::EtcdKind());
     registry->Add(redis::RedisKind());
     registry->Add(zookeeper::ZooKeeperKind());
     return registry;

@@ -1,0 +1,206 @@
+#include "collectors/etcd/etcd_client.h"
+
+#include <curl/curl.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "collectors/etcd/etcd_parse.h"
+
+namespace dse::etcd {
+namespace {
+
+constexpr int kGrpcUnauthenticated = 16;
+
+size_t AppendBody(char* data, size_t size, size_t count, void* out) {
+  static_cast<std::string*>(out)->append(data, size * count);
+  return size * count;
+}
+
+std::string BaseUrl(const HostPort& address, bool tls) {
+  bool v6 = address.host.find(':') != std::string::npos;
+  return absl::StrCat(tls ? "https://" : "http://", v6 ? "[" : "", address.host,
+                      v6 ? "]" : "", ":", address.port);
+}
+
+// curl_global_init is not safe to run while other threads use libcurl; the
+// collectors are made on the main thread before any scrape.
+void InitCurlOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+}  // namespace
+
+GatewayClient::GatewayClient(const HostPort& address, TlsOptions tls,
+                             Credentials credentials)
+    : base_url_(BaseUrl(address, tls.enabled)),
+      credentials_(std::move(credentials)) {
+  InitCurlOnce();
+  CURL* curl = curl_easy_init();
+  curl_ = curl;
+  if (curl == nullptr) return;  // Reported by Post.
+  // Timeouts without SIGALRM: collectors run on several threads.
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  // The address is the member itself, never a proxy's business.
+  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &AppendBody);
+  if (tls.enabled) {
+    if (!tls.ca_file.empty()) {
+      curl_easy_setopt(curl, CURLOPT_CAINFO, tls.ca_file.c_str());
+    }
+    if (!tls.cert_file.empty()) {
+      curl_easy_setopt(curl, CURLOPT_SSLCERT, tls.cert_file.c_str());
+    }
+    if (!tls.key_file.empty()) {
+      curl_easy_setopt(curl, CURLOPT_SSLKEY, tls.key_file.c_str());
+    }
+    if (tls.insecure_skip_verify) {
+      curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+  }
+}
+
+GatewayClient::~GatewayClient() {
+  if (curl_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(curl_));
+}
+
+absl::StatusOr<GatewayClient::Reply> GatewayClient::Exchange(
+    absl::string_view path, absl::string_view body, bool with_token,
+    absl::Time deadline) {
+  auto* curl = static_cast<CURL*>(curl_);
+  if (curl == nullptr) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat(path, ": cannot create a curl handle"));
+  }
+  const absl::Duration left = deadline - absl::Now();
+  if (left <= absl::ZeroDuration()) {
+    return absl::DeadlineExceededError(absl::StrCat(path, ": timed out"));
+  }
+  // A zero timeout would mean "none" to curl.
+  const long timeout_ms =
+      std::max<long>(1, static_cast<long>(absl::ToInt64Milliseconds(left)));
+
+  Reply reply;
+  char error[CURL_ERROR_SIZE] = "";
+  curl_slist* headers =
+      curl_slist_append(nullptr, "Content-Type: application/json");
+  std::string authorization;
+  if (with_token && !token_.empty()) {
+    authorization = absl::StrCat("Authorization: ", token_);
+    headers = curl_slist_append(headers, authorization.c_str());
+  }
+  const std::string url = absl::StrCat(base_url_, path);
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply.body);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  const CURLcode code = curl_easy_perform(curl);
+  long connects = 0;
+  curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
+  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
+  // Nothing may point at this call's locals once it returns.
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, nullptr);
+  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, nullptr);
+  curl_slist_free_all(headers);
+  if (connects > 0) reconnected_ = true;
+
+  if (code == CURLE_OPERATION_TIMEDOUT) {
+    return absl::DeadlineExceededError(
+        absl::StrCat(path, ": timed out after ", timeout_ms, " ms"));
+  }
+  if (code != CURLE_OK) {
+    return absl::UnavailableError(absl::StrCat(
+        path, ": ", error[0] != '\0' ? error : curl_easy_strerror(code)));
+  }
+  return reply;
+}
+
+absl::Status GatewayClient::Authenticate(absl::Time deadline) {
+  constexpr absl::string_view kPath = "/v3/auth/authenticate";
+  auto password = ReadSecret(credentials_.password);
+  if (!password.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("password: ", password.status().message()));
+  }
+  std::string body;
+  try {
+    body =
+        nlohmann::json{{"name", credentials_.username}, {"password", *password}}
+            .dump();
+  } catch (const nlohmann::json::exception&) {
+    // dump() throws on invalid UTF-8; its message would quote the bytes.
+    return absl::InvalidArgumentError(
+        absl::StrCat(kPath, ": the username or password is not valid UTF-8"));
+  }
+  auto reply = Exchange(kPath, body, /*with_token=*/false, deadline);
+  if (!reply.ok()) return reply.status();
+  if (reply->status != 200) {
+    // etcd's message names neither the password nor the user's secrets.
+    GatewayError error = ParseGatewayError(reply->body);
+    return absl::PermissionDeniedError(
+        absl::StrCat(kPath, ": HTTP ", reply->status, ": ", error.message));
+  }
+  auto token = ParseAuthenticate(reply->body);
+  if (!token.ok()) return token.status();
+  token_ = *std::move(token);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> GatewayClient::Request(absl::string_view path,
+                                                   absl::string_view body,
+                                                   absl::Time deadline) {
+  auto reply = Exchange(path, body, /*with_token=*/true, deadline);
+  if (!reply.ok()) return reply.status();
+  if (reply->status == 200) return std::move(reply->body);
+  GatewayError error = ParseGatewayError(reply->body);
+  std::string message =
+      absl::StrCat(path, ": HTTP ", reply->status, ": ", error.message);
+  if (error.code == kGrpcUnauthenticated) {
+    return absl::UnauthenticatedError(message);
+  }
+  return absl::UnavailableError(message);
+}
+
+absl::StatusOr<std::string> GatewayClient::Post(absl::string_view path,
+                                                absl::string_view body,
+                                                absl::Time deadline) {
+  reconnected_ = false;
+  if (credentials_.username.empty()) {
+    if (!credentials_.password.empty()) {
+      return absl::FailedPreconditionError(
+          "a password is configured without a username");
+    }
+    return Request(path, body, deadline);
+  }
+  const bool fresh_token = token_.empty();
+  if (fresh_token) {
+    absl::Status authenticated = Authenticate(deadline);
+    if (!authenticated.ok()) return authenticated;
+  }
+  auto reply = Request(path, body, deadline);
+  if (reply.ok() || fresh_token || !absl::IsUnauthenticated(reply.status())) {
+    return reply;
+  }
+  // The token expired (simple tokens after --auth-token-ttl of disuse, JWTs
+  // after their TTL) or the member restarted: renew it once.
+  token_.clear();
+  absl::Status authenticated = Authenticate(deadline);
+  if (!authenticated.ok()) return authenticated;
+  return Request(path, body, deadline);
+}
+
+}  // namespace dse::etcd

@@ -1,0 +1,257 @@
+#include "collectors/etcd/etcd_parse.h"
+
+#include <nlohmann/json.hpp>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+
+namespace dse::etcd {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr char kRaftIndexUnit[] = "raft_index";
+
+// Parses `text` as a JSON object. nlohmann::json reports bad input by
+// exception; it stops here.
+absl::StatusOr<Json> ParseObject(absl::string_view text,
+                                 absl::string_view what) {
+  Json json;
+  try {
+    json = Json::parse(text.begin(), text.end());
+  } catch (const Json::exception& e) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": invalid JSON: ", e.what()));
+  }
+  if (!json.is_object()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": expected a JSON object, got ", json.type_name()));
+  }
+  return json;
+}
+
+// The value at a dotted `path` ("header.member_id"), or nullptr when absent.
+const Json* Find(const Json& object, absl::string_view path) {
+  const Json* at = &object;
+  for (absl::string_view key : absl::StrSplit(path, '.')) {
+    if (!at->is_object()) return nullptr;
+    auto it = at->find(std::string(key));
+    if (it == at->end()) return nullptr;
+    at = &*it;
+  }
+  return at;
+}
+
+std::string Shown(const Json& value) {
+  std::string text = value.dump();
+  if (text.size() > 40) text = absl::StrCat(text.substr(0, 40), "...");
+  return text;
+}
+
+absl::Status FieldError(absl::string_view what, absl::string_view path,
+                        absl::string_view problem) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, ": field \"", path, "\": ", problem));
+}
+
+enum class Presence { kRequired, kZeroWhenAbsent };
+
+// A 64-bit unsigned field. The gateway sends decimal strings; plain JSON
+// numbers are accepted too, as any proto3 JSON reader does.
+absl::StatusOr<uint64_t> Uint64Field(const Json& object, absl::string_view what,
+                                     absl::string_view path,
+                                     Presence presence) {
+  const Json* value = Find(object, path);
+  if (value == nullptr) {
+    if (presence == Presence::kZeroWhenAbsent) return 0;
+    return FieldError(what, path, "missing");
+  }
+  uint64_t number = 0;
+  if (value->is_number_unsigned()) return value->get<uint64_t>();
+  if (value->is_string() &&
+      absl::SimpleAtoi(value->get_ref<const std::string&>(), &number)) {
+    return number;
+  }
+  return FieldError(
+      what, path,
+      absl::StrCat("expected a decimal string, got ", Shown(*value)));
+}
+
+absl::StatusOr<std::string> StringField(const Json& object,
+                                        absl::string_view what,
+                                        absl::string_view path,
+                                        Presence presence) {
+  const Json* value = Find(object, path);
+  if (value == nullptr) {
+    if (presence == Presence::kZeroWhenAbsent) return std::string();
+    return FieldError(what, path, "missing");
+  }
+  if (!value->is_string()) {
+    return FieldError(what, path,
+                      absl::StrCat("expected a string, got ", Shown(*value)));
+  }
+  return value->get<std::string>();
+}
+
+absl::StatusOr<bool> BoolField(const Json& object, absl::string_view what,
+                               absl::string_view path) {
+  const Json* value = Find(object, path);
+  if (value == nullptr) return false;
+  if (!value->is_boolean()) {
+    return FieldError(
+        what, path,
+        absl::StrCat("expected true or false, got ", Shown(*value)));
+  }
+  return value->get<bool>();
+}
+
+}  // namespace
+
+absl::StatusOr<MemberStatus> ParseStatus(absl::string_view text) {
+  constexpr absl::string_view kWhat = "status reply";
+  auto json = ParseObject(text, kWhat);
+  if (!json.ok()) return json.status();
+  MemberStatus status;
+  auto cluster_id =
+      Uint64Field(*json, kWhat, "header.cluster_id", Presence::kRequired);
+  if (!cluster_id.ok()) return cluster_id.status();
+  status.cluster_id = absl::StrCat(*cluster_id);
+  auto member_id =
+      Uint64Field(*json, kWhat, "header.member_id", Presence::kRequired);
+  if (!member_id.ok()) return member_id.status();
+  status.member_id = *member_id;
+  auto leader = Uint64Field(*json, kWhat, "leader", Presence::kZeroWhenAbsent);
+  if (!leader.ok()) return leader.status();
+  status.leader = *leader;
+  auto raft_index =
+      Uint64Field(*json, kWhat, "raftIndex", Presence::kZeroWhenAbsent);
+  if (!raft_index.ok()) return raft_index.status();
+  status.raft_index = *raft_index;
+  auto applied =
+      Uint64Field(*json, kWhat, "raftAppliedIndex", Presence::kZeroWhenAbsent);
+  if (!applied.ok()) return applied.status();
+  status.raft_applied_index = *applied;
+  auto version = StringField(*json, kWhat, "version", Presence::kRequired);
+  if (!version.ok()) return version.status();
+  status.version = *std::move(version);
+  auto learner = BoolField(*json, kWhat, "isLearner");
+  if (!learner.ok()) return learner.status();
+  status.learner = *learner;
+  if (const Json* errors = Find(*json, "errors"); errors != nullptr) {
+    if (!errors->is_array()) {
+      return FieldError(kWhat, "errors",
+                        absl::StrCat("expected a list, got ", Shown(*errors)));
+    }
+    for (const Json& error : *errors) {
+      status.errors.push_back(error.is_string() ? error.get<std::string>()
+                                                : error.dump());
+    }
+  }
+  return status;
+}
+
+absl::StatusOr<std::vector<Member>> ParseMemberList(absl::string_view text) {
+  constexpr absl::string_view kWhat = "member list reply";
+  auto json = ParseObject(text, kWhat);
+  if (!json.ok()) return json.status();
+  std::vector<Member> members;
+  const Json* list = Find(*json, "members");
+  if (list == nullptr) return members;
+  if (!list->is_array()) {
+    return FieldError(kWhat, "members",
+                      absl::StrCat("expected a list, got ", Shown(*list)));
+  }
+  for (size_t i = 0; i < list->size(); ++i) {
+    const Json& entry = (*list)[i];
+    std::string what = absl::StrCat(kWhat, ": members[", i, "]");
+    if (!entry.is_object()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": expected an object, got ", Shown(entry)));
+    }
+    Member member;
+    auto id = Uint64Field(entry, what, "ID", Presence::kRequired);
+    if (!id.ok()) return id.status();
+    member.id = *id;
+    auto name = StringField(entry, what, "name", Presence::kZeroWhenAbsent);
+    if (!name.ok()) return name.status();
+    member.name = *std::move(name);
+    auto learner = BoolField(entry, what, "isLearner");
+    if (!learner.ok()) return learner.status();
+    member.learner = *learner;
+    members.push_back(std::move(member));
+  }
+  return members;
+}
+
+absl::StatusOr<std::string> ParseAuthenticate(absl::string_view text) {
+  constexpr absl::string_view kWhat = "authenticate reply";
+  auto json = ParseObject(text, kWhat);
+  if (!json.ok()) return json.status();
+  auto token = StringField(*json, kWhat, "token", Presence::kRequired);
+  if (!token.ok()) return token.status();
+  if (token->empty()) return FieldError(kWhat, "token", "empty");
+  return token;
+}
+
+GatewayError ParseGatewayError(absl::string_view text) {
+  GatewayError error;
+  auto json = ParseObject(text, "error reply");
+  if (json.ok()) {
+    const Json* message = Find(*json, "message");
+    const Json* code = Find(*json, "code");
+    if (message != nullptr && message->is_string()) {
+      error.message = message->get<std::string>();
+      if (code != nullptr && code->is_number_integer()) {
+        error.code = code->get<int>();
+      }
+      return error;
+    }
+  }
+  // Not the gateway's JSON (a plain "Not Found" from the HTTP mux, say).
+  text = absl::StripAsciiWhitespace(text);
+  error.message = std::string(text.substr(0, 200));
+  return error;
+}
+
+std::optional<std::string> MemberName(const std::vector<Member>& members,
+                                      uint64_t member_id) {
+  for (const Member& member : members) {
+    if (member.id == member_id && !member.name.empty()) return member.name;
+  }
+  return std::nullopt;
+}
+
+NodeModel BuildModel(const MemberStatus& status, const std::string& node) {
+  NodeModel model;
+  model.cluster_id = status.cluster_id;
+  model.node = node;
+  model.version = status.version;
+  Shard shard;
+  // etcd is one raft group: one shard, named after the cluster so that its ID
+  // is the same on every member and survives leader changes.
+  shard.id = status.cluster_id;
+  if (status.leader == 0) {
+    // Quorum lost or an election running: no member is primary.
+    shard.role = Role::kUnknown;
+    shard.role_detail = "no leader";
+  } else if (status.leader == status.member_id) {
+    shard.role = Role::kPrimary;
+  } else {
+    // Learners too: they hold a full copy and follow the leader's log.
+    shard.role = Role::kSecondary;
+  }
+  shard.commit_offset = CommitOffset{kRaftIndexUnit, status.raft_index};
+  // Both indexes are read at slightly different moments inside etcd; an
+  // applied index ahead of the committed one means nothing is left to apply.
+  uint64_t unapplied = status.raft_index > status.raft_applied_index
+                           ? status.raft_index - status.raft_applied_index
+                           : 0;
+  shard.lags.push_back(Lag{kRaftIndexUnit, static_cast<double>(unapplied)});
+  model.shards.push_back(std::move(shard));
+  return model;
+}
+
+}  // namespace dse::etcd
