@@ -31,8 +31,8 @@ MemberStatus Status(const std::string& file) {
 
 TEST(ParseStatus, LeaderReadsEveryField) {
   MemberStatus status = Status("status_3.4.23_leader.json");
-  EXPECT_EQ(status.cluster_id, "6903848762927115656");
-  EXPECT_EQ(status.member_id, 10778242379888510943u);  // Above INT64_MAX.
+  EXPECT_EQ(status.cluster_id, "17485238565960767017");  // Above INT64_MAX.
+  EXPECT_EQ(status.member_id, 691667430226741955u);
   EXPECT_EQ(status.leader, status.member_id);
   EXPECT_EQ(status.raft_index, 18u);
   EXPECT_EQ(status.raft_applied_index, 18u);
@@ -104,7 +104,7 @@ TEST(ParseMemberList, NamesAndIds) {
   ASSERT_THAT(*members, SizeIs(3));
   MemberStatus leader = Status("status_3.4.23_leader.json");
   MemberStatus follower = Status("status_3.4.23_follower.json");
-  EXPECT_EQ(MemberName(*members, leader.member_id), "m1");
+  EXPECT_EQ(MemberName(*members, leader.member_id), "m2");
   EXPECT_EQ(MemberName(*members, follower.member_id), "m3");
   EXPECT_EQ(MemberName(*members, 42), std::nullopt);
 }
@@ -149,9 +149,9 @@ TEST(ParseGatewayError, PlainTextIsKeptTrimmed) {
 }
 
 TEST(BuildModel, LeaderIsPrimary) {
-  NodeModel model = BuildModel(Status("status_3.4.23_leader.json"), "m1");
-  EXPECT_EQ(model.cluster_id, "6903848762927115656");
-  EXPECT_EQ(model.node, "m1");
+  NodeModel model = BuildModel(Status("status_3.4.23_leader.json"), "m2");
+  EXPECT_EQ(model.cluster_id, "17485238565960767017");
+  EXPECT_EQ(model.node, "m2");
   EXPECT_EQ(model.version, "3.4.23");
   ASSERT_THAT(model.shards, SizeIs(1));
   const Shard& shard = model.shards[0];
@@ -171,7 +171,7 @@ TEST(BuildModel, FollowerAndLearnerAreSecondaries) {
     NodeModel model = BuildModel(Status(file), "m");
     ASSERT_THAT(model.shards, SizeIs(1)) << file;
     EXPECT_EQ(model.shards[0].role, Role::kSecondary) << file;
-    EXPECT_EQ(model.shards[0].id, "6903848762927115656") << file;
+    EXPECT_EQ(model.shards[0].id, "17485238565960767017") << file;
   }
 }
 
@@ -181,7 +181,7 @@ TEST(BuildModel, NoLeaderIsUnknownWithItsOffset) {
   EXPECT_EQ(model.shards[0].role, Role::kUnknown);
   EXPECT_EQ(model.shards[0].role_detail, "no leader");
   ASSERT_TRUE(model.shards[0].commit_offset.has_value());
-  EXPECT_EQ(model.shards[0].commit_offset->value, 26u);
+  EXPECT_EQ(model.shards[0].commit_offset->value, 25u);
 }
 
 TEST(BuildModel, LagIsCommittedMinusApplied) {

@@ -17,6 +17,8 @@ packages=(
   # and pulls a desktop JRE), a headless JRE, and slf4j-simple so that the
   # test servers log why they fail.
   libzookeeper-java default-jre-headless libslf4j-java
+  # etcd collector: JSON parser; etcd-server for its tests.
+  nlohmann-json3-dev etcd-server
   # Tests and tools: promtool (package prometheus), curl, python3.
   prometheus curl python3 procps openssl
 )
