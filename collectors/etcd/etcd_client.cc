@@ -28,8 +28,8 @@ std::string BaseUrl(const HostPort& address, bool tls) {
                       v6 ? "]" : "", ":", address.port);
 }
 
-// curl_global_init is not safe to run while other threads use libcurl; the
-// collectors are made on the main thread before any scrape.
+// Initialises libcurl once per process rather than implicitly in every
+// curl_easy_init (libcurl 7.84+ makes both safe while other threads use it).
 void InitCurlOnce() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
@@ -37,7 +37,7 @@ void InitCurlOnce() {
 
 }  // namespace
 
-GatewayClient::GatewayClient(const HostPort& address, TlsOptions tls,
+GatewayClient::GatewayClient(const HostPort& address, const TlsOptions& tls,
                              Credentials credentials)
     : base_url_(BaseUrl(address, tls.enabled)),
       credentials_(std::move(credentials)) {

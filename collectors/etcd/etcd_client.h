@@ -31,7 +31,7 @@ struct Credentials {
 class GatewayClient {
  public:
   // Does no I/O: the connection is opened by the first Post.
-  GatewayClient(const HostPort& address, TlsOptions tls,
+  GatewayClient(const HostPort& address, const TlsOptions& tls,
                 Credentials credentials);
   ~GatewayClient();
   GatewayClient(const GatewayClient&) = delete;

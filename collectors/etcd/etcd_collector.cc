@@ -36,7 +36,7 @@ class EtcdCollector : public Collector {
   EtcdCollector(const HostPort& address, absl::StatusOr<TlsOptions> tls,
                 Credentials credentials)
       : options_error_(tls.status()),
-        client_(address, tls.ok() ? *std::move(tls) : TlsOptions(),
+        client_(address, tls.ok() ? *tls : TlsOptions(),
                 std::move(credentials)) {}
 
   absl::StatusOr<NodeModel> Collect(absl::Time deadline) override {

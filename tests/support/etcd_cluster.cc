@@ -21,8 +21,9 @@ std::string JsonString(const std::string& text,
                        const nlohmann::json::json_pointer& where) {
   nlohmann::json json =
       nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!json.is_object() || !json.contains(where) || !json[where].is_string())
+  if (!json.is_object() || !json.contains(where) || !json[where].is_string()) {
     return "";
+  }
   return json[where].get<std::string>();
 }
 
@@ -30,8 +31,9 @@ std::string JsonString(const std::string& text,
 
 absl::StatusOr<TestCertificates> MakeTestCertificates(const TempDir& dir) {
   std::string openssl = FindProgram("openssl");
-  if (openssl.empty())
+  if (openssl.empty()) {
     return absl::NotFoundError("openssl is not installed (package openssl)");
+  }
   const std::string tls = dir.Sub("tls");
   TestCertificates certs;
   certs.ca_file = tls + "/ca.pem";
@@ -84,8 +86,9 @@ absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(
     member.name = absl::StrCat("member-", i + 1);
     member.client_port = FreePort();
     member.peer_port = FreePort();
-    while (member.peer_port == member.client_port)
+    while (member.peer_port == member.client_port) {
       member.peer_port = FreePort();
+    }
     member.data_dir = dir.Sub(absl::StrCat("etcd-", member.client_port));
     member.log_path = member.data_dir + ".log";
     initial.push_back(
