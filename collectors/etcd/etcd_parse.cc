@@ -45,7 +45,10 @@ const Json* Find(const Json& object, absl::string_view path) {
   return at;
 }
 
+// A value as quoted in an error: scalars as JSON, containers by their type
+// (dumping them would recurse as deep as the reply is nested).
 std::string Shown(const Json& value) {
+  if (value.is_structured()) return value.type_name();
   std::string text = value.dump();
   if (text.size() > 40) text = absl::StrCat(text.substr(0, 40), "...");
   return text;
@@ -147,7 +150,7 @@ absl::StatusOr<MemberStatus> ParseStatus(absl::string_view text) {
     }
     for (const Json& error : *errors) {
       status.errors.push_back(error.is_string() ? error.get<std::string>()
-                                                : error.dump());
+                                                : Shown(error));
     }
   }
   return status;
