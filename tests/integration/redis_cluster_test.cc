@@ -23,14 +23,11 @@ std::map<std::string, std::map<std::string, int>> RolesByShard(
   return roles;
 }
 
-bool HealthyCluster(
-    const std::map<std::string, std::map<std::string, int>>& roles) {
+bool HealthyCluster(const std::map<std::string, std::map<std::string, int>>& roles) {
   if (roles.size() != 3) return false;
   for (const auto& [shard, counts] : roles) {
-    if (counts.size() != 2 || counts.at("primary") != 1 ||
-        counts.at("secondary") != 1) {
-      return false;
-    }
+    const std::map<std::string, int> healthy = {{"primary", 1}, {"secondary", 1}};
+    if (counts != healthy) return false;
   }
   return true;
 }
@@ -83,9 +80,16 @@ class RedisClusterTest : public ::testing::Test {
 };
 
 TEST_F(RedisClusterTest, ThreeShardsEachWithOnePrimaryAndOneSecondary) {
-  std::vector<Sample> samples = exporter_->Scrape();
+  // Replicas may still be finishing their first sync when the cluster says ok.
+  std::vector<Sample> samples;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        samples = exporter_->Scrape();
+        return HealthyCluster(RolesByShard(samples));
+      },
+      absl::Seconds(20)))
+      << ::testing::PrintToString(RolesByShard(samples));
   auto roles = RolesByShard(samples);
-  EXPECT_TRUE(HealthyCluster(roles)) << ::testing::PrintToString(roles);
   std::set<std::string> shards;
   for (const auto& [shard, counts] : roles) shards.insert(shard);
   EXPECT_EQ(shards,
@@ -104,8 +108,14 @@ TEST_F(RedisClusterTest, ThreeShardsEachWithOnePrimaryAndOneSecondary) {
 }
 
 TEST_F(RedisClusterTest, ShardIdsStayAcrossFailover) {
-  std::vector<Sample> before = exporter_->Scrape();
-  ASSERT_TRUE(HealthyCluster(RolesByShard(before)));
+  std::vector<Sample> before;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        before = exporter_->Scrape();
+        return HealthyCluster(RolesByShard(before));
+      },
+      absl::Seconds(20)))
+      << ::testing::PrintToString(RolesByShard(before));
   // Promote the replica of shard 0-5460 with a coordinated CLUSTER FAILOVER.
   std::string replica_target;
   for (const Sample& sample :
