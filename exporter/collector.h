@@ -40,6 +40,9 @@ struct Kind {
   std::string default_port;  // Used when an address has no port.
   // Keys accepted under a target's `options:`; anything else is an error.
   std::vector<std::string> option_keys;
+  // Optional: checks the option values of a target when the configuration is
+  // loaded (names are checked against option_keys already). No I/O.
+  std::function<absl::Status(const TargetConfig&)> validate;
   // Builds a collector. Must not do I/O: connections are opened on Collect.
   std::function<std::unique_ptr<Collector>(const TargetConfig&)> make;
 };

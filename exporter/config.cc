@@ -274,6 +274,13 @@ void ParseTarget(const YAML::Node& node, size_t index,
       }
     }
   }
+  if (kind != nullptr && kind->validate) {
+    absl::Status valid = kind->validate(target);
+    if (!valid.ok()) {
+      problems.Add(options_mark.is_null() ? node.Mark() : options_mark,
+                   absl::StrCat(where, ": ", valid.message()));
+    }
+  }
   if (module != nullptr) {
     module->settings = std::move(target);
   } else {

@@ -256,3 +256,19 @@ TEST(ParseConfig, ModuleErrors) {
 
 }  // namespace
 }  // namespace dse
+
+namespace dse {
+namespace {
+
+TEST(ParseConfig, KindValidatesOptionValuesAtLoad) {
+  auto config = ParseConfig(
+      "targets:\n  - {name: e, kind: etcd, address: \"h:2379\", options: {tls: maybe}}\n",
+      "v.yml", BuiltinKinds());
+  ASSERT_FALSE(config.ok());
+  EXPECT_THAT(config.status().message(), HasSubstr("v.yml:2:"));
+  EXPECT_THAT(config.status().message(), HasSubstr("target \"e\": "));
+  EXPECT_THAT(config.status().message(), HasSubstr("tls"));
+}
+
+}  // namespace
+}  // namespace dse

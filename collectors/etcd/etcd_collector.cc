@@ -106,9 +106,12 @@ Kind EtcdKind() {
   kind.default_port = std::to_string(kDefaultPort);
   kind.option_keys = {"tls", "ca_file", "cert_file", "key_file",
                       "insecure_skip_verify"};
+  kind.validate = [](const TargetConfig& config) {
+    return TlsOptionsFrom(config.options).status();
+  };
   kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
-    // The address was validated when the configuration was loaded; option
-    // values are checked here and a bad one fails every collection.
+    // The address and option values were validated when the configuration
+    // was loaded (kind.validate).
     HostPort address = ParseHostPort(config.address, kDefaultPort).value();
     return std::make_unique<EtcdCollector>(
         address, TlsOptionsFrom(config.options),
