@@ -304,8 +304,7 @@ TEST(EtcdTlsTest, ClientCertificatesArePassedThrough) {
       TargetYaml("insecure", address,
                  "    options:\n      insecure_skip_verify: true\n" + client),
       TargetYaml("no-cert", address, "    options:\n" + ca),
-      TargetYaml("plain-http", address),
-      TargetYaml("bad-option", address, "    options:\n      tls: yes\n"));
+      TargetYaml("plain-http", address));
   auto exporter = ExporterProcess::Start(dir, config);
   ASSERT_TRUE(exporter.ok()) << exporter.status();
   std::vector<Sample> samples = (*exporter)->Scrape();
@@ -314,9 +313,13 @@ TEST(EtcdTlsTest, ClientCertificatesArePassedThrough) {
   EXPECT_EQ(RoleOf(samples, "with-cert"), "primary");
   EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", "no-cert"}}), 0);
   EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", "plain-http"}}), 0);
-  EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", "bad-option"}}), 0);
-  std::string logs = (*exporter)->Logs();
-  EXPECT_THAT(logs, HasSubstr("option \\\"tls\\\": expected true or false"));
+  // A bad option value is refused when the configuration is loaded.
+  std::string bad = dir.path() + "/bad-option.yml";
+  WriteFile(bad, absl::StrCat("targets:\n", TargetYaml("bad-option", address,
+                                                       "    options:\n      tls: yes\n")));
+  CommandResult check = RunCommand({ExporterBinary(), "--config.file=" + bad, "--config.check"});
+  EXPECT_EQ(check.exit_code, 2) << check.output;
+  EXPECT_THAT(check.output, HasSubstr("target \"bad-option\": option \"tls\": expected true or false"));
 }
 
 TEST(EtcdAuthTest, PasswordFromFileAndWrongPasswordNeverShown) {
