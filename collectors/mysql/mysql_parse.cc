@@ -350,8 +350,8 @@ absl::Status StatementError(Flavor flavor, absl::string_view statement,
       error_code == kDatabaseAccessDenied) {
     absl::string_view privilege =
         flavor == Flavor::kMariaDb
-            ? "SLAVE MONITOR (MariaDB 10.5 and later; REPLICATION CLIENT "
-              "before)"
+            ? "SLAVE MONITOR (MariaDB 10.5.9 and later; REPLICATION CLIENT "
+              "before 10.5)"
             : "REPLICATION CLIENT";
     return absl::PermissionDeniedError(absl::StrCat(
         text, "; the exporter's user needs ", privilege, " on *.*"));
