@@ -184,7 +184,9 @@ absl::StatusOr<std::vector<ReplicationChannel>> ParseReplicaStatus(
     if (lag != nullptr && lag->has_value()) {
       int64_t seconds = 0;
       if (!absl::SimpleAtoi(**lag, &seconds)) {
-        return BadValue("replication status: Seconds_Behind_Master", **lag);
+        return BadValue(
+            absl::StrCat("replication status: ", result.columns[*lag_column]),
+            **lag);
       }
       // The server clamps it at 0; a negative value would be unknown.
       if (seconds >= 0) channel.seconds_behind = static_cast<double>(seconds);
