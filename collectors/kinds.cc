@@ -1,5 +1,6 @@
 // The registry of datastore kinds: one line per kind.
 #include "collectors/etcd/etcd_collector.h"
+#include "collectors/mysql/mysql_collector.h"
 #include "collectors/redis/redis_collector.h"
 #include "collectors/zookeeper/zookeeper_collector.h"
 #include "exporter/collector.h"
@@ -10,6 +11,7 @@ const KindRegistry& BuiltinKinds() {
   static const KindRegistry* const kinds = [] {
     auto* registry = new KindRegistry;
     registry->Add(etcd::EtcdKind());
+    registry->Add(mysql::MySqlKind());
     registry->Add(redis::RedisKind());
     registry->Add(zookeeper::ZooKeeperKind());
     return registry;

@@ -19,6 +19,8 @@ packages=(
   libzookeeper-java default-jre-headless libslf4j-java
   # etcd collector: JSON parser; etcd-server for its tests.
   nlohmann-json3-dev etcd-server
+  # MySQL/MariaDB collector (mariadb-client records the fixtures).
+  libmariadb-dev mariadb-server mariadb-client
   # Tests and tools: promtool (package prometheus), curl, python3.
   prometheus curl python3 procps openssl
 )

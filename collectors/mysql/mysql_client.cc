@@ -1,0 +1,254 @@
+#include "collectors/mysql/mysql_client.h"
+
+#include <errno.h>
+#include <mysql.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+
+namespace dse::mysql {
+namespace {
+
+// Server errors that mean the user or its password was refused.
+constexpr unsigned int kAccessDenied = 1045;  // ER_ACCESS_DENIED_ERROR
+constexpr unsigned int kAccessDeniedNoPassword =
+    1698;  // ER_ACCESS_DENIED_NO_PASSWORD_ERROR
+
+// Errors raised by the client library itself (lost connection, timeout,
+// protocol) rather than by the server: the connection cannot be reused.
+bool IsClientError(unsigned int code) {
+  return (code >= 2000 && code <= 2999) || (code >= 5000 && code <= 5999);
+}
+
+ResultSet ToResultSet(MYSQL_RES* result) {
+  ResultSet set;
+  if (result == nullptr) return set;
+  const unsigned int width = mysql_num_fields(result);
+  const MYSQL_FIELD* fields = mysql_fetch_fields(result);
+  for (unsigned int i = 0; i < width; ++i) {
+    set.columns.emplace_back(fields[i].name, fields[i].name_length);
+  }
+  // A stored result is in memory: fetching does no I/O.
+  while (MYSQL_ROW row = mysql_fetch_row(result)) {
+    const unsigned long* lengths = mysql_fetch_lengths(result);
+    std::vector<std::optional<std::string>> values(width);
+    for (unsigned int i = 0; i < width; ++i) {
+      if (row[i] != nullptr) values[i].emplace(row[i], lengths[i]);
+    }
+    set.rows.push_back(std::move(values));
+  }
+  return set;
+}
+
+}  // namespace
+
+Connection::Connection(HostPort address, std::string username,
+                       SecretSource password, absl::Duration timeout)
+    : address_(std::move(address)),
+      username_(std::move(username)),
+      password_(std::move(password)),
+      timeout_(timeout) {}
+
+Connection::~Connection() {
+  if (mysql_ != nullptr) mysql_close(mysql_);  // Says goodbye (COM_QUIT).
+}
+
+void Connection::Close() {
+  if (mysql_ == nullptr) return;
+  // The connection may be in the middle of an exchange with a server that
+  // does not answer: make mysql_close's own I/O fail at once.
+  mariadb_cancel(mysql_);
+  mysql_close(mysql_);
+  mysql_ = nullptr;
+  server_version_.clear();
+}
+
+absl::Status Connection::ClientError(absl::string_view what) {
+  const unsigned int code = mysql_errno(mysql_);
+  std::string message = absl::StrCat(what, ": ", mysql_error(mysql_));
+  Close();
+  if (code == kAccessDenied || code == kAccessDeniedNoPassword) {
+    return absl::PermissionDeniedError(message);
+  }
+  return absl::UnavailableError(message);
+}
+
+absl::Status Connection::Drive(int status,
+                               const std::function<int(int)>& resume,
+                               absl::Time deadline, absl::string_view what) {
+  // Each pass either hands an event to libmariadb or ends at the deadline.
+  while (status != 0) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      return absl::DeadlineExceededError(absl::StrCat(what, ": timed out"));
+    }
+    int wait_ms = static_cast<int>(std::min<int64_t>(
+        absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1))),
+        INT_MAX));
+    bool library_timeout = false;
+    if ((status & MYSQL_WAIT_TIMEOUT) != 0) {
+      const unsigned int library_ms = mysql_get_timeout_value_ms(mysql_);
+      if (library_ms <= static_cast<unsigned int>(wait_ms)) {
+        wait_ms = static_cast<int>(library_ms);
+        library_timeout = true;
+      }
+    }
+    pollfd socket{mysql_get_socket(mysql_), 0, 0};
+    if ((status & MYSQL_WAIT_READ) != 0) socket.events |= POLLIN;
+    if ((status & MYSQL_WAIT_WRITE) != 0) socket.events |= POLLOUT;
+    if ((status & MYSQL_WAIT_EXCEPT) != 0) socket.events |= POLLPRI;
+    const int ready = poll(&socket, 1, wait_ms);
+    if (ready < 0) {
+      if (errno == EINTR) continue;
+      return absl::UnavailableError(
+          absl::StrCat(what, ": poll: ", std::strerror(errno)));
+    }
+    int events = 0;
+    if (ready == 0) {
+      if (!library_timeout) continue;  // Our deadline: checked above.
+      events = MYSQL_WAIT_TIMEOUT;
+    } else {
+      if ((socket.revents & POLLIN) != 0) events |= MYSQL_WAIT_READ;
+      if ((socket.revents & POLLOUT) != 0) events |= MYSQL_WAIT_WRITE;
+      if ((socket.revents & POLLPRI) != 0) events |= MYSQL_WAIT_EXCEPT;
+      // A hang-up or error: let the library's next read or write find it.
+      if ((socket.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0) {
+        events |= status & (MYSQL_WAIT_READ | MYSQL_WAIT_WRITE);
+      }
+    }
+    status = resume(events);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Connection::Connect(absl::Time deadline) {
+  if (mysql_ != nullptr) return absl::OkStatus();
+  // Not thread-safe inside mysql_init; collectors run on several threads.
+  static const bool library_ready =
+      mysql_library_init(0, nullptr, nullptr) == 0;
+  if (!library_ready) {
+    return absl::InternalError("connect: cannot initialize libmariadb");
+  }
+  auto password = ReadSecret(password_);
+  if (!password.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("password: ", password.status().message()));
+  }
+  mysql_ = mysql_init(nullptr);
+  if (mysql_ == nullptr) {
+    return absl::ResourceExhaustedError("connect: out of memory");
+  }
+  // Backstops for any I/O outside the non-blocking calls (mysql_close's
+  // COM_QUIT); the deadline bounds everything else more tightly.
+  unsigned int seconds = static_cast<unsigned int>(std::max<int64_t>(
+      1, absl::ToInt64Seconds(absl::Ceil(timeout_, absl::Seconds(1)))));
+  // TCP even for "localhost", which libmariadb would otherwise take to mean
+  // the default unix socket, whatever the port.
+  unsigned int protocol = MYSQL_PROTOCOL_TCP;
+  unsigned int no_local_files = 0;
+  mysql_options(mysql_, MYSQL_OPT_NONBLOCK, nullptr);
+  mysql_options(mysql_, MYSQL_OPT_PROTOCOL, &protocol);
+  mysql_options(mysql_, MYSQL_OPT_CONNECT_TIMEOUT, &seconds);
+  mysql_options(mysql_, MYSQL_OPT_READ_TIMEOUT, &seconds);
+  mysql_options(mysql_, MYSQL_OPT_WRITE_TIMEOUT, &seconds);
+  mysql_options(mysql_, MYSQL_OPT_LOCAL_INFILE, &no_local_files);
+  mysql_optionsv(mysql_, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name",
+                 "datastore_exporter");
+
+  MYSQL* connected = nullptr;
+  const char* user = username_.empty() ? nullptr : username_.c_str();
+  absl::Status driven = Drive(
+      mysql_real_connect_start(&connected, mysql_, address_.host.c_str(), user,
+                               password->c_str(), nullptr,
+                               static_cast<unsigned int>(address_.port),
+                               nullptr, CLIENT_MULTI_STATEMENTS),
+      [&](int events) {
+        return mysql_real_connect_cont(&connected, mysql_, events);
+      },
+      deadline, "connect");
+  if (!driven.ok()) {
+    Close();
+    return driven;
+  }
+  if (connected == nullptr) return ClientError("connect");
+  server_version_ = mysql_get_server_info(mysql_);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<QueryReply> Connection::Query(
+    const std::vector<std::string>& statements, absl::Time deadline) {
+  absl::Status connected = Connect(deadline);
+  if (!connected.ok()) return connected;
+  const std::string sql = absl::StrJoin(statements, "; ");
+  QueryReply reply;
+  // A failed statement: a server error is the reply's, a client error (lost
+  // connection) is the call's.
+  auto failed = [&]() -> absl::StatusOr<QueryReply> {
+    const unsigned int code = mysql_errno(mysql_);
+    if (IsClientError(code)) return ClientError("query");
+    reply.error_code = code;
+    reply.error_message = mysql_error(mysql_);
+    return std::move(reply);
+  };
+
+  int error = 0;
+  absl::Status driven = Drive(
+      mysql_real_query_start(&error, mysql_, sql.data(), sql.size()),
+      [&](int events) { return mysql_real_query_cont(&error, mysql_, events); },
+      deadline, "query");
+  if (!driven.ok()) {
+    Close();
+    return driven;
+  }
+  if (error != 0) return failed();
+
+  // One result per statement; the loop ends after as many.
+  while (reply.results.size() < statements.size()) {
+    MYSQL_RES* result = nullptr;
+    driven = Drive(
+        mysql_store_result_start(&result, mysql_),
+        [&](int events) {
+          return mysql_store_result_cont(&result, mysql_, events);
+        },
+        deadline, "query");
+    if (!driven.ok()) {
+      Close();
+      return driven;
+    }
+    if (result == nullptr && mysql_field_count(mysql_) != 0) return failed();
+    reply.results.push_back(ToResultSet(result));
+    mysql_free_result(result);
+    if (!mysql_more_results(mysql_)) break;
+    int next = 0;
+    driven = Drive(
+        mysql_next_result_start(&next, mysql_),
+        [&](int events) {
+          return mysql_next_result_cont(&next, mysql_, events);
+        },
+        deadline, "query");
+    if (!driven.ok()) {
+      Close();
+      return driven;
+    }
+    if (next > 0) return failed();
+  }
+  if (reply.results.size() != statements.size() || mysql_more_results(mysql_)) {
+    std::string message =
+        absl::StrCat("query: ", statements.size(), " statements gave ",
+                     mysql_more_results(mysql_)
+                         ? "more results"
+                         : absl::StrCat(reply.results.size(), " results"));
+    Close();
+    return absl::InternalError(message);
+  }
+  return reply;
+}
+
+}  // namespace dse::mysql

@@ -1,0 +1,60 @@
+#include "collectors/mysql/mysql_collector.h"
+
+#include <memory>
+#include <utility>
+
+#include "collectors/mysql/mysql_client.h"
+#include "collectors/mysql/mysql_parse.h"
+
+namespace dse::mysql {
+namespace {
+
+constexpr int kDefaultPort = 3306;
+
+class MySqlCollector : public Collector {
+ public:
+  MySqlCollector(const TargetConfig& config, HostPort address)
+      : connection_(std::move(address), config.username, config.password,
+                    config.timeout) {}
+
+  absl::StatusOr<NodeModel> Collect(absl::Time deadline) override {
+    // The statements depend on the server's flavour and version, known from
+    // its handshake; then one round trip reads everything.
+    absl::Status connected = connection_.Connect(deadline);
+    if (!connected.ok()) return connected;
+    const Flavor flavor = FlavorOf(connection_.server_version());
+    const std::vector<std::string> statements =
+        ScrapeStatements(flavor, connection_.server_version());
+    auto reply = connection_.Query(statements, deadline);
+    if (!reply.ok()) return reply.status();
+    if (reply->error_code != 0) {
+      return StatementError(flavor, statements[reply->results.size()],
+                            reply->error_code, reply->error_message);
+    }
+    auto variables = ParseVariables(reply->results[0]);
+    if (!variables.ok()) return variables.status();
+    auto channels = ParseReplicaStatus(reply->results[1]);
+    if (!channels.ok()) return channels.status();
+    return BuildModel(flavor, *variables, *channels);
+  }
+
+ private:
+  Connection connection_;
+};
+
+}  // namespace
+
+Kind MySqlKind() {
+  Kind kind;
+  kind.name = "mysql";
+  kind.native_cluster_id = false;  // MariaDB has no cluster-wide ID.
+  kind.default_port = std::to_string(kDefaultPort);
+  kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
+    // The address was validated when the configuration was loaded.
+    HostPort address = ParseHostPort(config.address, kDefaultPort).value();
+    return std::make_unique<MySqlCollector>(config, std::move(address));
+  };
+  return kind;
+}
+
+}  // namespace dse::mysql
