@@ -1,6 +1,7 @@
 // The registry of datastore kinds: one line per kind.
 #include "collectors/etcd/etcd_collector.h"
 #include "collectors/mysql/mysql_collector.h"
+#include "collectors/postgresql/postgresql_collector.h"
 #include "collectors/redis/redis_collector.h"
 #include "collectors/zookeeper/zookeeper_collector.h"
 #include "exporter/collector.h"
@@ -12,6 +13,7 @@ const KindRegistry& BuiltinKinds() {
     auto* registry = new KindRegistry;
     registry->Add(etcd::EtcdKind());
     registry->Add(mysql::MySqlKind());
+    registry->Add(postgresql::PostgresqlKind());
     registry->Add(redis::RedisKind());
     registry->Add(zookeeper::ZooKeeperKind());
     return registry;

@@ -1,0 +1,222 @@
+#include "collectors/postgresql/postgresql_client.h"
+
+#include <errno.h>
+#include <libpq-fe.h>
+#include <poll.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+
+namespace dse::postgresql {
+namespace {
+
+// libpq's messages end with a newline and may span lines ("connection to
+// server at ... failed: FATAL:  ..."); logs want one line.
+std::string OneLine(const char* message) {
+  std::string text = message == nullptr ? "" : message;
+  absl::string_view trimmed = absl::StripTrailingAsciiWhitespace(text);
+  return absl::StrReplaceAll(trimmed, {{"\n", " "}, {"\t", " "}});
+}
+
+// Notices (warnings the server sends) would go to stderr by default.
+void IgnoreNotice(void*, const char*) {}
+
+}  // namespace
+
+Connection::Connection(ConnectionSettings settings)
+    : settings_(std::move(settings)) {}
+
+Connection::~Connection() { Close(); }
+
+void Connection::Close() {
+  if (connection_ != nullptr) PQfinish(connection_);
+  connection_ = nullptr;
+}
+
+absl::Status Connection::WaitForSocket(bool write, absl::Time deadline) {
+  // Bounded: every pass either returns or waits for the time that is left.
+  while (true) {
+    const absl::Duration left = deadline - absl::Now();
+    if (left <= absl::ZeroDuration()) {
+      return absl::DeadlineExceededError("timed out");
+    }
+    pollfd socket{};
+    socket.fd = PQsocket(connection_);
+    if (socket.fd < 0) return absl::UnavailableError("connection is closed");
+    socket.events = static_cast<short>(POLLIN | (write ? POLLOUT : 0));
+    const int timeout_ms =
+        static_cast<int>(std::ceil(absl::ToDoubleMilliseconds(left)));
+    const int ready = poll(&socket, 1, timeout_ms);
+    if (ready > 0) return absl::OkStatus();
+    if (ready < 0 && errno != EINTR) {
+      return absl::UnavailableError(absl::StrCat("poll: ", strerror(errno)));
+    }
+  }
+}
+
+absl::Status Connection::Connect(absl::Time deadline) {
+  auto password = ReadSecret(settings_.password);
+  if (!password.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("password: ", password.status().message()));
+  }
+  const int timeout_ms =
+      static_cast<int>(absl::ToInt64Milliseconds(settings_.statement_timeout));
+  const int64_t timeout_seconds = absl::ToInt64Seconds(
+      absl::Ceil(deadline - absl::Now(), absl::Seconds(1)));
+  std::map<std::string, std::string> parameters = {
+      {"host", settings_.address.host},
+      {"port", std::to_string(settings_.address.port)},
+      {"dbname", "postgres"},
+      {"application_name", "datastore_exporter"},
+      // libpq reads connect_timeout only in its blocking calls; the poll loop
+      // below is what bounds this attempt. Set for any path that blocks.
+      {"connect_timeout",
+       std::to_string(std::max<int64_t>(timeout_seconds, 1))},
+      // The server gives up on a statement by itself too, so that a scrape
+      // we abandoned does not keep a backend busy.
+      {"options", absl::StrCat("-c statement_timeout=", timeout_ms)},
+  };
+  if (!settings_.username.empty()) parameters["user"] = settings_.username;
+  if (!password->empty()) parameters["password"] = *password;
+  for (const auto& [key, value] : settings_.options) parameters[key] = value;
+
+  std::vector<const char*> keys, values;
+  for (const auto& [key, value] : parameters) {
+    keys.push_back(key.c_str());
+    values.push_back(value.c_str());
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  // expand_dbname = 0: dbname is a name, never a connection string.
+  connection_ = PQconnectStartParams(keys.data(), values.data(), 0);
+  if (connection_ == nullptr) {
+    return absl::ResourceExhaustedError("connect: out of memory");
+  }
+  PostgresPollingStatusType state = PGRES_POLLING_WRITING;
+  if (PQstatus(connection_) == CONNECTION_BAD) state = PGRES_POLLING_FAILED;
+  // Bounded by the deadline: each pass waits on the socket until then.
+  while (state != PGRES_POLLING_OK) {
+    if (state == PGRES_POLLING_FAILED) {
+      std::string why = OneLine(PQerrorMessage(connection_));
+      Close();
+      // libpq's messages name the host, port and user, never the password.
+      return absl::UnavailableError(absl::StrCat("connect: ", why));
+    }
+    absl::Status ready =
+        WaitForSocket(state == PGRES_POLLING_WRITING, deadline);
+    if (!ready.ok()) {
+      Close();
+      return absl::Status(ready.code(),
+                          absl::StrCat("connect: ", ready.message()));
+    }
+    state = PQconnectPoll(connection_);
+  }
+  PQsetNoticeProcessor(connection_, &IgnoreNotice, nullptr);
+  if (PQsetnonblocking(connection_, 1) != 0) {
+    std::string why = OneLine(PQerrorMessage(connection_));
+    Close();
+    return absl::UnavailableError(absl::StrCat("connect: ", why));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Row> Connection::Exchange(const char* sql, absl::Time deadline) {
+  auto fail = [this](absl::StatusCode code, absl::string_view why) {
+    Close();
+    return absl::Status(code, absl::StrCat("query: ", why));
+  };
+  if (PQsendQuery(connection_, sql) != 1) {
+    return fail(absl::StatusCode::kUnavailable,
+                OneLine(PQerrorMessage(connection_)));
+  }
+  // Send: PQflush returns 1 while data is left; the server may need us to
+  // read before it reads more, hence PQconsumeInput.
+  while (true) {
+    const int flushed = PQflush(connection_);
+    if (flushed == 0) break;
+    if (flushed < 0) {
+      return fail(absl::StatusCode::kUnavailable,
+                  OneLine(PQerrorMessage(connection_)));
+    }
+    absl::Status ready = WaitForSocket(/*write=*/true, deadline);
+    if (!ready.ok()) return fail(ready.code(), ready.message());
+    if (PQconsumeInput(connection_) != 1) {
+      return fail(absl::StatusCode::kUnavailable,
+                  OneLine(PQerrorMessage(connection_)));
+    }
+  }
+  // Receive every result until libpq says the query is done (nullptr).
+  std::optional<Row> row;
+  std::string error;
+  while (true) {
+    while (PQisBusy(connection_)) {
+      absl::Status ready = WaitForSocket(/*write=*/false, deadline);
+      if (!ready.ok()) return fail(ready.code(), ready.message());
+      if (PQconsumeInput(connection_) != 1) {
+        return fail(absl::StatusCode::kUnavailable,
+                    OneLine(PQerrorMessage(connection_)));
+      }
+    }
+    PGresult* result = PQgetResult(connection_);
+    if (result == nullptr) break;
+    const ExecStatusType status = PQresultStatus(result);
+    if (status == PGRES_TUPLES_OK && error.empty() && !row) {
+      if (PQntuples(result) != 1) {
+        error = absl::StrCat("expected one row, got ", PQntuples(result));
+      } else {
+        row.emplace();
+        for (int column = 0; column < PQnfields(result); ++column) {
+          std::optional<std::string> value;
+          if (!PQgetisnull(result, 0, column)) {
+            value.emplace(PQgetvalue(result, 0, column),
+                          PQgetlength(result, 0, column));
+          }
+          row->emplace(PQfname(result, column), std::move(value));
+        }
+      }
+    } else if (error.empty()) {
+      error = status == PGRES_TUPLES_OK ? "more than one result"
+                                        : OneLine(PQresultErrorMessage(result));
+    }
+    PQclear(result);
+  }
+  if (PQstatus(connection_) == CONNECTION_BAD) {
+    return fail(absl::StatusCode::kUnavailable,
+                error.empty() ? OneLine(PQerrorMessage(connection_)) : error);
+  }
+  // An SQL error leaves the connection usable: keep it.
+  if (!error.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("query: ", error));
+  }
+  if (!row) return absl::InternalError("query: no result");
+  return *std::move(row);
+}
+
+absl::StatusOr<Row> Connection::QueryRow(const char* sql, absl::Time deadline) {
+  const bool reused = connection_ != nullptr;
+  if (!reused) {
+    absl::Status connected = Connect(deadline);
+    if (!connected.ok()) return connected;
+  }
+  absl::StatusOr<Row> row = Exchange(sql, deadline);
+  // A kept connection may have been closed by the server since the last
+  // scrape (restart, idle_session_timeout, a proxy): try once more on a
+  // fresh one. Timeouts are not retried: the deadline has passed.
+  if (reused && absl::IsUnavailable(row.status())) {
+    absl::Status connected = Connect(deadline);
+    if (!connected.ok()) return connected;
+    row = Exchange(sql, deadline);
+  }
+  return row;
+}
+
+}  // namespace dse::postgresql

@@ -1,0 +1,58 @@
+// A persistent libpq connection to one PostgreSQL server; the only file doing
+// PostgreSQL I/O.
+#ifndef DATASTORE_EXPORTER_COLLECTORS_POSTGRESQL_POSTGRESQL_CLIENT_H_
+#define DATASTORE_EXPORTER_COLLECTORS_POSTGRESQL_POSTGRESQL_CLIENT_H_
+
+#include <map>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "collectors/postgresql/postgresql_parse.h"
+#include "exporter/config.h"
+
+// libpq's connection type, from libpq-fe.h.
+typedef struct pg_conn PGconn;
+
+namespace dse::postgresql {
+
+struct ConnectionSettings {
+  HostPort address;
+  std::string username;   // "" lets libpq choose (PGUSER, else the OS user).
+  SecretSource password;  // Empty: libpq's own (.pgpass, PGPASSWORD).
+  // libpq keywords passed through unchanged (dbname, sslmode, ...).
+  std::map<std::string, std::string> options;
+  // Server-side bound on each statement (statement_timeout).
+  absl::Duration statement_timeout = absl::Seconds(5);
+};
+
+class Connection {
+ public:
+  explicit Connection(ConnectionSettings settings);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Runs `sql`, which must return exactly one row, in one round trip and
+  // returns that row. Connects first when needed; a connection that the
+  // server closed since the last call is reopened once. Returns by
+  // `deadline` whatever the server does (libpq's non-blocking API, waiting
+  // with poll() until the deadline). After an I/O error or a timeout the
+  // connection is closed, so that the next call opens a fresh one.
+  absl::StatusOr<Row> QueryRow(const char* sql, absl::Time deadline);
+
+ private:
+  absl::Status Connect(absl::Time deadline);
+  absl::StatusOr<Row> Exchange(const char* sql, absl::Time deadline);
+  // Waits until the connection's socket is readable (or writable too, with
+  // `write`). Fails with DeadlineExceeded at the deadline.
+  absl::Status WaitForSocket(bool write, absl::Time deadline);
+  void Close();
+
+  const ConnectionSettings settings_;
+  PGconn* connection_ = nullptr;
+};
+
+}  // namespace dse::postgresql
+
+#endif  // DATASTORE_EXPORTER_COLLECTORS_POSTGRESQL_POSTGRESQL_CLIENT_H_

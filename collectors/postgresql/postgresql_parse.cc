@@ -1,0 +1,203 @@
+#include "collectors/postgresql/postgresql_parse.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace dse::postgresql {
+namespace {
+
+constexpr char kUnitBytes[] = "bytes";
+constexpr char kUnitSeconds[] = "seconds";
+
+// A column's value; absent columns are an error, NULL gives nullopt.
+absl::StatusOr<std::optional<std::string>> Column(const Row& row,
+                                                  absl::string_view name) {
+  auto it = row.find(name);
+  if (it == row.end()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("status row has no column \"", name, "\""));
+  }
+  return it->second;
+}
+
+absl::Status BadValue(absl::string_view name, absl::string_view value,
+                      absl::string_view why = "") {
+  std::string message = absl::StrCat("status column ", name, ": bad value \"",
+                                     value.substr(0, 80), "\"");
+  if (!why.empty()) absl::StrAppend(&message, " (", why, ")");
+  return absl::InvalidArgumentError(message);
+}
+
+absl::StatusOr<std::string> RequiredText(const Row& row,
+                                         absl::string_view name) {
+  auto value = Column(row, name);
+  if (!value.ok()) return value.status();
+  if (!value->has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("status column ", name, " is NULL"));
+  }
+  return **value;
+}
+
+absl::StatusOr<std::optional<uint64_t>> OptionalLsn(const Row& row,
+                                                    absl::string_view name) {
+  auto value = Column(row, name);
+  if (!value.ok()) return value.status();
+  if (!value->has_value()) return std::optional<uint64_t>();
+  auto lsn = ParseLsn(**value);
+  if (!lsn.ok()) return BadValue(name, **value, lsn.status().message());
+  return std::optional<uint64_t>(*lsn);
+}
+
+absl::StatusOr<std::optional<double>> OptionalNumber(const Row& row,
+                                                     absl::string_view name) {
+  auto value = Column(row, name);
+  if (!value.ok()) return value.status();
+  if (!value->has_value()) return std::optional<double>();
+  double number = 0;
+  if (!absl::SimpleAtod(**value, &number)) return BadValue(name, **value);
+  return std::optional<double>(number);
+}
+
+absl::StatusOr<bool> Boolean(const Row& row, absl::string_view name) {
+  auto text = RequiredText(row, name);
+  if (!text.ok()) return text.status();
+  if (*text == "t") return true;
+  if (*text == "f") return false;
+  return BadValue(name, *text);
+}
+
+}  // namespace
+
+absl::StatusOr<uint64_t> ParseLsn(absl::string_view text) {
+  size_t slash = text.find('/');
+  if (slash == absl::string_view::npos) {
+    return absl::InvalidArgumentError("expected XXXXXXXX/XXXXXXXX");
+  }
+  uint64_t halves[2] = {0, 0};
+  absl::string_view parts[2] = {text.substr(0, slash), text.substr(slash + 1)};
+  for (int i = 0; i < 2; ++i) {
+    if (parts[i].empty() || parts[i].size() > 8) {
+      return absl::InvalidArgumentError("expected XXXXXXXX/XXXXXXXX");
+    }
+    for (char c : parts[i]) {
+      if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) {
+        return absl::InvalidArgumentError("expected XXXXXXXX/XXXXXXXX");
+      }
+    }
+    if (!absl::SimpleHexAtoi(parts[i], &halves[i])) {
+      return absl::InvalidArgumentError("expected XXXXXXXX/XXXXXXXX");
+    }
+  }
+  return halves[0] << 32 | halves[1];
+}
+
+absl::StatusOr<ServerStatus> ParseStatus(const Row& row) {
+  ServerStatus status;
+  auto system_identifier = RequiredText(row, "system_identifier");
+  if (!system_identifier.ok()) return system_identifier.status();
+  status.system_identifier = *std::move(system_identifier);
+
+  auto cluster_name = RequiredText(row, "cluster_name");
+  if (!cluster_name.ok()) return cluster_name.status();
+  status.cluster_name = *std::move(cluster_name);
+
+  auto version = RequiredText(row, "server_version");
+  if (!version.ok()) return version.status();
+  status.server_version = *std::move(version);
+
+  auto in_recovery = Boolean(row, "in_recovery");
+  if (!in_recovery.ok()) return in_recovery.status();
+  status.in_recovery = *in_recovery;
+
+  for (auto [name, field] : {std::pair{"flush_lsn", &status.flush_lsn},
+                             std::pair{"replay_lsn", &status.replay_lsn},
+                             std::pair{"receive_lsn", &status.receive_lsn}}) {
+    auto lsn = OptionalLsn(row, name);
+    if (!lsn.ok()) return lsn.status();
+    *field = *lsn;
+  }
+
+  auto last_replay = OptionalNumber(row, "last_replay_epoch");
+  if (!last_replay.ok()) return last_replay.status();
+  status.last_replay_epoch = *last_replay;
+
+  auto now = OptionalNumber(row, "now_epoch");
+  if (!now.ok()) return now.status();
+  if (!now->has_value()) {
+    return absl::InvalidArgumentError("status column now_epoch is NULL");
+  }
+  status.now_epoch = **now;
+
+  auto receiver_pid = Column(row, "wal_receiver_pid");
+  if (!receiver_pid.ok()) return receiver_pid.status();
+  status.wal_receiver_running = receiver_pid->has_value();
+
+  auto receiver_status = Column(row, "wal_receiver_status");
+  if (!receiver_status.ok()) return receiver_status.status();
+  status.wal_receiver_status = *std::move(receiver_status);
+  return status;
+}
+
+absl::StatusOr<NodeModel> BuildModel(const ServerStatus& status) {
+  NodeModel model;
+  model.cluster_id = status.system_identifier;
+  model.node = status.cluster_name;
+  // "15.18 (Debian 15.18-0+deb12u1)": the release is the first word.
+  model.version =
+      status.server_version.substr(0, status.server_version.find(' '));
+
+  Shard shard;
+  // The system identifier is shared by the primary and all its physical
+  // standbys and survives failover, as a shard ID must.
+  shard.id = status.system_identifier;
+  if (!status.in_recovery) {
+    shard.role = Role::kPrimary;
+    // The flush LSN: WAL the primary made durable, which is also all a
+    // standby can have received, so a standby never reads ahead of it.
+    if (status.flush_lsn) {
+      shard.commit_offset = CommitOffset{kUnitBytes, *status.flush_lsn};
+    }
+    model.shards.push_back(std::move(shard));
+    return model;
+  }
+
+  if (status.wal_receiver_running && !status.wal_receiver_status) {
+    return absl::PermissionDeniedError(
+        "pg_stat_wal_receiver.status is hidden from this role: grant it "
+        "pg_monitor");
+  }
+  const bool streaming = status.wal_receiver_status == "streaming";
+  shard.role = streaming ? Role::kSecondary : Role::kRecovering;
+  if (status.replay_lsn) {
+    shard.commit_offset = CommitOffset{kUnitBytes, *status.replay_lsn};
+  }
+  // Without a streaming WAL receiver the standby cannot know how much WAL it
+  // is missing: no lag rather than a stale one.
+  if (streaming && status.receive_lsn && status.replay_lsn) {
+    const uint64_t receive = *status.receive_lsn;
+    const uint64_t replay = *status.replay_lsn;
+    // A restarted WAL receiver reports the start of its segment, which can
+    // be behind what was already replayed from local WAL.
+    const bool caught_up = receive <= replay;
+    shard.lags.push_back(Lag{
+        kUnitBytes, caught_up ? 0.0 : static_cast<double>(receive - replay)});
+    if (caught_up) {
+      // Everything received is replayed: the standby shows the data it has.
+      // The age of the last replayed commit would grow on an idle primary.
+      shard.lags.push_back(Lag{kUnitSeconds, 0.0});
+    } else if (status.last_replay_epoch) {
+      // WAL is waiting to be replayed: the standby's data is at most as old
+      // as the last commit it replayed (an upper bound; clocks may differ).
+      double age = status.now_epoch - *status.last_replay_epoch;
+      shard.lags.push_back(Lag{kUnitSeconds, age > 0 ? age : 0.0});
+    }
+  }
+  model.shards.push_back(std::move(shard));
+  return model;
+}
+
+}  // namespace dse::postgresql
