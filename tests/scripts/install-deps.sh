@@ -21,6 +21,9 @@ packages=(
   nlohmann-json3-dev etcd-server
   # MySQL/MariaDB collector (mariadb-client records the fixtures).
   libmariadb-dev mariadb-server mariadb-client
+  # PostgreSQL collector: libpq; PostgreSQL 15 servers (and pg_stat_statements,
+  # part of postgresql-15) for the integration tests.
+  libpq-dev postgresql-15 postgresql-client-15
   # Tests and tools: promtool (package prometheus), curl, python3.
   prometheus curl python3 procps openssl
 )
