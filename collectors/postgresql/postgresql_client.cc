@@ -11,19 +11,21 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
-#include "absl/strings/strip.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 
 namespace dse::postgresql {
 namespace {
 
-// libpq's messages end with a newline and may span lines ("connection to
-// server at ... failed: FATAL:  ..."); logs want one line.
+// libpq's messages end with a newline and may span lines, indented with
+// tabs ("connection to server at ... failed: FATAL:  ..."); logs want one
+// line with single spaces.
 std::string OneLine(const char* message) {
-  std::string text = message == nullptr ? "" : message;
-  absl::string_view trimmed = absl::StripTrailingAsciiWhitespace(text);
-  return absl::StrReplaceAll(trimmed, {{"\n", " "}, {"\t", " "}});
+  if (message == nullptr) return "";
+  return absl::StrJoin(
+      absl::StrSplit(message, absl::ByAnyChar(" \t\r\n"), absl::SkipEmpty()),
+      " ");
 }
 
 // Notices (warnings the server sends) would go to stderr by default.

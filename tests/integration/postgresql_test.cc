@@ -369,6 +369,23 @@ TEST_F(PostgresPairTest, HungServerTimesOutWithoutDelayingTheOthers) {
       absl::Seconds(10)));
 }
 
+TEST_F(PostgresPairTest, ConnectionClosedByTheServerIsReopenedWithinTheScrape) {
+  auto exporter = ExporterProcess::Start(dir_, PairConfig());
+  ASSERT_TRUE(exporter.ok()) << exporter.status();
+  ASSERT_EQ(
+      ValueOf((*exporter)->Scrape(), "datastore_up", {{"target", "primary"}}),
+      1);
+  // As a restart, idle_session_timeout or a proxy would.
+  ASSERT_EQ(Text(primary_->Query("SELECT count(pg_terminate_backend(pid)) FROM "
+                                 "pg_stat_activity WHERE application_name = "
+                                 "'datastore_exporter'")),
+            "1");
+  EXPECT_EQ(
+      ValueOf((*exporter)->Scrape(), "datastore_up", {{"target", "primary"}}),
+      1);
+  EXPECT_THAT((*exporter)->Logs(), Not(HasSubstr("target is down")));
+}
+
 TEST_F(PostgresPairTest, OneQueryPerScrape) {
   ASSERT_TRUE(primary_->Query("CREATE EXTENSION pg_stat_statements").ok());
   auto exporter = ExporterProcess::Start(
