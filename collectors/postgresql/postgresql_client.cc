@@ -43,7 +43,7 @@ void Connection::Close() {
   connection_ = nullptr;
 }
 
-absl::Status Connection::WaitForSocket(bool write, absl::Time deadline) {
+absl::Status Connection::WaitForSocket(short events, absl::Time deadline) {
   // Bounded: every pass either returns or waits for the time that is left.
   while (true) {
     const absl::Duration left = deadline - absl::Now();
@@ -53,7 +53,7 @@ absl::Status Connection::WaitForSocket(bool write, absl::Time deadline) {
     pollfd socket{};
     socket.fd = PQsocket(connection_);
     if (socket.fd < 0) return absl::UnavailableError("connection is closed");
-    socket.events = static_cast<short>(POLLIN | (write ? POLLOUT : 0));
+    socket.events = events;
     const int timeout_ms =
         static_cast<int>(std::ceil(absl::ToDoubleMilliseconds(left)));
     const int ready = poll(&socket, 1, timeout_ms);
@@ -113,8 +113,8 @@ absl::Status Connection::Connect(absl::Time deadline) {
       // libpq's messages name the host, port and user, never the password.
       return absl::UnavailableError(absl::StrCat("connect: ", why));
     }
-    absl::Status ready =
-        WaitForSocket(state == PGRES_POLLING_WRITING, deadline);
+    absl::Status ready = WaitForSocket(
+        state == PGRES_POLLING_WRITING ? POLLOUT : POLLIN, deadline);
     if (!ready.ok()) {
       Close();
       return absl::Status(ready.code(),
@@ -149,7 +149,7 @@ absl::StatusOr<Row> Connection::Exchange(const char* sql, absl::Time deadline) {
       return fail(absl::StatusCode::kUnavailable,
                   OneLine(PQerrorMessage(connection_)));
     }
-    absl::Status ready = WaitForSocket(/*write=*/true, deadline);
+    absl::Status ready = WaitForSocket(POLLIN | POLLOUT, deadline);
     if (!ready.ok()) return fail(ready.code(), ready.message());
     if (PQconsumeInput(connection_) != 1) {
       return fail(absl::StatusCode::kUnavailable,
@@ -161,7 +161,7 @@ absl::StatusOr<Row> Connection::Exchange(const char* sql, absl::Time deadline) {
   std::string error;
   while (true) {
     while (PQisBusy(connection_)) {
-      absl::Status ready = WaitForSocket(/*write=*/false, deadline);
+      absl::Status ready = WaitForSocket(POLLIN, deadline);
       if (!ready.ok()) return fail(ready.code(), ready.message());
       if (PQconsumeInput(connection_) != 1) {
         return fail(absl::StatusCode::kUnavailable,

@@ -44,9 +44,9 @@ class Connection {
  private:
   absl::Status Connect(absl::Time deadline);
   absl::StatusOr<Row> Exchange(const char* sql, absl::Time deadline);
-  // Waits until the connection's socket is readable (or writable too, with
-  // `write`). Fails with DeadlineExceeded at the deadline.
-  absl::Status WaitForSocket(bool write, absl::Time deadline);
+  // Waits until the connection's socket has one of the poll() `events`
+  // (or an error). Fails with DeadlineExceeded at the deadline.
+  absl::Status WaitForSocket(short events, absl::Time deadline);
   void Close();
 
   const ConnectionSettings settings_;
