@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# Measures the postgresql collector against a real primary and streaming
-# standby on free loopback ports: scrape latency over many scrapes (curl, one
-# after the other), and what the servers counted per scrape (pg_stat_statements
-# and log_statement = 'all'). Also how long a stopped server takes to show as
-# down. A measurement, not a test: it prints numbers and asserts nothing.
-# Run as root after building:
-#   bash collectors/postgresql/measure.sh [EXPORTER_BINARY] [SCRAPES]
+# Benchmark (not a test): the postgresql collector over a real primary and
+# streaming standby on free loopback ports. Prints scrape latency (curl, a new
+# HTTP connection per scrape; then scrape_bench.py over one keep-alive
+# connection), what the servers counted per scrape (pg_stat_statements and
+# log_statement = 'all'), and how long a stopped server takes to show as down.
+# Run as root (the servers run as the postgres user). Usage:
+#   bash tests/bench/postgresql_pair.sh [SCRAPES]   (default 300; build first)
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-exporter=${1:-$here/../../build/exporter/datastore_exporter}
-scrapes=${2:-300}
-bin=${PG_BINDIR:-/usr/lib/postgresql/15/bin}
+root=$(cd "$(dirname "$0")/../.." && pwd)
+scrapes=${1:-300}
+exporter=${EXPORTER:-${BUILD_DIR:-$root/build}/exporter/datastore_exporter}
+bin=${DSE_PG_BINDIR:-/usr/lib/postgresql/15/bin}
 [ -x "$exporter" ] || { echo "no exporter binary at $exporter: build first" >&2; exit 1; }
 [ -x "$bin/initdb" ] || { echo "no $bin/initdb: install postgresql-15" >&2; exit 1; }
 work=$(mktemp -d)
@@ -23,7 +23,7 @@ cleanup() {
   done
   rm -rf "$work"
 }
-trap cleanup EXIT
+trap cleanup EXIT INT TERM
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 sql() { "$bin/psql" -X -q -A -t -h 127.0.0.1 -p "$1" -U postgres -d postgres -v ON_ERROR_STOP=1 -c "$2"; }
@@ -75,8 +75,9 @@ targets:
 EOF
 e=$(free_port)
 "$exporter" --config.file="$work/exporter.yml" --web.listen-address="127.0.0.1:$e" \
-  >"$work/exporter.log" 2>&1 &
-pids+=($!)
+  --log.level=warn >"$work/exporter.log" 2>&1 &
+exporter_pid=$!
+pids+=("$exporter_pid")
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$e/-/healthy" >/dev/null && break; sleep 0.1; done
 url="http://127.0.0.1:$e/metrics"
 curl -sf "$url" >/dev/null  # Opens the kept connections.
@@ -102,6 +103,8 @@ lines_after=$(cat "$work/primary.log" "$work/standby.log" | grep -c 'user=monito
 echo "  server log lines of monitor (log_statement = all), both servers: $((lines_after - lines_before))"
 echo "  connections of the exporter: $(sql "$p" "SELECT count(*) FROM pg_stat_activity
   WHERE application_name = 'datastore_exporter'") on the primary"
+python3 "$root/tests/bench/scrape_bench.py" "$url" --scrapes "$scrapes" --pid "$exporter_pid" \
+  --label "  keep-alive (scrape_bench.py): "
 
 # A stopped server: how long until the scrape says datastore_up 0.
 kill -INT "${pids[1]}"
