@@ -458,6 +458,35 @@ TEST_F(PostgresPairTest, PasswordSourcesAndWrongPasswordNeverShown) {
   }
 }
 
+TEST_F(PostgresPairTest, ProbeModuleNeedsNoClusterId) {
+  auto exporter = ExporterProcess::Start(
+      dir_, absl::StrCat("modules:\n  pg:\n    kind: postgresql\n"
+                         "    username: monitor\n    password_file: ",
+                         password_file_,
+                         "\n    allowed_targets: [\"127.0.0.1:*\"]\n"));
+  ASSERT_TRUE(exporter.ok()) << exporter.status();
+  auto system_identifier =
+      primary_->Query("SELECT system_identifier FROM pg_control_system()");
+  ASSERT_TRUE(system_identifier.ok()) << system_identifier.status();
+  for (const auto& [server, role] : {std::pair{primary_.get(), "primary"},
+                                     std::pair{standby_.get(), "secondary"}}) {
+    const std::string address = server->address();
+    HttpResult result =
+        HttpFetch((*exporter)->url("/probe?target=" + address + "&module=pg"));
+    EXPECT_EQ(result.status, 200) << result.body;
+    std::vector<Sample> samples = ParseExposition(result.body);
+    EXPECT_EQ(ValueOf(samples, "datastore_up",
+                      {{"target", address}, {"kind", "postgresql"}}),
+              1)
+        << (*exporter)->Logs();
+    EXPECT_EQ(RoleOf(samples, address), role);
+    EXPECT_EQ(Select(samples, "datastore_info",
+                     {{"target", address}, {"cluster_id", *system_identifier}})
+                  .size(),
+              1u);
+  }
+}
+
 TEST(PostgresSidecarTest, TargetFlagWithNativeClusterId) {
   TempDir dir;
   auto server = PostgresServer::StartPrimary(dir);
