@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace dse::postgresql {
 namespace {
@@ -71,6 +72,26 @@ absl::StatusOr<bool> Boolean(const Row& row, absl::string_view name) {
 }
 
 }  // namespace
+
+absl::StatusOr<Row> ParseRecordedRow(absl::string_view text) {
+  Row row;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    if (line.empty()) continue;
+    size_t tab = line.find('\t');
+    if (tab == absl::string_view::npos || tab == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "recorded row line ", line_number,
+          ": expected column<TAB>value, got \"", line.substr(0, 80), "\""));
+    }
+    absl::string_view value = line.substr(tab + 1);
+    row[std::string(line.substr(0, tab))] =
+        value == "\\N" ? std::nullopt
+                       : std::optional<std::string>(std::string(value));
+  }
+  return row;
+}
 
 absl::StatusOr<uint64_t> ParseLsn(absl::string_view text) {
   size_t slash = text.find('/');

@@ -19,6 +19,11 @@ namespace dse::postgresql {
 // One result row in text form: column name -> value, nullopt for NULL.
 using Row = std::map<std::string, std::optional<std::string>, std::less<>>;
 
+// Reads a row as fixtures/record.sh records it (psql's expanded unaligned
+// output): one "column<TAB>value" line per column, \N for NULL. Used by the
+// tests and the fuzz target; errors name the line.
+absl::StatusOr<Row> ParseRecordedRow(absl::string_view text);
+
 // Parses a pg_lsn in its text form "XXXXXXXX/XXXXXXXX" (two hexadecimal
 // halves of the 64-bit WAL position, in bytes).
 absl::StatusOr<uint64_t> ParseLsn(absl::string_view text);

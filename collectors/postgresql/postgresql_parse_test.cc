@@ -6,7 +6,6 @@
 #include <limits>
 #include <sstream>
 
-#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -18,23 +17,14 @@ using ::testing::Gt;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
-// Reads a fixture: psql's expanded unaligned output, "column<TAB>value" per
-// line, \N for NULL.
 Row Fixture(const std::string& name) {
   std::ifstream in("fixtures/" + name);
   EXPECT_TRUE(in) << "missing fixture " << name;
   std::stringstream text;
   text << in.rdbuf();
-  Row row;
-  for (absl::string_view line :
-       absl::StrSplit(text.str(), '\n', absl::SkipEmpty())) {
-    std::pair<std::string, std::string> field =
-        absl::StrSplit(line, absl::MaxSplits('\t', 1));
-    std::optional<std::string> value;
-    if (field.second != "\\N") value = field.second;
-    row[field.first] = value;
-  }
-  return row;
+  auto row = ParseRecordedRow(text.str());
+  EXPECT_TRUE(row.ok()) << name << ": " << row.status();
+  return row.ok() ? *row : Row();
 }
 
 ServerStatus Status(const std::string& name) {
@@ -55,6 +45,16 @@ double LagIn(const Shard& shard, const std::string& unit) {
     if (lag.unit == unit) return lag.value;
   }
   return std::numeric_limits<double>::quiet_NaN();
+}
+
+TEST(ParseRecordedRow, ReadsValuesEmptyStringsAndNulls) {
+  auto row = ParseRecordedRow("a\tx y\nb\t\nc\t\\N\n");
+  ASSERT_TRUE(row.ok()) << row.status();
+  EXPECT_EQ(row->at("a"), "x y");
+  EXPECT_EQ(row->at("b"), "");
+  EXPECT_EQ(row->at("c"), std::nullopt);
+  EXPECT_THAT(ParseRecordedRow("a\tx\nno tab\n").status().message(),
+              HasSubstr("line 2"));
 }
 
 TEST(ParseLsn, ReadsBothHalves) {
