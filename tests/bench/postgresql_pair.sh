@@ -96,7 +96,8 @@ echo "  per-target collect duration:      $(summary "$work/collect")"
 for target in primary:"$p" standby:"$s"; do
   port=${target#*:}
   echo "  ${target%%:*}: statements run by monitor (pg_stat_statements): $(sql "$port" \
-    "SELECT coalesce(sum(calls), 0) || ' calls of ' || count(*) || ' distinct statement(s)'
+    "SELECT coalesce(sum(calls), 0) || ' calls of ' || count(*) || ' distinct statement(s),'
+            || ' mean execution ' || round(avg(mean_exec_time)::numeric, 3) || ' ms'
      FROM pg_stat_statements WHERE userid = 'monitor'::regrole")"
 done
 lines_after=$(cat "$work/primary.log" "$work/standby.log" | grep -c 'user=monitor' || true)
