@@ -3,6 +3,7 @@
 #include "collectors/mysql/mysql_collector.h"
 #include "collectors/postgresql/postgresql_collector.h"
 #include "collectors/redis/redis_collector.h"
+#include "collectors/replicante/replicante_collector.h"
 #include "collectors/zookeeper/zookeeper_collector.h"
 #include "exporter/collector.h"
 
@@ -15,6 +16,7 @@ const KindRegistry& BuiltinKinds() {
     registry->Add(mysql::MySqlKind());
     registry->Add(postgresql::PostgresqlKind());
     registry->Add(redis::RedisKind());
+    registry->Add(replicante::ReplicanteKind());
     registry->Add(zookeeper::ZooKeeperKind());
     return registry;
   }();

@@ -7,38 +7,14 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "exporter/metrics.h"
+#include "exporter/model_api.h"
+#include "exporter/status_page.h"
 
 namespace dse {
 namespace {
 
 constexpr char kMetricsContentType[] =
     "text/plain; version=0.0.4; charset=utf-8";
-
-std::string HtmlEscape(const std::string& text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '&':
-        out += "&amp;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 HttpResponse Text(int status, std::string body) {
   HttpResponse response;
@@ -106,7 +82,19 @@ HttpResponse App::Handle(const HttpRequest& request) {
   if (request.path == "/probe") return Probe(request);
   if (request.path == "/-/healthy") return Text(200, "Healthy\n");
   if (request.path == "/-/ready") return Ready();
-  if (request.path == "/") return LandingPage();
+  if (request.path == "/" || request.path == "/api/status" ||
+      IsModelApiPath(request.path)) {
+    // Collected now, like /metrics: the page and the API show the present.
+    absl::Time deadline = ScrapeDeadline(
+        request.Header("X-Prometheus-Scrape-Timeout-Seconds"), absl::Now());
+    if (request.path == "/") {
+      return ServeStatusPage(request, Targets(), deadline, telemetry_path_);
+    }
+    if (request.path == "/api/status") {
+      return ServeStatusJson(Targets(), deadline);
+    }
+    return ServeModelApi(request, Targets(), deadline);
+  }
   return Text(404, absl::StrCat("not found: ", request.path, "\n"));
 }
 
@@ -215,51 +203,6 @@ HttpResponse App::Ready() const {
   return Text(503,
               absl::StrCat("not ready: the last configuration load failed: ",
                            ready_error_, "\n"));
-}
-
-HttpResponse App::LandingPage() {
-  std::string rows;
-  for (const auto& target : Targets()) {
-    const TargetConfig& config = target->config();
-    Target::LastState last = target->last();
-    std::string state = "not collected yet";
-    std::string detail;
-    if (last.ever) {
-      state = last.result.up ? "up" : "down";
-      detail = last.result.up
-                   ? absl::StrCat("cluster ", last.result.model.cluster_id,
-                                  ", node ", last.result.model.node,
-                                  ", version ", last.result.model.version)
-                   : last.result.error;
-    }
-    absl::StrAppend(&rows, "<tr><td>", HtmlEscape(config.name), "</td><td>",
-                    HtmlEscape(config.kind), "</td><td>",
-                    HtmlEscape(config.address), "</td><td class=\"",
-                    state.substr(0, 4), "\">", HtmlEscape(state), "</td><td>",
-                    HtmlEscape(detail), "</td><td>",
-                    last.ever ? absl::FormatTime("%Y-%m-%d %H:%M:%S UTC",
-                                                 last.when, absl::UTCTimeZone())
-                              : std::string("-"),
-                    "</td></tr>\n");
-  }
-  HttpResponse response;
-  response.content_type = "text/html; charset=utf-8";
-  response.body = absl::StrCat(
-      "<!DOCTYPE html>\n<html><head><meta "
-      "charset=\"utf-8\"><title>datastore_exporter"
-      "</title>\n<style>body{font-family:sans-serif;margin:2em}"
-      "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px "
-      "8px}"
-      ".up{color:#060}.down{color:#a00}</style></head>\n<body>"
-      "<h1>datastore_exporter</h1>\n<p>Version ",
-      HtmlEscape(ExporterVersion()), " (revision ",
-      HtmlEscape(ExporterRevision()), "). Metrics: <a href=\"",
-      HtmlEscape(telemetry_path_), "\">", HtmlEscape(telemetry_path_),
-      "</a>. State as of the last scrape.</p>\n<table>"
-      "<tr><th>target</th><th>kind</th><th>address</th><th>state</th>"
-      "<th>detail</th><th>last collected</th></tr>\n",
-      rows, "</table></body></html>\n");
-  return response;
 }
 
 }  // namespace dse

@@ -1,5 +1,6 @@
-// The exporter's HTTP routes: /metrics, /probe, the landing page, /-/healthy,
-// /-/ready and /-/reload, over the targets of the current configuration.
+// The exporter's HTTP routes: /metrics, /probe, the status page (/ and
+// /api/status), the model API (/api/unstable/...), /-/healthy, /-/ready and
+// /-/reload, over the targets of the current configuration.
 #ifndef DATASTORE_EXPORTER_EXPORTER_APP_H_
 #define DATASTORE_EXPORTER_EXPORTER_APP_H_
 
@@ -41,7 +42,6 @@ class App {
   HttpResponse Probe(const HttpRequest& request);
   HttpResponse Reload(const HttpRequest& request);
   HttpResponse Ready() const;
-  HttpResponse LandingPage();
   std::shared_ptr<Target> ProbeTarget(const ModuleConfig& module,
                                       const std::string& address);
 

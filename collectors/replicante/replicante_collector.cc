@@ -1,0 +1,60 @@
+#include "collectors/replicante/replicante_collector.h"
+
+#include <memory>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "collectors/replicante/replicante_client.h"
+#include "collectors/replicante/replicante_mapping.h"
+
+namespace dse::replicante {
+namespace {
+
+class ReplicanteCollector : public Collector {
+ public:
+  explicit ReplicanteCollector(const TargetConfig& config)
+      : endpoint_(EndpointFromConfig(config)),
+        client_(config.username, config.password,
+                endpoint_.ok() ? endpoint_->ca_file : "") {}
+
+  absl::StatusOr<NodeModel> Collect(absl::Time deadline) override {
+    if (!endpoint_.ok()) return endpoint_.status();
+    auto info = Get(kInfoPath, deadline);
+    if (!info.ok()) return info.status();
+    auto shards = Get(kShardsPath, deadline);
+    if (!shards.ok()) return shards.status();
+    return BuildModel(*info, *shards);
+  }
+
+ private:
+  absl::StatusOr<std::string> Get(const char* path, absl::Time deadline) {
+    auto body = client_.Get(AgentUrl(*endpoint_, path), deadline);
+    if (!body.ok()) {
+      return absl::Status(body.status().code(),
+                          absl::StrCat("GET ", path, ": ",
+                                       body.status().message()));
+    }
+    return body;
+  }
+
+  // Options are checked here rather than at load time (a kind declares only
+  // their names); a bad one makes every collection fail with its message.
+  const absl::StatusOr<AgentEndpoint> endpoint_;
+  AgentClient client_;
+};
+
+}  // namespace
+
+Kind ReplicanteKind() {
+  Kind kind;
+  kind.name = "replicante";
+  kind.native_cluster_id = true;  // The API gives cluster_id.
+  kind.default_port = "";         // Agents listen on various ports: give one.
+  kind.option_keys = {"target", "scheme", "ca_file"};
+  kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
+    return std::make_unique<ReplicanteCollector>(config);
+  };
+  return kind;
+}
+
+}  // namespace dse::replicante
