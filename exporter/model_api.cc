@@ -26,11 +26,9 @@ HttpResponse Error(int status, const std::string& message) {
 }
 
 std::string QuotedNames(const std::vector<std::shared_ptr<Target>>& targets) {
-  return absl::StrJoin(targets, ", ",
-                       [](std::string* out, const auto& target) {
-                         absl::StrAppend(out, "\"", target->config().name,
-                                         "\"");
-                       });
+  return absl::StrJoin(targets, ", ", [](std::string* out, const auto& target) {
+    absl::StrAppend(out, "\"", target->config().name, "\"");
+  });
 }
 
 }  // namespace
@@ -55,9 +53,9 @@ absl::StatusOr<std::shared_ptr<Target>> ChooseTarget(
   for (const auto& target : targets) {
     if (target->config().name == name) return target;
   }
-  return absl::NotFoundError(absl::StrCat("unknown target \"", name,
-                                          "\" (configured: ",
-                                          QuotedNames(targets), ")"));
+  return absl::NotFoundError(
+      absl::StrCat("unknown target \"", name,
+                   "\" (configured: ", QuotedNames(targets), ")"));
 }
 
 HttpResponse ServeModelApi(const HttpRequest& request,

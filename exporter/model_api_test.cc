@@ -66,9 +66,8 @@ TEST(ModelApi, OneTargetNeedsNoParameter) {
   HttpResponse info = Get("/api/unstable/info/datastore", "", targets);
   EXPECT_EQ(info.status, 200);
   EXPECT_EQ(info.content_type, "application/json");
-  EXPECT_EQ(info.body,
-            R"({"cluster_display_name":null,"cluster_id":"cache",)"
-            R"("kind":"redis","node_id":"a","version":"7.0.15"})");
+  EXPECT_EQ(info.body, R"({"cluster_display_name":null,"cluster_id":"cache",)"
+                       R"("kind":"redis","node_id":"a","version":"7.0.15"})");
   HttpResponse shards = Get("/api/unstable/shards", "", targets);
   EXPECT_EQ(shards.status, 200);
   EXPECT_EQ(shards.body,
@@ -86,7 +85,8 @@ TEST(ModelApi, SeveralTargetsNeedTheParameter) {
   HttpResponse unknown = Get("/api/unstable/shards", "target=c", targets);
   EXPECT_EQ(unknown.status, 404);
   EXPECT_THAT(unknown.body, HasSubstr(R"(unknown target \"c\")"));
-  HttpResponse chosen = Get("/api/unstable/info/datastore", "target=b", targets);
+  HttpResponse chosen =
+      Get("/api/unstable/info/datastore", "target=b", targets);
   EXPECT_EQ(chosen.status, 200);
   EXPECT_THAT(chosen.body, HasSubstr(R"("node_id":"b")"));
 }

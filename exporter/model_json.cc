@@ -142,9 +142,9 @@ absl::StatusOr<CommitOffset> ParseCommitOffset(const json& value,
     return CommitOffset{*name, number->get<uint64_t>()};
   }
   if (number->is_number_integer()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        where, ".value: a commit offset cannot be negative, got ",
-        number->get<int64_t>()));
+    return absl::InvalidArgumentError(
+        absl::StrCat(where, ".value: a commit offset cannot be negative, got ",
+                     number->get<int64_t>()));
   }
   return Wrong(where + ".value", "an integer", *number);
 }
@@ -172,8 +172,7 @@ absl::StatusOr<Shard> ParseShard(const json& value, const std::string& where) {
   if (!value.is_object()) return Wrong(where, "an object", value);
   Shard shard;
   auto id = value.find("id");
-  if (id == value.end() || !id->is_string() ||
-      id->get<std::string>().empty()) {
+  if (id == value.end() || !id->is_string() || id->get<std::string>().empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat(where, ".id: expected a non-empty string"));
   }
@@ -202,7 +201,8 @@ absl::StatusOr<Shard> ParseShard(const json& value, const std::string& where) {
       if (!lag.ok()) return lag.status();
       shard.lags.push_back(*std::move(lag));
     }
-  } else if (auto lag = value.find("lag"); lag != value.end() && !lag->is_null()) {
+  } else if (auto lag = value.find("lag");
+             lag != value.end() && !lag->is_null()) {
     auto parsed = ParseLag(*lag, where + ".lag");
     if (!parsed.ok()) return parsed.status();
     shard.lags.push_back(*std::move(parsed));
@@ -269,12 +269,12 @@ absl::StatusOr<AgentDatastoreInfo> ParseDatastoreInfo(absl::string_view text) {
   auto document = ParseDocument(text);
   if (!document.ok()) return document.status();
   AgentDatastoreInfo info;
-  for (auto [key, out] : {std::make_pair("cluster_id", &info.cluster_id),
-                          std::make_pair("cluster_display_name",
-                                         &info.cluster_display_name),
-                          std::make_pair("kind", &info.kind),
-                          std::make_pair("node_id", &info.node),
-                          std::make_pair("version", &info.version)}) {
+  for (auto [key, out] :
+       {std::make_pair("cluster_id", &info.cluster_id),
+        std::make_pair("cluster_display_name", &info.cluster_display_name),
+        std::make_pair("kind", &info.kind),
+        std::make_pair("node_id", &info.node),
+        std::make_pair("version", &info.version)}) {
     absl::Status status = OptionalString(*document, key, out);
     if (!status.ok()) return status;
   }

@@ -85,7 +85,9 @@ json NodeJson(const NodeView& view) {
   const Shard& shard = *view.shard;
   json lags = json::array();
   for (const Lag& lag : shard.lags) {
-    if (std::isfinite(lag.value)) lags.push_back(QuantityJson(lag.unit, lag.value));
+    if (std::isfinite(lag.value)) {
+      lags.push_back(QuantityJson(lag.unit, lag.value));
+    }
   }
   json offset = nullptr;
   if (shard.commit_offset) {
@@ -156,8 +158,8 @@ json StatusDocument(const std::vector<TargetStatus>& targets,
   }
   return json{
       {"generated_at", IsoTime(now)},
-      {"exporter", json{{"version", ExporterVersion()},
-                        {"revision", ExporterRevision()}}},
+      {"exporter",
+       json{{"version", ExporterVersion()}, {"revision", ExporterRevision()}}},
       {"clusters", std::move(cluster_list)},
       {"targets", std::move(target_list)},
   };
@@ -209,8 +211,8 @@ std::string FormatNumber(double value) {
   if (!view.empty() && view.back() == '.') view.remove_suffix(1);
   size_t dot = view.find('.');
   std::string whole(view.substr(0, dot));
-  std::string out = absl::StrCat(value < 0 && view != "0" ? "-" : "",
-                                 GroupDigits(whole));
+  std::string out =
+      absl::StrCat(value < 0 && view != "0" ? "-" : "", GroupDigits(whole));
   if (dot != absl::string_view::npos) absl::StrAppend(&out, view.substr(dot));
   return out;
 }
@@ -239,8 +241,8 @@ std::string NodeRowHtml(const NodeView& view) {
   }
   std::string behind = kDash;
   if (view.behind_primary) {
-    behind = Quantity(shard.commit_offset->unit,
-                      FormatNumber(*view.behind_primary));
+    behind =
+        Quantity(shard.commit_offset->unit, FormatNumber(*view.behind_primary));
   }
   std::vector<std::string> lags;
   for (const Lag& lag : shard.lags) {
@@ -248,16 +250,17 @@ std::string NodeRowHtml(const NodeView& view) {
       lags.push_back(Quantity(lag.unit, FormatNumber(lag.value)));
     }
   }
-  return absl::StrCat(
-      "<tr data-target=\"", Esc(view.target->name), "\" data-node=\"",
-      Esc(result.model.node), "\" data-role=\"", std::string(RoleName(shard.role)),
-      "\"><td class=\"node\">", Esc(result.model.node), "</td><td>",
-      RoleBadge(shard.role, shard.role_detail), "</td><td class=\"num\">",
-      Esc(offset), "</td><td class=\"num\">", Esc(behind),
-      "</td><td class=\"num\">",
-      lags.empty() ? kDash : Esc(absl::StrJoin(lags, ", ")), "</td><td>",
-      Esc(view.target->name), "</td><td>", Esc(result.model.version),
-      "</td></tr>");
+  return absl::StrCat("<tr data-target=\"", Esc(view.target->name),
+                      "\" data-node=\"", Esc(result.model.node),
+                      "\" data-role=\"", std::string(RoleName(shard.role)),
+                      "\"><td class=\"node\">", Esc(result.model.node),
+                      "</td><td>", RoleBadge(shard.role, shard.role_detail),
+                      "</td><td class=\"num\">", Esc(offset),
+                      "</td><td class=\"num\">", Esc(behind),
+                      "</td><td class=\"num\">",
+                      lags.empty() ? kDash : Esc(absl::StrJoin(lags, ", ")),
+                      "</td><td>", Esc(view.target->name), "</td><td>",
+                      Esc(result.model.version), "</td></tr>");
 }
 
 std::string ClusterHtml(const ClusterView& cluster) {
@@ -305,8 +308,8 @@ std::string TargetRowHtml(const TargetStatus& target) {
   return absl::StrCat(
       "<tr data-target=\"", Esc(target.name), "\" data-state=\"", state,
       "\"><td>", Esc(target.name), "</td><td>", Esc(target.kind), "</td><td>",
-      Esc(target.address), "</td><td><span class=\"state state-", state,
-      "\">", state, "</span></td><td>",
+      Esc(target.address), "</td><td><span class=\"state state-", state, "\">",
+      state, "</span></td><td>",
       result.up ? Esc(result.model.node) : std::string(kDash),
       "</td><td class=\"num\">",
       absl::StrFormat("%.1f ms", result.duration_seconds * 1000),
@@ -314,20 +317,20 @@ std::string TargetRowHtml(const TargetStatus& target) {
 }
 
 std::string SummaryHtml(const Summary& summary) {
-  std::string out = absl::StrCat(
-      Plural(summary.clusters, "cluster", "clusters"), " \u00b7 ",
-      Plural(summary.shards, "shard", "shards"), " \u00b7 ",
-      summary.targets_up, " of ", summary.targets, " targets up");
+  std::string out =
+      absl::StrCat(Plural(summary.clusters, "cluster", "clusters"), " \u00b7 ",
+                   Plural(summary.shards, "shard", "shards"), " \u00b7 ",
+                   summary.targets_up, " of ", summary.targets, " targets up");
   if (summary.problem_shards > 0) {
     absl::StrAppend(&out, " <span class=\"health bad\">",
                     Plural(summary.problem_shards, "shard", "shards"),
                     " without exactly one primary</span>");
   }
   if (summary.targets_up < summary.targets) {
-    absl::StrAppend(&out, " <span class=\"health bad\">",
-                    Plural(summary.targets - summary.targets_up, "target",
-                           "targets"),
-                    " down</span>");
+    absl::StrAppend(
+        &out, " <span class=\"health bad\">",
+        Plural(summary.targets - summary.targets_up, "target", "targets"),
+        " down</span>");
   }
   return out;
 }
@@ -363,7 +366,7 @@ margin:0 0 1em;padding:.7em 1em .4em}
 .shard h3{font-size:.95em;margin:.7em 0 .3em;font-weight:600}
 table{border-collapse:collapse;width:100%;background:var(--card)}
 th,td{text-align:left;padding:.35em .6em;border-bottom:1px solid var(--line);
-vertical-align:top}
+vertical-align:middle}
 th{font-size:.75em;text-transform:uppercase;letter-spacing:.03em;
 color:var(--muted);font-weight:600}
 .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
@@ -622,9 +625,8 @@ std::vector<ClusterView> BuildClusterViews(
         for (size_t i = 1; i < shard.nodes.size(); ++i) {
           const auto& offset = shard.nodes[i].shard->commit_offset;
           if (offset && offset->unit == primary.unit) {
-            shard.nodes[i].behind_primary =
-                static_cast<double>(primary.value) -
-                static_cast<double>(offset->value);
+            shard.nodes[i].behind_primary = static_cast<double>(primary.value) -
+                                            static_cast<double>(offset->value);
           }
         }
       }
@@ -669,8 +671,8 @@ std::string StatusPageHtml(const std::vector<TargetStatus>& targets,
       "<span id=\"updated\" data-polls=\"0\" data-generated-at=\"",
       IsoTime(now), "\">updated ", ClockTime(now),
       "</span></header>\n<main><p id=\"summary\">",
-      SummaryHtml(Summarize(clusters, targets)),
-      "</p>\n<div id=\"clusters\">", cluster_html,
+      SummaryHtml(Summarize(clusters, targets)), "</p>\n<div id=\"clusters\">",
+      cluster_html,
       "</div>\n<section id=\"changes\" hidden><h2 class=\"section\">Changes "
       "seen by this page</h2><ol></ol></section>\n"
       "<section id=\"targets-section\"><h2 class=\"section\">Targets</h2>"

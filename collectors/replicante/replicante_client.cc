@@ -49,7 +49,8 @@ absl::StatusOr<std::string> AgentClient::Get(const std::string& url,
   std::call_once(global_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
   if (curl_ == nullptr) {
     curl_ = curl_easy_init();
-    if (curl_ == nullptr) return absl::ResourceExhaustedError("curl: no handle");
+    if (curl_ == nullptr)
+      return absl::ResourceExhaustedError("curl: no handle");
   }
   const absl::Duration left = deadline - absl::Now();
   if (left <= absl::ZeroDuration()) {
@@ -74,7 +75,8 @@ absl::StatusOr<std::string> AgentClient::Get(const std::string& url,
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Append);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-  if (!ca_file_.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file_.c_str());
+  if (!ca_file_.empty())
+    curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file_.c_str());
 
   std::string password;
   if (!username_.empty() || !password_.empty()) {
@@ -103,14 +105,14 @@ absl::StatusOr<std::string> AgentClient::Get(const std::string& url,
         absl::StrCat("answer larger than ", kMaxBody >> 20, " MiB"));
   }
   if (code != CURLE_OK) {
-    return absl::UnavailableError(
-        error[0] != '\0' ? std::string(error) : curl_easy_strerror(code));
+    return absl::UnavailableError(error[0] != '\0' ? std::string(error)
+                                                   : curl_easy_strerror(code));
   }
   long status = 0;
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   if (status != 200) {
-    return absl::UnavailableError(absl::StrCat(
-        "HTTP ", status, ": ", ErrorBodyMessage(body.text)));
+    return absl::UnavailableError(
+        absl::StrCat("HTTP ", status, ": ", ErrorBodyMessage(body.text)));
   }
   return std::move(body.text);
 }

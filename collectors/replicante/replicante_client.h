@@ -16,8 +16,7 @@ class AgentClient {
   // `username`/`password` (basic auth) are sent when either is set; the
   // password is read on every request, never kept. `ca_file` verifies https
   // servers (the system's CAs when empty).
-  AgentClient(std::string username, SecretSource password,
-              std::string ca_file);
+  AgentClient(std::string username, SecretSource password, std::string ca_file);
   ~AgentClient();
   AgentClient(const AgentClient&) = delete;
   AgentClient& operator=(const AgentClient&) = delete;

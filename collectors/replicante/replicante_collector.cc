@@ -30,9 +30,9 @@ class ReplicanteCollector : public Collector {
   absl::StatusOr<std::string> Get(const char* path, absl::Time deadline) {
     auto body = client_.Get(AgentUrl(*endpoint_, path), deadline);
     if (!body.ok()) {
-      return absl::Status(body.status().code(),
-                          absl::StrCat("GET ", path, ": ",
-                                       body.status().message()));
+      return absl::Status(
+          body.status().code(),
+          absl::StrCat("GET ", path, ": ", body.status().message()));
     }
     return body;
   }

@@ -35,8 +35,8 @@ TEST(EndpointFromConfig, DefaultsAndOptions) {
   EXPECT_EQ(AgentUrl(*plain, kShardsPath),
             "http://127.0.0.1:9755/api/unstable/shards");
 
-  auto chosen = EndpointFromConfig(Config(
-      "[::1]:37017", {{"scheme", "https"}, {"target", "cache a/1&b"}}));
+  auto chosen = EndpointFromConfig(
+      Config("[::1]:37017", {{"scheme", "https"}, {"target", "cache a/1&b"}}));
   ASSERT_TRUE(chosen.ok()) << chosen.status();
   EXPECT_EQ(AgentUrl(*chosen, kInfoPath),
             "https://[::1]:37017/api/unstable/info/datastore"
@@ -90,8 +90,8 @@ TEST(BuildModel, ErrorsNameTheDocument) {
 }
 
 TEST(ErrorBodyMessage, JsonErrorFieldElseFirstLine) {
-  EXPECT_EQ(ErrorBodyMessage(Fixture(
-                "shards_datastore_exporter-0.1.0_unknown_target.json")),
+  EXPECT_EQ(ErrorBodyMessage(
+                Fixture("shards_datastore_exporter-0.1.0_unknown_target.json")),
             "unknown target \"nope\" (configured: \"primary\", \"replica\")");
   EXPECT_EQ(ErrorBodyMessage("not found: /api/unstable/shards\nmore"),
             "not found: /api/unstable/shards");

@@ -24,6 +24,9 @@ packages=(
   # PostgreSQL collector: libpq; PostgreSQL 15 servers (and pg_stat_statements,
   # part of postgresql-15) for the integration tests.
   libpq-dev postgresql-15 postgresql-client-15
+  # Model JSON API and replicante kind (nlohmann-json3-dev); the status page's
+  # browser test (headless chromium, with a font for readable screenshots).
+  nlohmann-json3-dev chromium fonts-dejavu-core
   # Tests and tools: promtool (package prometheus), curl, python3.
   prometheus curl python3 procps openssl
 )
