@@ -18,6 +18,7 @@ HttpResponse Json(int status, const nlohmann::json& document) {
   response.content_type = "application/json";
   response.body = DumpJson(document);
   response.compressible = true;
+  response.headers.emplace_back("X-Content-Type-Options", "nosniff");
   return response;
 }
 

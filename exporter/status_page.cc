@@ -715,6 +715,14 @@ HttpResponse ServeStatusPage(
       StatusPageHtml(CollectStatus(targets, deadline), absl::Now(), options);
   response.compressible = true;
   response.headers.emplace_back("Cache-Control", "no-store");
+  // Everything the page needs is inline or same-origin; nothing else loads,
+  // whatever ended up in the markup.
+  response.headers.emplace_back(
+      "Content-Security-Policy",
+      "default-src 'none'; script-src 'unsafe-inline'; "
+      "style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; "
+      "form-action 'none'; frame-ancestors 'none'");
+  response.headers.emplace_back("X-Content-Type-Options", "nosniff");
   return response;
 }
 
@@ -725,6 +733,7 @@ HttpResponse ServeStatusJson(
   response.body = StatusJson(CollectStatus(targets, deadline), absl::Now());
   response.compressible = true;
   response.headers.emplace_back("Cache-Control", "no-store");
+  response.headers.emplace_back("X-Content-Type-Options", "nosniff");
   return response;
 }
 
