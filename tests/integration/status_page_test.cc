@@ -94,7 +94,8 @@ TEST_F(StatusPageTest, ChromiumShowsTheFailoverByItsOwnPolling) {
   auto browser = Chromium::Start(dir_);
   ASSERT_TRUE(browser.ok()) << browser.status();
   Chromium& chromium = **browser;
-  ASSERT_TRUE(chromium.Open(exporter_->url("/?refresh=1")).ok());
+  absl::Status opened = chromium.Open(exporter_->url("/?refresh=1"));
+  ASSERT_TRUE(opened.ok()) << opened << "\n" << chromium.Log();
 
   // Loaded and polled at least once: primary and replica, one primary.
   std::string error;

@@ -64,6 +64,9 @@ absl::StatusOr<std::unique_ptr<Chromium>> Chromium::Start(const TempDir& dir) {
   const int child_writes = HighDescriptor(answers[1]);
   browser->to_browser_ = commands[1];
   browser->from_browser_ = answers[0];
+  if (child_reads < 0 || child_writes < 0) {
+    return absl::InternalError(absl::StrCat("fcntl: ", std::strerror(errno)));
+  }
   const int log = open(browser->log_path_.c_str(),
                        O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 
