@@ -119,6 +119,14 @@ TEST(SecretsTest, NoKindLeaksAPassword) {
     }
   }
   everything += HttpFetch((*exporter)->url("/")).body;
+  everything += HttpFetch((*exporter)->url("/api/status")).body;
+  for (const char* target : {"redis-wrong", "postgresql-wrong", "mysql-good"}) {
+    for (const char* path : {"/api/unstable/info/datastore?target=",
+                             "/api/unstable/shards?target="}) {
+      everything +=
+          HttpFetch((*exporter)->url(absl::StrCat(path, target))).body;
+    }
+  }
   everything += HttpFetch((*exporter)->url("/probe?module=pg&target=" +
                                            (*postgres)->address()))
                     .body;
