@@ -1,0 +1,351 @@
+#!/usr/bin/env python3
+"""Benchmark (not a test): our exporter side by side with the Debian peer
+exporters, on the same real servers, under the same loads.
+
+Starts a Redis primary+replica and a MariaDB primary+GTID replica on loopback,
+then for each kind one exporter of ours and one peer exporter, both pointed at
+the same replica (one target each). Rounds interleave ours and the peer's
+(order alternates) so that a burst of load from other work on the machine hits
+both. Per round and exporter:
+  - sequential: --scrapes scrapes over one keep-alive connection; median and
+    p99 latency; exporter CPU (utime+stime from /proc) per scrape; the
+    datastore's own CPU per scrape (minus its idle rate) and the commands or
+    statements it served per scrape (Redis total_commands_processed, MariaDB
+    Questions; our own counter reads subtracted) and new connections;
+  - concurrent: wrk, 4 connections, --wrk-seconds seconds: scrapes/s.
+RSS is read after the last round. Each figure is the median over rounds.
+Run as root (MariaDB needs it). Usage:
+  python3 tests/bench/side_by_side.py [--rounds 3] [--scrapes 200]
+Needs: redis-server, mariadb-server, wrk, prometheus-redis-exporter,
+prometheus-mysqld-exporter (apt-get install --no-install-recommends ...).
+"""
+import argparse
+import http.client
+import os
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+from scrape_bench import cpu_seconds, rss_mb  # noqa: E402
+
+ROOT = os.path.dirname(os.path.dirname(HERE))
+PROCESSES = []
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def spawn(argv, env=None):
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         env=env, start_new_session=True)
+    PROCESSES.append(p)
+    return p
+
+
+def stop_all():
+    for p in reversed(PROCESSES):
+        if p.poll() is None:
+            p.terminate()
+    for p in reversed(PROCESSES):
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def wait_for(check, what, tries=200):
+    for _ in range(tries):
+        try:
+            if check():
+                return
+        except (OSError, subprocess.CalledProcessError):
+            pass
+        time.sleep(0.05)
+    raise SystemExit(f"{what} did not start")
+
+
+def http_ok(port, path):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    conn.request("GET", path)
+    response = conn.getresponse()
+    body = response.read()
+    return response.status == 200 and body
+
+
+# ---- Redis -----------------------------------------------------------------
+
+def redis_cli(port, *args):
+    return subprocess.run(["redis-cli", "-p", str(port), *args], check=True,
+                          capture_output=True, text=True).stdout
+
+
+def start_redis(work, *extra):
+    port = free_port()
+    p = spawn(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", work,
+               "--save", "", "--appendonly", "no", "--dbfilename", f"dump-{port}.rdb", *extra])
+    wait_for(lambda: redis_cli(port, "ping").strip() == "PONG", f"redis on {port}")
+    return port, p.pid
+
+
+def redis_counters(port):
+    info = redis_cli(port, "info", "stats")
+    get = lambda k: int(re.search(rf"^{k}:(\d+)", info, re.M).group(1))
+    # Our INFO call is itself one command and no new connection (redis-cli
+    # connects once: one connection per read).
+    return get("total_commands_processed"), get("total_connections_received"), 1, 1
+
+
+# ---- MariaDB ---------------------------------------------------------------
+
+def sql(sock, query):
+    return subprocess.run(["mariadb", "--no-defaults", "-S", sock, "-uroot", "-N", "-B", "-e",
+                           query], check=True, capture_output=True, text=True).stdout
+
+
+def start_mariadb(work, name, server_id):
+    d = os.path.join(work, name)
+    os.makedirs(d)
+    port = free_port()
+    sock = os.path.join(d, "mysqld.sock")
+    subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={d}/data", "--user=root",
+                    "--skip-test-db", "--auth-root-authentication-method=socket",
+                    "--innodb-log-file-size=4M"], check=True, capture_output=True)
+    p = spawn(["mariadbd", "--no-defaults", "--user=root", f"--datadir={d}/data",
+               f"--port={port}", "--bind-address=127.0.0.1", f"--socket={sock}",
+               f"--pid-file={d}/mysqld.pid", f"--log-error={d}/error.log",
+               f"--server-id={server_id}", "--log-bin=mysql-bin", "--log-slave-updates",
+               "--gtid-strict-mode=1", "--skip-name-resolve", "--innodb-buffer-pool-size=16M",
+               "--innodb-log-file-size=4M", "--innodb-use-native-aio=0"])
+    wait_for(lambda: sql(sock, "SELECT 1").strip() == "1", f"mariadbd {name}")
+    return port, sock, p.pid
+
+
+def mariadb_counters(sock):
+    rows = sql(sock, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE "
+                     "VARIABLE_NAME IN ('CONNECTIONS','QUESTIONS') ORDER BY VARIABLE_NAME")
+    connections, questions = (int(v) for v in rows.split())
+    # Our own read: one statement, one connection.
+    return questions, connections, 1, 1
+
+
+# ---- measuring -------------------------------------------------------------
+
+def sequential(port, path, count):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    latencies = []
+    for _ in range(count):
+        start = time.perf_counter()
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        latencies.append(time.perf_counter() - start)
+        if response.status != 200:
+            raise SystemExit(f"scrape of :{port}{path} answered {response.status}")
+    latencies.sort()
+    return (statistics.median(latencies) * 1000,
+            latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] * 1000)
+
+
+def wrk(port, path, seconds):
+    out = subprocess.run(["wrk", "-t", "2", "-c", "4", "-d", f"{seconds}s",
+                          f"http://127.0.0.1:{port}{path}"],
+                         check=True, capture_output=True, text=True).stdout
+    m = re.search(r"Requests/sec:\s*([\d.]+)", out)
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    if bad:
+        raise SystemExit(f"wrk on :{port}: {bad.group(1)} non-2xx answers")
+    return float(m.group(1)), total
+
+
+def idle_cpu_rate(pid, seconds=2.0):
+    before = cpu_seconds(pid)
+    time.sleep(seconds)
+    return (cpu_seconds(pid) - before) / seconds
+
+
+def measure(exporter, datastore, args):
+    """One round for one exporter: returns a dict of figures."""
+    port, path, pid = exporter["port"], exporter["path"], exporter["pid"]
+    sequential(port, path, 20)  # Warm-up: connections, caches.
+    ops0, conns0, own_ops, own_conns = datastore["counters"]()
+    ds_cpu0, cpu0, t0 = cpu_seconds(datastore["pid"]), cpu_seconds(pid), time.perf_counter()
+    median, p99 = sequential(port, path, args.scrapes)
+    wall = time.perf_counter() - t0
+    cpu1, ds_cpu1 = cpu_seconds(pid), cpu_seconds(datastore["pid"])
+    ops1, conns1, _, _ = datastore["counters"]()
+    n = args.scrapes
+    seq_ds_cpu = max(0.0, ds_cpu1 - ds_cpu0 - datastore["idle_rate"] * wall)
+    # CPU is counted in clock ticks (10 ms): the wrk run, thousands of
+    # scrapes, gives the finer per-scrape figures.
+    t0 = time.perf_counter()
+    rate, total = wrk(port, path, args.wrk_seconds)
+    wrk_wall = time.perf_counter() - t0
+    cpu2, ds_cpu2 = cpu_seconds(pid), cpu_seconds(datastore["pid"])
+    ds_cpu = max(0.0, ds_cpu2 - ds_cpu1 - datastore["idle_rate"] * wrk_wall)
+    return {
+        "median ms": median,
+        "p99 ms": p99,
+        "CPU ms/scrape, sequential": (cpu1 - cpu0) * 1000 / n,
+        "CPU ms/scrape, 4 clients": (cpu2 - cpu1) * 1000 / total,
+        "scrapes/s, 4 clients": rate,
+        "datastore ops/scrape": (ops1 - ops0 - own_ops) / n,
+        "datastore conns/scrape": (conns1 - conns0 - own_conns) / n,
+        "datastore CPU ms/scrape, sequential": seq_ds_cpu * 1000 / n,
+        "datastore CPU ms/scrape, 4 clients": ds_cpu * 1000 / total,
+    }
+
+
+def rss_anon_mb(pid):
+    """Private memory: RSS without the mapped binary and shared libraries."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("RssAnon:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--scrapes", type=int, default=200)
+    parser.add_argument("--wrk-seconds", type=int, default=2)
+    parser.add_argument("--kinds", default="redis,mysql")
+    parser.add_argument("--exporter", default=os.environ.get("EXPORTER", os.path.join(
+        os.environ.get("BUILD_DIR", os.path.join(ROOT, "build")), "exporter",
+        "datastore_exporter")))
+    args = parser.parse_args()
+    for tool in ["wrk", "prometheus-redis-exporter", "prometheus-mysqld-exporter"]:
+        if shutil.which(tool) is None:
+            raise SystemExit(f"{tool} is missing: apt-get install --no-install-recommends "
+                             "wrk prometheus-redis-exporter prometheus-mysqld-exporter")
+    work = tempfile.mkdtemp()
+    os.chmod(work, 0o755)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    try:
+        run(args, work)
+    finally:
+        stop_all()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def start_ours(work, name, target_yaml):
+    config = os.path.join(work, f"ours-{name}.yml")
+    with open(config, "w") as f:
+        f.write("targets:\n  - " + target_yaml + "\n")
+    port = free_port()
+    p = spawn([os.path.abspath(OPTIONS.exporter), f"--config.file={config}",
+               f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"])
+    wait_for(lambda: http_ok(port, "/-/healthy"), "our exporter")
+    body = http_ok(port, "/metrics").decode()
+    if 'datastore_up{target="replica"' not in body or "} 1" not in body:
+        raise SystemExit(f"our {name} exporter does not see its target:\n{body}")
+    return {"port": port, "path": "/metrics", "pid": p.pid}
+
+
+def run(args, work):
+    global OPTIONS
+    OPTIONS = args
+    kinds = []
+    if "redis" in args.kinds:
+        primary, _ = start_redis(work)
+        replica, replica_pid = start_redis(work, "--replicaof", "127.0.0.1", str(primary))
+        ours = start_ours(work, "redis", f'{{name: replica, kind: redis, '
+                          f'address: "127.0.0.1:{replica}", cluster_id: bench}}')
+        peer_port = free_port()
+        p = spawn(["prometheus-redis-exporter", "-redis.addr", f"redis://127.0.0.1:{replica}",
+                   "-web.listen-address", f"127.0.0.1:{peer_port}"])
+        wait_for(lambda: b"redis_up 1" in http_ok(peer_port, "/metrics"), "redis peer")
+        kinds.append(("redis", "prometheus-redis-exporter", ours,
+                      {"port": peer_port, "path": "/metrics", "pid": p.pid},
+                      {"pid": replica_pid, "counters": lambda: redis_counters(replica)}))
+    if "mysql" in args.kinds:
+        p_port, p_sock, _ = start_mariadb(work, "primary", 1)
+        r_port, r_sock, r_pid = start_mariadb(work, "replica", 2)
+        sql(p_sock, "CREATE USER repl@'127.0.0.1' IDENTIFIED BY 'repl'; "
+                    "GRANT REPLICATION SLAVE ON *.* TO repl@'127.0.0.1'; "
+                    "CREATE USER exporter@'127.0.0.1' IDENTIFIED BY 'bench'; "
+                    # The peer's default collectors need PROCESS and SELECT too.
+                    "GRANT SLAVE MONITOR, PROCESS, SELECT ON *.* TO exporter@'127.0.0.1'")
+        sql(r_sock, f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={p_port}, "
+                    "MASTER_USER='repl', MASTER_PASSWORD='repl', MASTER_USE_GTID=slave_pos; "
+                    "START SLAVE")
+        pos = sql(p_sock, "SELECT @@gtid_binlog_pos").strip()
+        sql(r_sock, f"SELECT MASTER_GTID_WAIT('{pos}', 10)")
+        password = os.path.join(work, "password")
+        with open(password, "w") as f:
+            f.write("bench\n")
+        ours = start_ours(work, "mysql", f'{{name: replica, kind: mysql, '
+                          f'address: "127.0.0.1:{r_port}", cluster_id: bench, '
+                          f'username: exporter, password_file: "{password}"}}')
+        cnf = os.path.join(work, "peer.my.cnf")
+        with open(cnf, "w") as f:
+            f.write(f"[client]\nuser=exporter\npassword=bench\nhost=127.0.0.1\nport={r_port}\n")
+        peer_port = free_port()
+        p = spawn(["prometheus-mysqld-exporter", f"--config.my-cnf={cnf}",
+                   f"--web.listen-address=127.0.0.1:{peer_port}"])
+        wait_for(lambda: b"mysql_up 1" in http_ok(peer_port, "/metrics"), "mysqld peer")
+        kinds.append(("mysql (MariaDB)", "prometheus-mysqld-exporter", ours,
+                      {"port": peer_port, "path": "/metrics", "pid": p.pid},
+                      {"pid": r_pid, "counters": lambda: mariadb_counters(r_sock)}))
+
+    load_before = loadavg()
+    figures = {}
+    for kind, peer_name, ours, peer, datastore in kinds:
+        datastore["idle_rate"] = idle_cpu_rate(datastore["pid"])
+        rows = {"ours": [], "peer": []}
+        for r in range(args.rounds):
+            order = [("ours", ours), ("peer", peer)]
+            if r % 2:
+                order.reverse()
+            for who, exporter in order:
+                rows[who].append(measure(exporter, datastore, args))
+        for who, exporter in (("ours", ours), ("peer", peer)):
+            merged = {k: statistics.median(row[k] for row in rows[who]) for k in rows[who][0]}
+            merged["RSS MB"] = rss_mb(exporter["pid"])
+            merged["RSS anon MB"] = rss_anon_mb(exporter["pid"])
+            figures[(kind, who)] = merged
+        figures[(kind, "name")] = peer_name
+    load_after = loadavg()
+
+    print(f"# side by side: {args.rounds} interleaved rounds of {args.scrapes} sequential "
+          f"scrapes + wrk -c4 {args.wrk_seconds}s each; one target (the replica) per exporter")
+    print(f"# machine: {os.cpu_count()} CPUs, load average before {load_before}, "
+          f"after {load_after}")
+    for kind, peer_name, *_ in kinds:
+        ours, peer = figures[(kind, "ours")], figures[(kind, "peer")]
+        print(f"\n## {kind}: datastore_exporter vs {peer_name}")
+        print("| figure | ours | peer | peer / ours |")
+        print("|---|---|---|---|")
+        for key in ["median ms", "p99 ms", "CPU ms/scrape, sequential",
+                    "CPU ms/scrape, 4 clients", "RSS MB", "RSS anon MB", "scrapes/s, 4 clients",
+                    "datastore ops/scrape", "datastore conns/scrape",
+                    "datastore CPU ms/scrape, sequential", "datastore CPU ms/scrape, 4 clients"]:
+            a, b = ours[key], peer[key]
+            if key == "scrapes/s, 4 clients":
+                ratio = f"ours {a / b:.1f}x" if b else "-"
+            else:
+                ratio = f"{b / a:.1f}x" if a > 0 else "-"
+            print(f"| {key} | {a:.3f} | {b:.3f} | {ratio} |")
+
+
+if __name__ == "__main__":
+    main()
