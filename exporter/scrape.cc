@@ -1,7 +1,10 @@
 #include "exporter/scrape.h"
 
+#include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <exception>
+#include <functional>
 #include <thread>
 #include <utility>
 
@@ -97,6 +100,64 @@ std::vector<std::shared_ptr<Target>> MakeTargets(const Config& config,
 
 namespace {
 
+// Runs tasks on reused threads. Starting a thread per target per scrape cost
+// about half of the exporter's CPU with 200 targets (clone, stack mmap and
+// page faults), so threads stay for the next scrape. A task never waits for a
+// busy thread: when no idle thread is left, a new one starts. A collector
+// stuck past its deadline therefore holds only its own thread, as with one
+// thread per task, and never delays other targets. Threads idle longer than
+// kIdleTimeout (longer than any usual scrape interval) exit.
+class WorkerPool {
+ public:
+  // Never destroyed: detached workers may still use it at exit.
+  static WorkerPool& Shared() {
+    static WorkerPool* const pool = new WorkerPool();
+    return *pool;
+  }
+
+  void Run(std::function<void()> task) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    tasks_.push_back(std::move(task));
+    // Every queued task must have a thread of its own: a waiting one or one
+    // that is starting.
+    if (tasks_.size() > idle_ + starting_) {
+      ++starting_;
+      std::thread([this] { Work(); }).detach();
+    } else {
+      wake_.notify_one();
+    }
+  }
+
+ private:
+  static constexpr std::chrono::minutes kIdleTimeout{5};
+
+  void Work() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    --starting_;
+    for (;;) {
+      if (tasks_.empty()) {
+        ++idle_;
+        const bool got_task = wake_.wait_for(
+            lock, kIdleTimeout, [this] { return !tasks_.empty(); });
+        --idle_;
+        if (!got_task) return;
+      }
+      std::function<void()> task = std::move(tasks_.front());
+      tasks_.pop_front();
+      lock.unlock();
+      task();
+      task = nullptr;  // Release what the task holds before waiting again.
+      lock.lock();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> tasks_;
+  size_t idle_ = 0;      // Threads waiting for a task.
+  size_t starting_ = 0;  // Threads started that have not taken the lock yet.
+};
+
 // Shared between a scrape and its worker threads, which may outlive it if a
 // collector overruns its deadline.
 struct Pending {
@@ -118,13 +179,13 @@ std::vector<TargetResult> CollectAll(
   pending->finished.assign(targets.size(), false);
   pending->remaining = targets.size();
   for (size_t i = 0; i < targets.size(); ++i) {
-    std::thread([pending, target = targets[i], i, deadline] {
+    WorkerPool::Shared().Run([pending, target = targets[i], i, deadline] {
       TargetResult result = target->Collect(deadline);
       std::lock_guard<std::mutex> lock(pending->mutex);
       pending->results[i] = std::move(result);
       pending->finished[i] = true;
       if (--pending->remaining == 0) pending->done.notify_all();
-    }).detach();
+    });
   }
   // Collectors bound their I/O by the deadline; the grace covers the work
   // after the last I/O call.
