@@ -201,6 +201,7 @@ def measure(exporter, datastore, args):
         "CPU ms/scrape, sequential": (cpu1 - cpu0) * 1000 / n,
         "CPU ms/scrape, 4 clients": (cpu2 - cpu1) * 1000 / total,
         "scrapes/s, 4 clients": rate,
+        "scrapes served": 20 + n + total,
         "datastore ops/scrape": (ops1 - ops0 - own_ops) / n,
         "datastore conns/scrape": (conns1 - conns0 - own_conns) / n,
         "datastore CPU ms/scrape, sequential": seq_ds_cpu * 1000 / n,
@@ -320,6 +321,8 @@ def run(args, work):
                 rows[who].append(measure(exporter, datastore, args))
         for who, exporter in (("ours", ours), ("peer", peer)):
             merged = {k: statistics.median(row[k] for row in rows[who]) for k in rows[who][0]}
+            # Read after every round: the total of the scrapes served so far.
+            merged["scrapes served"] = sum(row["scrapes served"] for row in rows[who]) + 1
             merged["RSS MB"] = rss_mb(exporter["pid"])
             merged["RSS anon MB"] = rss_anon_mb(exporter["pid"])
             figures[(kind, who)] = merged
@@ -336,11 +339,13 @@ def run(args, work):
         print("| figure | ours | peer | peer / ours |")
         print("|---|---|---|---|")
         for key in ["median ms", "p99 ms", "CPU ms/scrape, sequential",
-                    "CPU ms/scrape, 4 clients", "RSS MB", "RSS anon MB", "scrapes/s, 4 clients",
+                    "CPU ms/scrape, 4 clients", "scrapes served", "RSS MB", "RSS anon MB", "scrapes/s, 4 clients",
                     "datastore ops/scrape", "datastore conns/scrape",
                     "datastore CPU ms/scrape, sequential", "datastore CPU ms/scrape, 4 clients"]:
             a, b = ours[key], peer[key]
-            if key == "scrapes/s, 4 clients":
+            if key == "scrapes served":
+                ratio = ""
+            elif key == "scrapes/s, 4 clients":
                 ratio = f"ours {a / b:.1f}x" if b else "-"
             else:
                 ratio = f"{b / a:.1f}x" if a > 0 else "-"
