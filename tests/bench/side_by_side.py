@@ -202,7 +202,7 @@ def measure(exporter, datastore, args):
         "CPU ms/scrape, 4 clients": (cpu2 - cpu1) * 1000 / total,
         "scrapes/s, 4 clients": rate,
         "scrapes served": 20 + n + total,
-        "datastore ops/scrape": (ops1 - ops0 - own_ops) / n,
+        "datastore commands/scrape": (ops1 - ops0 - own_ops) / n,
         "datastore conns/scrape": (conns1 - conns0 - own_conns) / n,
         "datastore CPU ms/scrape, sequential": seq_ds_cpu * 1000 / n,
         "datastore CPU ms/scrape, 4 clients": ds_cpu * 1000 / total,
@@ -340,7 +340,7 @@ def run(args, work):
         print("|---|---|---|---|")
         for key in ["median ms", "p99 ms", "CPU ms/scrape, sequential",
                     "CPU ms/scrape, 4 clients", "scrapes served", "RSS MB", "RSS anon MB", "scrapes/s, 4 clients",
-                    "datastore ops/scrape", "datastore conns/scrape",
+                    "datastore commands/scrape", "datastore conns/scrape",
                     "datastore CPU ms/scrape, sequential", "datastore CPU ms/scrape, 4 clients"]:
             a, b = ours[key], peer[key]
             if key == "scrapes served":
