@@ -2,22 +2,25 @@
 """Benchmark (not a test): our exporter side by side with the Debian peer
 exporters, on the same real servers, under the same loads.
 
-Starts a Redis primary+replica and a MariaDB primary+GTID replica on loopback,
-then for each kind one exporter of ours and one peer exporter, both pointed at
-the same replica (one target each). Rounds interleave ours and the peer's
+Starts a Redis primary+replica, a MariaDB primary+GTID replica and a
+PostgreSQL server on loopback, then for each kind one exporter of ours and one
+peer exporter, both pointed at the same server (the replica; one target
+each). Rounds interleave ours and the peer's
 (order alternates) so that a burst of load from other work on the machine hits
 both. Per round and exporter:
   - sequential: --scrapes scrapes over one keep-alive connection; median and
     p99 latency; exporter CPU (utime+stime from /proc) per scrape; the
     datastore's own CPU per scrape (minus its idle rate) and the commands or
     statements it served per scrape (Redis total_commands_processed, MariaDB
-    Questions; our own counter reads subtracted) and new connections;
+    Questions, PostgreSQL pg_stat_statements calls of the monitor role; our
+    own counter reads subtracted) and new connections (PostgreSQL: sessions
+    ended, from pg_stat_database; its CPU includes its session processes);
   - concurrent: wrk, 4 connections, --wrk-seconds seconds: scrapes/s.
 RSS is read after the last round. Each figure is the median over rounds.
 Run as root (MariaDB needs it). Usage:
   python3 tests/bench/side_by_side.py [--rounds 3] [--scrapes 200]
 Needs: redis-server, mariadb-server, wrk, prometheus-redis-exporter,
-prometheus-mysqld-exporter (apt-get install --no-install-recommends ...).
+prometheus-mysqld-exporter, postgresql, prometheus-postgres-exporter (apt-get install --no-install-recommends ...).
 """
 import argparse
 import http.client
@@ -46,18 +49,18 @@ def free_port():
         return s.getsockname()[1]
 
 
-def spawn(argv, env=None):
+def spawn(argv, env=None, stop_signal=signal.SIGTERM):
     p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                          env=env, start_new_session=True)
-    PROCESSES.append(p)
+    PROCESSES.append((p, stop_signal))
     return p
 
 
 def stop_all():
-    for p in reversed(PROCESSES):
+    for p, stop_signal in reversed(PROCESSES):
         if p.poll() is None:
-            p.terminate()
-    for p in reversed(PROCESSES):
+            p.send_signal(stop_signal)
+    for p, _ in reversed(PROCESSES):
         try:
             p.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -140,6 +143,71 @@ def mariadb_counters(sock):
     return questions, connections, 1, 1
 
 
+# ---- PostgreSQL ------------------------------------------------------------
+
+PG_BIN = os.environ.get("DSE_PG_BINDIR", "/usr/lib/postgresql/15/bin")
+
+
+def psql(port, query):
+    return subprocess.run([f"{PG_BIN}/psql", "-X", "-q", "-A", "-t", "-h", "127.0.0.1", "-p",
+                           str(port), "-U", "postgres", "-d", "postgres", "-v",
+                           "ON_ERROR_STOP=1", "-c", query],
+                          check=True, capture_output=True, text=True).stdout
+
+
+def start_postgresql(work):
+    data = os.path.join(work, "pg")
+    as_postgres = ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups",
+                   "--reset-env"]
+    subprocess.run(["install", "-d", "-o", "postgres", "-g", "postgres", "-m", "700", data],
+                   check=True)
+    subprocess.run(as_postgres + [f"{PG_BIN}/initdb", "-D", data, "-U", "postgres",
+                                  "--auth=trust", "--no-sync"], check=True, capture_output=True)
+    with open(os.path.join(data, "postgresql.conf"), "a") as f:
+        f.write("listen_addresses = '127.0.0.1'\nunix_socket_directories = ''\nfsync = off\n"
+                "shared_preload_libraries = 'pg_stat_statements'\n")
+    port = free_port()
+    # SIGINT: fast shutdown, without waiting for the exporters' sessions.
+    p = spawn(as_postgres + [f"{PG_BIN}/postgres", "-D", data, "-c", f"port={port}"],
+              stop_signal=signal.SIGINT)
+    wait_for(lambda: psql(port, "SELECT 1").strip() == "1", "postgres", tries=400)
+    psql(port, "CREATE EXTENSION pg_stat_statements; "
+               "CREATE ROLE monitor LOGIN PASSWORD 'bench' IN ROLE pg_monitor")
+    return port, p.pid
+
+
+def postgresql_counters(port):
+    # Statements of the monitor role (pg_stat_statements counts them when they
+    # end) and its open sessions: a connection per scrape shows as churn in
+    # the log only, so this counts statements, not connections.
+    calls = psql(port, "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements "
+                       "WHERE userid = 'monitor'::regrole")
+    # Sessions are counted when they end: the previous read's psql session
+    # shows in this read: two psql sessions of our own per read.
+    sessions = psql(port, "SELECT sum(sessions) FROM pg_stat_database")
+    return int(calls), int(sessions), 0, 2
+
+
+def tree_cpu_seconds(pid):
+    """CPU of a process, its children that ended, and its live children:
+    PostgreSQL runs each session in a child process of the postmaster."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry) == pid:
+            total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+        elif int(fields[1]) == pid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 # ---- measuring -------------------------------------------------------------
 
 def sequential(port, path, count):
@@ -170,10 +238,11 @@ def wrk(port, path, seconds):
     return float(m.group(1)), total
 
 
-def idle_cpu_rate(pid, seconds=2.0):
-    before = cpu_seconds(pid)
+def idle_cpu_rate(datastore, seconds=2.0):
+    cpu = datastore.get("cpu", lambda: cpu_seconds(datastore["pid"]))
+    before = cpu()
     time.sleep(seconds)
-    return (cpu_seconds(pid) - before) / seconds
+    return (cpu() - before) / seconds
 
 
 def measure(exporter, datastore, args):
@@ -181,10 +250,11 @@ def measure(exporter, datastore, args):
     port, path, pid = exporter["port"], exporter["path"], exporter["pid"]
     sequential(port, path, 20)  # Warm-up: connections, caches.
     ops0, conns0, own_ops, own_conns = datastore["counters"]()
-    ds_cpu0, cpu0, t0 = cpu_seconds(datastore["pid"]), cpu_seconds(pid), time.perf_counter()
+    ds_cpu_seconds = datastore.get("cpu", lambda: cpu_seconds(datastore["pid"]))
+    ds_cpu0, cpu0, t0 = ds_cpu_seconds(), cpu_seconds(pid), time.perf_counter()
     median, p99 = sequential(port, path, args.scrapes)
     wall = time.perf_counter() - t0
-    cpu1, ds_cpu1 = cpu_seconds(pid), cpu_seconds(datastore["pid"])
+    cpu1, ds_cpu1 = cpu_seconds(pid), ds_cpu_seconds()
     ops1, conns1, _, _ = datastore["counters"]()
     n = args.scrapes
     seq_ds_cpu = max(0.0, ds_cpu1 - ds_cpu0 - datastore["idle_rate"] * wall)
@@ -193,7 +263,7 @@ def measure(exporter, datastore, args):
     t0 = time.perf_counter()
     rate, total = wrk(port, path, args.wrk_seconds)
     wrk_wall = time.perf_counter() - t0
-    cpu2, ds_cpu2 = cpu_seconds(pid), cpu_seconds(datastore["pid"])
+    cpu2, ds_cpu2 = cpu_seconds(pid), ds_cpu_seconds()
     ds_cpu = max(0.0, ds_cpu2 - ds_cpu1 - datastore["idle_rate"] * wrk_wall)
     return {
         "median ms": median,
@@ -229,15 +299,17 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--scrapes", type=int, default=200)
     parser.add_argument("--wrk-seconds", type=int, default=2)
-    parser.add_argument("--kinds", default="redis,mysql")
+    parser.add_argument("--kinds", default="redis,mysql,postgresql")
     parser.add_argument("--exporter", default=os.environ.get("EXPORTER", os.path.join(
         os.environ.get("BUILD_DIR", os.path.join(ROOT, "build")), "exporter",
         "datastore_exporter")))
     args = parser.parse_args()
-    for tool in ["wrk", "prometheus-redis-exporter", "prometheus-mysqld-exporter"]:
+    for tool in ["wrk", "prometheus-redis-exporter", "prometheus-mysqld-exporter",
+                 "prometheus-postgres-exporter"]:
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is missing: apt-get install --no-install-recommends "
-                             "wrk prometheus-redis-exporter prometheus-mysqld-exporter")
+                             "wrk prometheus-redis-exporter prometheus-mysqld-exporter "
+                             "prometheus-postgres-exporter")
     work = tempfile.mkdtemp()
     os.chmod(work, 0o755)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
@@ -308,10 +380,29 @@ def run(args, work):
                       {"port": peer_port, "path": "/metrics", "pid": p.pid},
                       {"pid": r_pid, "counters": lambda: mariadb_counters(r_sock)}))
 
+    if "postgresql" in args.kinds:
+        pg_port, pg_pid = start_postgresql(work)
+        password = os.path.join(work, "pg-password")
+        with open(password, "w") as f:
+            f.write("bench\n")
+        ours = start_ours(work, "postgresql", f'{{name: replica, kind: postgresql, '
+                          f'address: "127.0.0.1:{pg_port}", username: monitor, '
+                          f'password_file: "{password}"}}')
+        peer_port = free_port()
+        env = dict(os.environ, DATA_SOURCE_NAME=f"postgresql://monitor:bench@127.0.0.1:"
+                   f"{pg_port}/postgres?sslmode=disable")
+        p = spawn(["prometheus-postgres-exporter", f"--web.listen-address=127.0.0.1:{peer_port}"],
+                  env=env)
+        wait_for(lambda: b"pg_up 1" in http_ok(peer_port, "/metrics"), "postgres peer")
+        kinds.append(("postgresql 15 (a primary)", "prometheus-postgres-exporter", ours,
+                      {"port": peer_port, "path": "/metrics", "pid": p.pid},
+                      {"pid": pg_pid, "counters": lambda: postgresql_counters(pg_port),
+                       "cpu": lambda: tree_cpu_seconds(pg_pid)}))
+
     load_before = loadavg()
     figures = {}
     for kind, peer_name, ours, peer, datastore in kinds:
-        datastore["idle_rate"] = idle_cpu_rate(datastore["pid"])
+        datastore["idle_rate"] = idle_cpu_rate(datastore)
         rows = {"ours": [], "peer": []}
         for r in range(args.rounds):
             order = [("ours", ours), ("peer", peer)]
