@@ -5,6 +5,7 @@
 #include <deque>
 #include <exception>
 #include <functional>
+#include <system_error>
 #include <thread>
 #include <utility>
 
@@ -122,7 +123,13 @@ class WorkerPool {
     // that is starting.
     if (tasks_.size() > idle_ + starting_) {
       ++starting_;
-      std::thread([this] { Work(); }).detach();
+      try {
+        std::thread([this] { Work(); }).detach();
+      } catch (const std::system_error&) {
+        // Out of threads: the task waits for the next thread that frees up;
+        // the scrape reports its target unfinished if that comes too late.
+        --starting_;
+      }
     } else {
       wake_.notify_one();
     }
