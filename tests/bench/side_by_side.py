@@ -5,9 +5,8 @@ exporters, on the same real servers, under the same loads.
 Starts a Redis primary+replica, a MariaDB primary+GTID replica and a
 PostgreSQL server on loopback, then for each kind one exporter of ours and one
 peer exporter, both pointed at the same server (the replica; one target
-each). Rounds interleave ours and the peer's
-(order alternates) so that a burst of load from other work on the machine hits
-both. Per round and exporter:
+each). Rounds interleave ours and the peer's (order alternates) so that a burst
+of load from other work on the machine hits both. Per round and exporter:
   - sequential: --scrapes scrapes over one keep-alive connection; median and
     p99 latency; exporter CPU (utime+stime from /proc) per scrape; the
     datastore's own CPU per scrape (minus its idle rate) and the commands or
@@ -15,12 +14,14 @@ both. Per round and exporter:
     Questions, PostgreSQL pg_stat_statements calls of the monitor role; our
     own counter reads subtracted) and new connections (PostgreSQL: sessions
     ended, from pg_stat_database; its CPU includes its session processes);
-  - concurrent: wrk, 4 connections, --wrk-seconds seconds: scrapes/s.
+  - concurrent: wrk, 4 connections, --wrk-seconds seconds: scrapes/s, and
+    the exporter's and the datastore's CPU per scrape over those scrapes.
 RSS is read after the last round. Each figure is the median over rounds.
-Run as root (MariaDB needs it). Usage:
-  python3 tests/bench/side_by_side.py [--rounds 3] [--scrapes 200]
-Needs: redis-server, mariadb-server, wrk, prometheus-redis-exporter,
-prometheus-mysqld-exporter, postgresql, prometheus-postgres-exporter (apt-get install --no-install-recommends ...).
+Run as root (MariaDB and PostgreSQL need it). Usage:
+  python3 tests/bench/side_by_side.py [--rounds 3] [--scrapes 200] [--kinds redis,mysql]
+Needs: redis-server, mariadb-server, postgresql, wrk, prometheus-redis-exporter,
+prometheus-mysqld-exporter, prometheus-postgres-exporter
+(apt-get install --no-install-recommends ...).
 """
 import argparse
 import http.client
