@@ -15,6 +15,8 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <system_error>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -158,8 +160,37 @@ Process::~Process() {
   }
 }
 
+namespace {
+
+// True when every thread of `pid` is stopped (state T or t in
+// /proc/PID/task/TID/stat).
+bool AllThreadsStopped(pid_t pid) {
+  std::error_code error;
+  const std::filesystem::path tasks = absl::StrCat("/proc/", pid, "/task");
+  for (const auto& task : std::filesystem::directory_iterator(tasks, error)) {
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    const size_t paren = line.rfind(')');
+    if (paren == std::string::npos || paren + 2 >= line.size()) return false;
+    const char state = line[paren + 2];
+    if (state != 'T' && state != 't') return false;
+  }
+  return !error;
+}
+
+}  // namespace
+
 void Process::Signal(int signal) const {
-  if (!reaped_) kill(pid_, signal);
+  if (reaped_) return;
+  kill(pid_, signal);
+  if (signal != SIGSTOP) return;
+  // kill() returns before every thread has stopped: a request sent right
+  // after could still be answered. Tests that stop a server mean "stopped".
+  const absl::Time give_up = absl::Now() + absl::Seconds(2);
+  while (!AllThreadsStopped(pid_) && absl::Now() < give_up) {
+    absl::SleepFor(absl::Milliseconds(1));
+  }
 }
 
 bool Process::Exited() {

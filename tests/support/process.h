@@ -58,6 +58,8 @@ class Process {
   Process& operator=(const Process&) = delete;
 
   pid_t pid() const { return pid_; }
+  // Sends `signal`; for SIGSTOP, returns once every thread has stopped (at
+  // most 2 s).
   void Signal(int signal) const;
   // True once the process has exited (reaps it). Zombies count as exited.
   bool Exited();
