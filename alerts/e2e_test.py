@@ -355,8 +355,9 @@ class Webhook:
         with self.lock:
             return [alert for n in self.notifications for alert in n["alerts"]]
 
-    def find(self, name, status, **labels):
-        return [a for a in self.alerts()
+    def find(self, name, status, since=0, **labels):
+        """Alerts received from the `since`-th on with that name, status and labels."""
+        return [a for a in self.alerts()[since:]
                 if a["labels"].get("alertname") == name and a["status"] == status
                 and all(a["labels"].get(k) == v for k, v in labels.items())]
 
@@ -398,6 +399,7 @@ class EndToEnd:
         self.webhook = None
         self.writer = None
         self.proved = []  # (alert, scenario) seen firing end to end
+        self.fired_at = {}  # (alert, labels) -> webhook position of its firing notification
         self.started = time.time()
 
     # -- setup
@@ -476,9 +478,13 @@ class EndToEnd:
 
     def expect(self, name, status, scenario, **labels):
         """Waits until Prometheus and Alertmanager agree on `status` for the
-        alert, and the webhook received that notification."""
+        alert, and the webhook received that notification (for "resolved":
+        after the firing one)."""
         shown = f"{name}{labels}"
+        key = (name, tuple(sorted(labels.items())))
+        since = 0
         if status == "firing":
+            self.fired_at[key] = len(self.webhook.alerts())
             wait_for(f"{shown} firing in Prometheus",
                      lambda: self.prometheus.alerts(name, "firing", **labels))
             wait_for(f"{shown} active in Alertmanager's API", lambda: [
@@ -486,11 +492,12 @@ class EndToEnd:
                 if a["labels"].get("alertname") == name and a["status"]["state"] == "active"
                 and all(a["labels"].get(k) == v for k, v in labels.items())])
         else:
+            since = self.fired_at[key]
             wait_for(f"{shown} gone from Prometheus",
                      lambda: not self.prometheus.alerts(name, "firing", **labels)
                      and not self.prometheus.alerts(name, "pending", **labels))
         found = wait_for(f"{shown} {status} notification at the webhook",
-                         lambda: self.webhook.find(name, status, **labels))
+                         lambda: self.webhook.find(name, status, since, **labels))
         alert = found[-1]
         for key in ("summary", "description", "runbook_url"):
             text = alert["annotations"].get(key, "")
@@ -519,8 +526,9 @@ class EndToEnd:
         self.wait_primaries("lag", ["lag-c"])
         wait_for("a replication lag estimate for every node", lambda: len(self.prometheus.query(
             "datastore_node_shard:replication_lag_estimate_seconds >= 0")) == 4)
-        wait_for("rules evaluated", lambda: self.prometheus.api("rules")["groups"][1]["rules"][0]
-                 .get("lastEvaluation", "").startswith("2"))
+        wait_for("every rule evaluated once", lambda: all(
+            not rule["lastEvaluation"].startswith("0001-")  # Go's zero time: never
+            for group in self.prometheus.api("rules")["groups"] for rule in group["rules"]))
         # Long enough for any condition to pass the capped `for`.
         time.sleep(FOR_CAP_SECONDS + 2 * SCRAPE_SECONDS)
         active = self.prometheus.api("alerts")["alerts"]
@@ -605,7 +613,8 @@ class EndToEnd:
         log("lag: resuming the proxy")
         self.proxy.resume()
         self.writer.stop()
-        self.expect("DatastoreReplicationFallingBehind", "resolved", "", target="lag-d")
+        self.expect("DatastoreReplicationFallingBehind", "resolved", "",
+                    target="lag-d", cluster_id="lag")
 
     def failover(self):
         a, b = self.port["a"], self.port["b"]
@@ -620,7 +629,8 @@ class EndToEnd:
 
         log("failover: promoting b (REPLICAOF NO ONE)")
         redis_command(b, "REPLICAOF", "NO", "ONE")
-        self.expect("DatastoreShardWithoutPrimary", "resolved", "", cluster_id="failover")
+        self.expect("DatastoreShardWithoutPrimary", "resolved", "",
+                    cluster_id="failover", shard="failover")
 
         log("failover: restarting a as a primary next to b")
         start_redis(self.processes, "redis-a", a)
@@ -634,7 +644,8 @@ class EndToEnd:
 
         log("failover: making a a replica of b")
         redis_command(a, "REPLICAOF", "127.0.0.1", b)
-        self.expect("DatastoreShardSplitBrain", "resolved", "", cluster_id="failover")
+        self.expect("DatastoreShardSplitBrain", "resolved", "",
+                    cluster_id="failover", shard="failover")
 
         # Promotions so far: b. Two more swaps make three in the hour.
         for new, old, target in ((a, b, "failover-a"), (b, a, "failover-b")):
