@@ -53,6 +53,7 @@ import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(ROOT, "alerts"))
 sys.path.insert(0, os.path.join(ROOT, "dashboards"))
 

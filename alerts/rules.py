@@ -205,8 +205,11 @@ def check_alert_conventions(rules_file, sections):
         description = annotations.get("description", "")
         if "{{" not in description:
             problems.append(f"{where}: description must be templated")
-        # Every alert's description names where the problem is.
-        needed = ["cluster_id"] if name != "DatastoreExporterDown" else ["instance"]
+        # Every alert's description names where the problem is: the cluster,
+        # the shard (except for cluster-wide alerts) and the node(s).
+        needed = {"DatastoreExporterDown": ["instance"],
+                  "DatastoreVersionSkew": ["cluster_id", "node"]}.get(
+                      name, ["cluster_id", "shard", "node"])
         for label in needed:
             if label not in description:
                 problems.append(f"{where}: description does not name {label}")
