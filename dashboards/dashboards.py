@@ -98,7 +98,8 @@ def used_variables(text):
 def regex_escape(value):
     """As Grafana's Prometheus data source escapes a value for =~ (inside a
     double-quoted PromQL string, hence the doubled backslash)."""
-    return re.sub(r"([$^*{}\[\]'+?.()|\\])", r"\\\\\1", value)
+    value = value.replace("\\", "\\" * 4)
+    return re.sub(r"([$^*{}\[\]'+?.()|])", r"\\\\\1", value)
 
 
 def format_value(variable, values):
