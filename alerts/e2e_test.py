@@ -406,10 +406,8 @@ class EndToEnd:
     # -- setup
 
     def write(self, name, data):
-        path = os.path.join(self.workdir, name)
-        with open(path, "w", encoding="utf-8") as f:
-            f.write(data if isinstance(data, str) else rules.dump_yaml(data))
-        return path
+        with open(os.path.join(self.workdir, name), "w", encoding="utf-8") as f:
+            f.write(rules.dump_yaml(data))
 
     def start(self, exporter):
         self.port = {name: free_port() for name in ("a", "b", "c", "d")}
@@ -427,13 +425,11 @@ class EndToEnd:
 
         exporter_port = free_port()
         targets = [{"name": f"{cluster}-{node}", "kind": "redis",
-                    "address": f"127.0.0.1:{self.port[node]}", "cluster_id": cluster,
-                    "timeout": "500ms"}
+                    "address": f"127.0.0.1:{self.port[node]}", "cluster_id": cluster}
                    for cluster, nodes in (("failover", "ab"), ("lag", "cd")) for node in nodes]
         self.write("exporter.yml", {"targets": targets})
-        self.exporter_argv = [exporter, "--config.file=exporter.yml",
-                              f"--web.listen-address=127.0.0.1:{exporter_port}"]
-        self.processes.start("exporter", self.exporter_argv)
+        self.processes.start("exporter", [exporter, "--config.file=exporter.yml",
+                                          f"--web.listen-address=127.0.0.1:{exporter_port}"])
 
         self.webhook = Webhook()
         alertmanager_port = free_port()
@@ -693,8 +689,8 @@ def find_binary(*names):
 
 
 def main():
-    exporter = os.environ.get("EXPORTER") or os.path.join(
-        os.environ.get("BUILD_DIR", os.path.join(ROOT, "build")), "exporter", "datastore_exporter")
+    exporter = os.path.abspath(os.environ.get("EXPORTER") or os.path.join(
+        os.environ.get("BUILD_DIR", os.path.join(ROOT, "build")), "exporter", "datastore_exporter"))
     for need in (("redis-server",), ("prometheus",), ("prometheus-alertmanager", "alertmanager")):
         try:
             find_binary(*need)
