@@ -6,10 +6,14 @@ Everything runs on 127.0.0.1 on free ports, with data in one temporary
 folder, and is stopped at the end (also on failure, Ctrl-C or SIGTERM; child
 processes also die with this script through PR_SET_PDEATHSIG).
 
-Two Redis clusters:
-  failover  a (primary) and b (replica of a);
-  lag       c (primary) and d, a replica of c through a TCP proxy that the
-            test can pause, so that d stays connected but falls behind.
+Clusters, one or more per kind that has landed:
+  failover  Redis a (primary) and b (replica of a);
+  lag       Redis c (primary) and d, a replica of c through a TCP proxy that
+            the test can pause, so that d stays connected but falls behind;
+  an etcd cluster of 3 members (its native cluster ID);
+  coordination, a ZooKeeper ensemble of 3 servers (fresh: its followers are
+            2^32 zxid "behind" the leader until the first write, which must
+            not raise an alert).
 
 Steps:
   1. healthy: every rule evaluates without error, no alert is pending or
@@ -32,8 +36,10 @@ The rules are the shipped ones with one change in this test's copy: every
 `for` is capped at FOR_CAP_SECONDS (expressions, thresholds and windows are
 unchanged). Scrape and evaluation intervals are 1 s.
 
-Needs: redis-server, prometheus, prometheus-alertmanager (Debian packages),
-python3-yaml, and the exporter (EXPORTER, default build/exporter/...).
+Needs: redis-server, etcd (etcd-server), java with ZooKeeper's jars
+(default-jre-headless, libzookeeper-java, libslf4j-java), prometheus,
+prometheus-alertmanager, python3-yaml, and the exporter (EXPORTER, default
+build/exporter/...).
 """
 
 import ctypes
@@ -64,12 +70,17 @@ import yaml  # noqa: E402
 FOR_CAP_SECONDS = 2
 SCRAPE_SECONDS = 1
 STEP_TIMEOUT = 45  # seconds any one expected change may take
-# Panel queries that may return nothing here, and why.
-NO_LOCAL_LAG = "no kind in this test reports a lag of its own (Redis gives none)"
+ZOOKEEPER_CLASSPATH = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar"
+# Panel queries that may return nothing, and the kinds for which that is
+# expected: a query may be empty only when every cluster it selects is of one
+# of those kinds.
+NO_SECONDS_LAG = ({"redis", "etcd", "zookeeper"},
+                  "no kind in this test reports a lag in seconds (PostgreSQL, MySQL do)")
+NO_LOCAL_LAG = ({"redis", "zookeeper"}, "Redis and ZooKeeper report no lag of their own")
 EMPTY_ALLOWED = {
-    ("datastore-overview", "Clusters", "I"): NO_LOCAL_LAG,
-    ("datastore-overview", "Worst reported replication lag by cluster", "A"): NO_LOCAL_LAG,
-    ("datastore-cluster", "Replication lag reported by the node (seconds)", "A"): NO_LOCAL_LAG,
+    ("datastore-overview", "Clusters", "I"): NO_SECONDS_LAG,
+    ("datastore-overview", "Worst reported replication lag by cluster", "A"): NO_SECONDS_LAG,
+    ("datastore-cluster", "Replication lag reported by the node (seconds)", "A"): NO_SECONDS_LAG,
     ("datastore-cluster", "Replication lag reported by the node ($unit)", "A"): NO_LOCAL_LAG,
 }
 
@@ -207,6 +218,65 @@ def start_redis(processes, name, port, *extra):
                            *extra])
     wait_for(f"redis {name} on port {port}",
              lambda: redis_command(port, "PING") == "PONG", timeout=10)
+
+
+def start_etcd(processes, members=3):
+    """A cluster of `members` etcd members; returns their client ports."""
+    ports = [(free_port(), free_port()) for _ in range(members)]
+    initial = ",".join(f"e2e-{i}=http://127.0.0.1:{peer}" for i, (_, peer) in enumerate(ports))
+    for i, (client, peer) in enumerate(ports):
+        client_url, peer_url = f"http://127.0.0.1:{client}", f"http://127.0.0.1:{peer}"
+        processes.start(f"etcd-{i}", [
+            "etcd", "--name", f"e2e-{i}", "--data-dir", os.path.join(processes.workdir, f"etcd-{i}"),
+            "--listen-client-urls", client_url, "--advertise-client-urls", client_url,
+            "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
+            "--initial-cluster", initial, "--initial-cluster-state", "new",
+            "--initial-cluster-token", f"e2e-{os.getpid()}"])
+    return [client for client, _ in ports]
+
+
+def etcd_has_leader(port):
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/v3/maintenance/status",
+                                     data=b"{}", method="POST")
+    with urllib.request.urlopen(request, timeout=2) as response:
+        return json.load(response).get("leader", "0") != "0"
+
+
+def start_zookeeper(processes, servers=3):
+    """An ensemble of `servers` ZooKeeper servers; returns their client ports."""
+    ports = [(free_port(), free_port(), free_port()) for _ in range(servers)]
+    members = "".join(f"server.{i + 1}=127.0.0.1:{quorum}:{election}\n"
+                      for i, (_, quorum, election) in enumerate(ports))
+    for i, (client, _, _) in enumerate(ports):
+        folder = os.path.join(processes.workdir, f"zookeeper-{i + 1}")
+        os.makedirs(os.path.join(folder, "data"))
+        with open(os.path.join(folder, "data", "myid"), "w") as f:
+            f.write(f"{i + 1}\n")
+        with open(os.path.join(folder, "zoo.cfg"), "w") as f:
+            f.write(f"tickTime=500\ninitLimit=20\nsyncLimit=10\n"
+                    f"dataDir={folder}/data\nclientPort={client}\nclientPortAddress=127.0.0.1\n"
+                    "admin.enableServer=false\npreAllocSize=1024\n"
+                    "4lw.commands.whitelist=srvr, conf\n" + members)
+        # Small heap, quick start, elections retried at most every 2 s.
+        processes.start(f"zookeeper-{i + 1}", [
+            "java", "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+            "-Djava.net.preferIPv4Stack=true",
+            "-Dzookeeper.fastleader.maxNotificationInterval=2000",
+            "-cp", ZOOKEEPER_CLASSPATH,
+            "org.apache.zookeeper.server.quorum.QuorumPeerMain", os.path.join(folder, "zoo.cfg")])
+    return [client for client, _, _ in ports]
+
+
+def zookeeper_mode(port):
+    with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
+        conn.sendall(b"srvr")
+        reply = b""
+        while chunk := conn.recv(4096):
+            reply += chunk
+    for line in reply.decode(errors="replace").splitlines():
+        if line.startswith("Mode: "):
+            return line[len("Mode: "):]
+    return None
 
 
 class PausableProxy:
@@ -410,6 +480,9 @@ class EndToEnd:
             f.write(rules.dump_yaml(data))
 
     def start(self, exporter):
+        # The JVMs and etcd start first: they take longest.
+        zookeeper_ports = start_zookeeper(self.processes)
+        etcd_ports = start_etcd(self.processes)
         self.port = {name: free_port() for name in ("a", "b", "c", "d")}
         start_redis(self.processes, "redis-a", self.port["a"])
         start_redis(self.processes, "redis-b", self.port["b"],
@@ -422,11 +495,24 @@ class EndToEnd:
             wait_for(f"redis {replica} in sync",
                      lambda r=replica: redis_info(self.port[r]).get("master_link_status") == "up",
                      timeout=20)
+        wait_for("an etcd leader seen by every member",
+                 lambda: all(etcd_has_leader(port) for port in etcd_ports), timeout=60)
+        # Every server serving (a follower that still syncs does not): the
+        # exporter then sees a healthy ensemble from its first scrape.
+        wait_for("a ZooKeeper leader and its followers serving", lambda: sorted(
+            zookeeper_mode(port) or "" for port in zookeeper_ports)
+            == ["follower", "follower", "leader"], timeout=90)
 
         exporter_port = free_port()
         targets = [{"name": f"{cluster}-{node}", "kind": "redis",
                     "address": f"127.0.0.1:{self.port[node]}", "cluster_id": cluster}
                    for cluster, nodes in (("failover", "ab"), ("lag", "cd")) for node in nodes]
+        targets += [{"name": f"etcd-{i}", "kind": "etcd", "address": f"127.0.0.1:{port}"}
+                    for i, port in enumerate(etcd_ports)]
+        targets += [{"name": f"zookeeper-{i + 1}", "kind": "zookeeper",
+                     "address": f"127.0.0.1:{port}", "cluster_id": "coordination"}
+                    for i, port in enumerate(zookeeper_ports)]
+        self.node_count = len(targets)
         self.write("exporter.yml", {"targets": targets})
         self.processes.start("exporter", [exporter, "--config.file=exporter.yml",
                                           f"--web.listen-address=127.0.0.1:{exporter_port}"])
@@ -460,7 +546,8 @@ class EndToEnd:
             "alertmanagers")["activeAlertmanagers"])
         log(f"stack up: Prometheus {self.prometheus.url}, Alertmanager "
             f"{self.alertmanager_url}, exporter 127.0.0.1:{exporter_port}, redis "
-            + ", ".join(f"{k}={v}" for k, v in self.port.items()))
+            + ", ".join(f"{k}={v}" for k, v in self.port.items())
+            + f", etcd {etcd_ports}, zookeeper {zookeeper_ports}")
 
     # -- checks
 
@@ -521,8 +608,12 @@ class EndToEnd:
     def check_healthy(self):
         self.wait_primaries("failover", ["failover-a"])
         self.wait_primaries("lag", ["lag-c"])
-        wait_for("a replication lag estimate for every node", lambda: len(self.prometheus.query(
-            "datastore_node_shard:replication_lag_estimate_seconds >= 0")) == 4)
+        wait_for("every target up", lambda: len(self.prometheus.query(
+            "datastore_up == 1")) == self.node_count)
+        wait_for("one primary in every cluster", lambda: len(self.prometheus.query(
+            "datastore_shard:primaries == 1")) == 4)
+        wait_for("an offset gap to the primary for every node", lambda: len(self.prometheus.query(
+            "datastore_node_shard:commit_offset_behind_primary")) == self.node_count)
         wait_for("every rule evaluated once", lambda: all(
             not rule["lastEvaluation"].startswith("0001-")  # Go's zero time: never
             for group in self.prometheus.api("rules")["groups"] for rule in group["rules"]))
@@ -535,7 +626,10 @@ class EndToEnd:
         if self.webhook.alerts():
             raise Failure(f"notifications on a healthy stack: {self.webhook.alerts()}")
         self.check_rules_healthy()
-        log("healthy: no alert pending or firing, none notified")
+        gap = self.prometheus.query(
+            'max(datastore_node_shard:commit_offset_behind_primary{cluster_id="coordination"})')
+        log("healthy: no alert pending or firing, none notified (fresh ZooKeeper ensemble: "
+            f"largest zxid gap to the leader {float(gap[0]['value'][1]):.0f})")
 
     def check_dashboards(self):
         now = time.time()
@@ -548,8 +642,9 @@ class EndToEnd:
             dashboard = dashboards.load(path)
             for combination in self.variable_combinations(dashboard, dict(substitutions), start, now):
                 queries += self.run_panels(dashboard, combination, start, now)
-        log(f"dashboards: {queries} panel queries ran without error and returned data "
-            f"(allowed empty: {len(EMPTY_ALLOWED)}, {NO_LOCAL_LAG})")
+        log(f"dashboards: {queries} panel queries ran without error and returned data, "
+            "except: " + "; ".join(f"{title!r} for {'/'.join(sorted(kinds))} ({why})"
+                                   for (_, title, _), (kinds, why) in EMPTY_ALLOWED.items()))
 
     def variable_combinations(self, dashboard, substitutions, start, end, index=0):
         """Every combination of single-value variables (multi-value ones set to
@@ -576,6 +671,10 @@ class EndToEnd:
             yield from self.variable_combinations(dashboard, values, start, end, index + 1)
 
     def run_panels(self, dashboard, substitutions, start, end):
+        """Runs every panel query; returns how many. The kinds of the selected
+        clusters say which panels may be empty."""
+        kinds = {r["metric"]["kind"] for r in self.prometheus.query(
+            f'group by (kind) (datastore_info{{cluster_id=~"{substitutions["cluster_id"]}"}})')}
         count = 0
         for panel in dashboards.query_panels(dashboard):
             for target in panel["targets"]:
@@ -591,8 +690,9 @@ class EndToEnd:
                 except Failure as error:
                     raise Failure(f"{where}: {error}\n  expr: {expr}")
                 key = (dashboard["uid"], panel["title"], target["refId"])
-                if not result and key not in EMPTY_ALLOWED:
-                    raise Failure(f"{where}: empty result\n  expr: {expr}")
+                if not result and not kinds <= EMPTY_ALLOWED.get(key, (set(), ""))[0]:
+                    raise Failure(f"{where}: empty result for kinds {sorted(kinds)}\n"
+                                  f"  expr: {expr}")
                 count += 1
         return count
 
@@ -691,11 +791,17 @@ def find_binary(*names):
 def main():
     exporter = os.path.abspath(os.environ.get("EXPORTER") or os.path.join(
         os.environ.get("BUILD_DIR", os.path.join(ROOT, "build")), "exporter", "datastore_exporter"))
-    for need in (("redis-server",), ("prometheus",), ("prometheus-alertmanager", "alertmanager")):
+    for need in (("redis-server",), ("etcd",), ("java",), ("prometheus",),
+                 ("prometheus-alertmanager", "alertmanager")):
         try:
             find_binary(*need)
         except Failure as error:
             print(f"FAIL: {error}", file=sys.stderr)
+            return 1
+    for jar in ZOOKEEPER_CLASSPATH.split(":"):
+        if not os.access(jar, os.R_OK):
+            print(f"FAIL: {jar} is missing (install libzookeeper-java and libslf4j-java)",
+                  file=sys.stderr)
             return 1
     if not os.access(exporter, os.X_OK):
         print(f"FAIL: no exporter at {exporter} (set EXPORTER or build first)", file=sys.stderr)
