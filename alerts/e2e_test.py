@@ -13,7 +13,8 @@ Clusters, one or more per kind that has landed:
   an etcd cluster of 3 members (its native cluster ID);
   coordination, a ZooKeeper ensemble of 3 servers (fresh: its followers are
             2^32 zxid "behind" the leader until the first write, which must
-            not raise an alert).
+            not raise an alert);
+  orders    a MariaDB primary and a GTID replica (kind mysql).
 
 Steps:
   1. healthy: every rule evaluates without error, no alert is pending or
@@ -27,7 +28,11 @@ Steps:
      a restarted as a primary -> DatastoreTargetDown resolves and
      DatastoreShardSplitBrain fires; a made a replica -> resolved; two more
      swaps of the primary -> DatastorePrimaryFlapping fires;
-  4. exporter killed -> DatastoreExporterDown fires.
+  4. MariaDB: the replica's replication delayed (MASTER_DELAY) and a write
+     dated 100 s ago on the primary -> DatastoreReplicationLagHigh fires;
+     delay removed -> resolved; replication stopped -> DatastoreReplicaWithoutLag
+     fires; started -> resolved;
+  5. exporter killed -> DatastoreExporterDown fires.
 Each "fires"/"resolved" is checked in the notifications that Alertmanager
 delivers to a webhook receiver run by this test (send_resolved on), and
 firing alerts also in Alertmanager's API.
@@ -37,7 +42,8 @@ The rules are the shipped ones with one change in this test's copy: every
 unchanged). Scrape and evaluation intervals are 1 s.
 
 Needs: redis-server, etcd (etcd-server), java with ZooKeeper's jars
-(default-jre-headless, libzookeeper-java, libslf4j-java), prometheus,
+(default-jre-headless, libzookeeper-java, libslf4j-java), mariadbd and
+mariadb-install-db (mariadb-server), prometheus,
 prometheus-alertmanager, python3-yaml, and the exporter (EXPORTER, default
 build/exporter/...).
 """
@@ -74,9 +80,9 @@ ZOOKEEPER_CLASSPATH = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simpl
 # Panel queries that may return nothing, and the kinds for which that is
 # expected: a query may be empty only when every cluster it selects is of one
 # of those kinds.
-NO_SECONDS_LAG = ({"redis", "etcd", "zookeeper"},
-                  "no kind in this test reports a lag in seconds (PostgreSQL, MySQL do)")
-NO_LOCAL_LAG = ({"redis", "zookeeper"}, "Redis and ZooKeeper report no lag of their own")
+NO_SECONDS_LAG = ({"redis", "etcd", "zookeeper"}, "only MySQL/MariaDB reports a lag in seconds")
+NO_LOCAL_LAG = ({"redis", "zookeeper", "mysql"},
+                "Redis and ZooKeeper report no lag of their own, MySQL/MariaDB none in transactions")
 EMPTY_ALLOWED = {
     ("datastore-overview", "Clusters", "I"): NO_SECONDS_LAG,
     ("datastore-overview", "Worst reported replication lag by cluster", "A"): NO_SECONDS_LAG,
@@ -99,11 +105,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+# Called on every poll of wait_for: raise Failure when a process died, rather
+# than waiting for the timeout.
+LIVENESS_CHECKS = []
+
+
 def wait_for(what, predicate, timeout=STEP_TIMEOUT, interval=0.25):
     """Polls predicate() until it returns a true value, which is returned."""
     deadline = time.monotonic() + timeout
     last_error = None
     while time.monotonic() < deadline:
+        for check in LIVENESS_CHECKS:
+            check()
         try:
             value = predicate()
             if value:
@@ -156,21 +169,24 @@ class Processes:
     def check_alive(self):
         for name, process in self.running.items():
             if process.poll() is not None:
-                raise Failure(f"{name} exited with status {process.returncode}")
+                raise Failure(f"{name} exited with status {process.returncode}; its log:\n"
+                              + self.tail(name, 10))
+
+    def tail(self, name, lines):
+        try:
+            with open(self.logs[name], errors="replace") as f:
+                return "".join(f.readlines()[-lines:])
+        except OSError:
+            return ""
 
     def stop_all(self):
         for name in list(self.running):
             self.stop(name)
 
-    def dump_logs(self, lines=25):
-        for name, path in self.logs.items():
-            try:
-                with open(path, errors="replace") as f:
-                    tail = f.readlines()[-lines:]
-            except OSError:
-                continue
-            print(f"--- last lines of {name}.log ---", file=sys.stderr)
-            sys.stderr.writelines(tail)
+    def dump_logs(self, lines=10):
+        for name in self.logs:
+            print(f"--- last lines of {name}.log ---\n{self.tail(name, lines)}", file=sys.stderr,
+                  end="")
 
 
 # --- Redis ----------------------------------------------------------------------
@@ -277,6 +293,53 @@ def zookeeper_mode(port):
         if line.startswith("Mode: "):
             return line[len("Mode: "):]
     return None
+
+
+# Small and quick servers holding a few rows, on loopback only.
+MARIADB_FLAGS = ["--no-defaults", "--bind-address=127.0.0.1", "--skip-name-resolve",
+                 "--log-bin=mysql-bin", "--log-slave-updates", "--gtid-strict-mode=1",
+                 "--innodb-buffer-pool-size=16M", "--innodb-log-file-size=4M",
+                 "--innodb-use-native-aio=0", "--innodb-flush-log-at-trx-commit=2",
+                 "--sync-binlog=0"]
+ROOT_USER = ["--user=root"] if os.geteuid() == 0 else []
+
+
+class MariaDb:
+    """A MariaDB server on a free port, with a data folder copied from
+    `template` (made once by mariadb-install-db)."""
+
+    def __init__(self, processes, name, template, server_id):
+        self.port = free_port()
+        home = os.path.join(processes.workdir, name)
+        os.makedirs(home)
+        shutil.copytree(template, os.path.join(home, "data"), symlinks=True)
+        self.socket = os.path.join(home, "mysqld.sock")
+        processes.start(name, [
+            "mariadbd", *MARIADB_FLAGS, f"--datadir={home}/data", f"--port={self.port}",
+            f"--socket={self.socket}", f"--pid-file={home}/mysqld.pid", f"--tmpdir={home}",
+            f"--log-error={home}/error.log", f"--server-id={server_id}", *ROOT_USER])
+        wait_for(f"MariaDB {name} on port {self.port}", lambda: self.sql("SELECT 1") == "1",
+                 timeout=60)
+
+    def sql(self, statements):
+        """Runs statements as root over the socket; returns the output, tab-separated."""
+        done = subprocess.run(["mariadb", "--no-defaults", "--user=root", f"--socket={self.socket}",
+                               "--batch", "--skip-column-names", "-e", statements],
+                              capture_output=True, text=True, timeout=30)
+        if done.returncode != 0:
+            raise OSError(f"mariadb: {done.stderr.strip()}")
+        return done.stdout.strip()
+
+
+def mariadb_template(workdir):
+    template = os.path.join(workdir, "mariadb-template")
+    done = subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={template}",
+                           "--skip-test-db", "--auth-root-authentication-method=socket",
+                           "--innodb-log-file-size=4M", *ROOT_USER],
+                          capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        raise Failure(f"mariadb-install-db failed: {done.stdout}{done.stderr}")
+    return template
 
 
 class PausableProxy:
@@ -466,6 +529,7 @@ class EndToEnd:
     def __init__(self, workdir):
         self.workdir = workdir
         self.processes = Processes(workdir)
+        LIVENESS_CHECKS.append(self.processes.check_alive)
         self.proxy = None
         self.webhook = None
         self.writer = None
@@ -483,6 +547,9 @@ class EndToEnd:
         # The JVMs and etcd start first: they take longest.
         zookeeper_ports = start_zookeeper(self.processes)
         etcd_ports = start_etcd(self.processes)
+        template = mariadb_template(self.workdir)
+        self.mariadb = {name: MariaDb(self.processes, f"mariadb-{name}", template, server_id)
+                        for server_id, name in ((1, "primary"), (2, "replica"))}
         self.port = {name: free_port() for name in ("a", "b", "c", "d")}
         start_redis(self.processes, "redis-a", self.port["a"])
         start_redis(self.processes, "redis-b", self.port["b"],
@@ -495,6 +562,7 @@ class EndToEnd:
             wait_for(f"redis {replica} in sync",
                      lambda r=replica: redis_info(self.port[r]).get("master_link_status") == "up",
                      timeout=20)
+        self.start_mariadb_replication()
         wait_for("an etcd leader seen by every member",
                  lambda: all(etcd_has_leader(port) for port in etcd_ports), timeout=60)
         # Every server serving (a follower that still syncs does not): the
@@ -512,6 +580,12 @@ class EndToEnd:
         targets += [{"name": f"zookeeper-{i + 1}", "kind": "zookeeper",
                      "address": f"127.0.0.1:{port}", "cluster_id": "coordination"}
                     for i, port in enumerate(zookeeper_ports)]
+        with open(os.path.join(self.workdir, "mysql-password"), "w") as f:
+            f.write("e2e\n")
+        targets += [{"name": f"orders-{name}", "kind": "mysql", "cluster_id": "orders",
+                     "address": f"127.0.0.1:{server.port}", "username": "exporter",
+                     "password_file": os.path.join(self.workdir, "mysql-password")}
+                    for name, server in self.mariadb.items()]
         self.node_count = len(targets)
         self.write("exporter.yml", {"targets": targets})
         self.processes.start("exporter", [exporter, "--config.file=exporter.yml",
@@ -548,6 +622,20 @@ class EndToEnd:
             f"{self.alertmanager_url}, exporter 127.0.0.1:{exporter_port}, redis "
             + ", ".join(f"{k}={v}" for k, v in self.port.items())
             + f", etcd {etcd_ports}, zookeeper {zookeeper_ports}")
+
+    def start_mariadb_replication(self):
+        primary, replica = self.mariadb["primary"], self.mariadb["replica"]
+        primary.sql("CREATE USER repl@'127.0.0.1' IDENTIFIED BY 'repl'; "
+                    "GRANT REPLICATION SLAVE ON *.* TO repl@'127.0.0.1'; "
+                    "CREATE USER exporter@'127.0.0.1' IDENTIFIED BY 'e2e'; "
+                    "GRANT SLAVE MONITOR ON *.* TO exporter@'127.0.0.1'; "
+                    "CREATE DATABASE e2e; CREATE TABLE e2e.t (i INT)")
+        replica.sql(f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={primary.port}, "
+                    "MASTER_USER='repl', MASTER_PASSWORD='repl', MASTER_USE_GTID=slave_pos, "
+                    "MASTER_CONNECT_RETRY=1; START SLAVE")
+        position = primary.sql("SELECT @@gtid_binlog_pos")
+        wait_for("the MariaDB replica caught up", lambda: replica.sql(
+            f"SELECT MASTER_GTID_WAIT('{position}', 1)") == "0", timeout=60)
 
     # -- checks
 
@@ -611,7 +699,7 @@ class EndToEnd:
         wait_for("every target up", lambda: len(self.prometheus.query(
             "datastore_up == 1")) == self.node_count)
         wait_for("one primary in every cluster", lambda: len(self.prometheus.query(
-            "datastore_shard:primaries == 1")) == 4)
+            "datastore_shard:primaries == 1")) == 5)
         wait_for("an offset gap to the primary for every node", lambda: len(self.prometheus.query(
             "datastore_node_shard:commit_offset_behind_primary")) == self.node_count)
         wait_for("every rule evaluated once", lambda: all(
@@ -713,10 +801,33 @@ class EndToEnd:
         self.expect("DatastoreReplicationFallingBehind", "resolved", "",
                     target="lag-d", cluster_id="lag")
 
+    def mariadb_lag(self):
+        primary, replica = self.mariadb["primary"], self.mariadb["replica"]
+        log("mysql: delaying the replica's replication, writing a row dated 100 s ago")
+        replica.sql("STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=600; START SLAVE")
+        primary.sql("SET TIMESTAMP = UNIX_TIMESTAMP() - 100; INSERT INTO e2e.t VALUES (1)")
+        self.expect("DatastoreReplicationLagHigh", "firing",
+                    "MariaDB replica delayed (MASTER_DELAY) behind a write dated 100 s ago",
+                    target="orders-replica", cluster_id="orders")
+        log("mysql: removing the delay")
+        replica.sql("STOP SLAVE; CHANGE MASTER TO MASTER_DELAY=0; START SLAVE")
+        self.expect("DatastoreReplicationLagHigh", "resolved", "",
+                    target="orders-replica", cluster_id="orders")
+
+        log("mysql: stopping the replica's replication")
+        replica.sql("STOP SLAVE")
+        self.expect("DatastoreReplicaWithoutLag", "firing",
+                    "MariaDB replica's replication stopped (STOP SLAVE): recovering, no lag",
+                    target="orders-replica", cluster_id="orders", role="recovering")
+        log("mysql: starting it again")
+        replica.sql("START SLAVE")
+        self.expect("DatastoreReplicaWithoutLag", "resolved", "",
+                    target="orders-replica", cluster_id="orders", role="recovering")
+
     def failover(self):
         a, b = self.port["a"], self.port["b"]
         log("failover: killing primary a")
-        self.processes.stop("redis-a", signal.SIGKILL)
+        self.processes.stop("redis-a", signal.SIGKILL)  # no longer checked for liveness
         self.expect("DatastoreTargetDown", "firing", "primary a killed", target="failover-a")
         alert = self.expect("DatastoreShardWithoutPrimary", "firing",
                             "primary a killed, replica b left recovering",
@@ -764,6 +875,7 @@ class EndToEnd:
         self.check_healthy()
         self.check_dashboards()
         self.lag_begins()
+        self.mariadb_lag()
         self.failover()
         self.lag_ends()
         self.processes.check_alive()
@@ -791,7 +903,8 @@ def find_binary(*names):
 def main():
     exporter = os.path.abspath(os.environ.get("EXPORTER") or os.path.join(
         os.environ.get("BUILD_DIR", os.path.join(ROOT, "build")), "exporter", "datastore_exporter"))
-    for need in (("redis-server",), ("etcd",), ("java",), ("prometheus",),
+    for need in (("redis-server",), ("etcd",), ("java",), ("mariadbd",), ("mariadb",),
+                 ("mariadb-install-db",), ("prometheus",),
                  ("prometheus-alertmanager", "alertmanager")):
         try:
             find_binary(*need)
