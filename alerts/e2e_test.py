@@ -14,7 +14,8 @@ Clusters, one or more per kind that has landed:
   coordination, a ZooKeeper ensemble of 3 servers (fresh: its followers are
             2^32 zxid "behind" the leader until the first write, which must
             not raise an alert);
-  orders    a MariaDB primary and a GTID replica (kind mysql).
+  orders    a MariaDB primary and a GTID replica (kind mysql);
+  a PostgreSQL primary and a streaming standby (their system identifier).
 
 Steps:
   1. healthy: every rule evaluates without error, no alert is pending or
@@ -43,7 +44,8 @@ unchanged). Scrape and evaluation intervals are 1 s.
 
 Needs: redis-server, etcd (etcd-server), java with ZooKeeper's jars
 (default-jre-headless, libzookeeper-java, libslf4j-java), mariadbd and
-mariadb-install-db (mariadb-server), prometheus,
+mariadb-install-db (mariadb-server), PostgreSQL 15 run as user postgres
+(postgresql-15), prometheus,
 prometheus-alertmanager, python3-yaml, and the exporter (EXPORTER, default
 build/exporter/...).
 """
@@ -52,6 +54,7 @@ import ctypes
 import http.server
 import json
 import os
+import pwd
 import shutil
 import signal
 import socket
@@ -80,7 +83,8 @@ ZOOKEEPER_CLASSPATH = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simpl
 # Panel queries that may return nothing, and the kinds for which that is
 # expected: a query may be empty only when every cluster it selects is of one
 # of those kinds.
-NO_SECONDS_LAG = ({"redis", "etcd", "zookeeper"}, "only MySQL/MariaDB reports a lag in seconds")
+NO_SECONDS_LAG = ({"redis", "etcd", "zookeeper"},
+                  "only PostgreSQL and MySQL/MariaDB report a lag in seconds")
 NO_LOCAL_LAG = ({"redis", "zookeeper", "mysql"},
                 "Redis and ZooKeeper report no lag of their own, MySQL/MariaDB none in transactions")
 EMPTY_ALLOWED = {
@@ -153,13 +157,13 @@ class Processes:
         self.running = {}  # name -> Popen
         self.logs = {}
 
-    def start(self, name, argv):
+    def start(self, name, argv, user=None):
         path = os.path.join(self.workdir, f"{name}.log")
         self.logs[name] = path
         out = open(path, "ab")
         self.running[name] = subprocess.Popen(
             argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent, cwd=self.workdir)
+            preexec_fn=_die_with_parent, cwd=self.workdir if user is None else "/", user=user)
         out.close()
         return self.running[name]
 
@@ -349,6 +353,66 @@ def mariadb_template(workdir):
     if done.returncode != 0:
         raise Failure(f"mariadb-install-db failed: {done.stdout}{done.stderr}")
     return template
+
+
+POSTGRES_BIN = "/usr/lib/postgresql/15/bin"
+
+
+class Postgres:
+    """A PostgreSQL 15 server run as user postgres on a free port: a new
+    cluster, or a streaming standby of `primary` (pg_basebackup -R)."""
+
+    def __init__(self, processes, name, primary=None):
+        self.port = free_port()
+        self.data = os.path.join(processes.workdir, name)
+        os.mkdir(self.data, 0o700)
+        os.chown(self.data, *postgres_ids())
+        if primary is None:
+            self.run_as_postgres(["initdb", "-D", self.data, "-U", "postgres", "--auth=trust",
+                                  "--no-sync", "--encoding=UTF8", "--locale=C"])
+            # The superuser is trusted (this test, replication); the exporter's
+            # role proves its password.
+            self.append("pg_hba.conf", "host all postgres 127.0.0.1/32 trust\n"
+                        "host replication postgres 127.0.0.1/32 trust\n"
+                        "host all all 127.0.0.1/32 scram-sha-256\n", replace=True)
+            self.append("postgresql.conf", "listen_addresses = '127.0.0.1'\n"
+                        "unix_socket_directories = ''\nfsync = off\nshared_buffers = 16MB\n"
+                        "max_connections = 30\nmax_wal_senders = 5\nautovacuum = off\n")
+        else:
+            self.run_as_postgres(["pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port),
+                                  "-U", "postgres", "-D", self.data, "-R", "-X", "stream",
+                                  "-c", "fast", "--no-sync"])
+        processes.start(name, [os.path.join(POSTGRES_BIN, "postgres"), "-D", self.data,
+                               "-c", f"port={self.port}"], user="postgres")
+        wait_for(f"PostgreSQL {name} on port {self.port}", lambda: self.sql("SELECT 1") == "1",
+                 timeout=60)
+
+    def run_as_postgres(self, argv):
+        done = subprocess.run([os.path.join(POSTGRES_BIN, argv[0]), *argv[1:]], user="postgres",
+                              capture_output=True, text=True, timeout=120, cwd="/")
+        if done.returncode != 0:
+            raise Failure(f"{argv[0]} failed: {done.stdout}{done.stderr}")
+
+    def append(self, file, text, replace=False):
+        with open(os.path.join(self.data, file), "w" if replace else "a") as f:
+            f.write(text)
+
+    def sql(self, statement):
+        done = subprocess.run([os.path.join(POSTGRES_BIN, "psql"), "-h", "127.0.0.1",
+                               "-p", str(self.port), "-U", "postgres", "-d", "postgres",
+                               "-XAtq", "-c", statement],
+                              capture_output=True, text=True, timeout=30)
+        if done.returncode != 0:
+            raise OSError(f"psql: {done.stderr.strip()}")
+        return done.stdout.strip()
+
+
+def postgres_ids():
+    try:
+        entry = pwd.getpwnam("postgres")
+    except KeyError:
+        raise Failure("no user postgres: install postgresql-15 (it creates the user)")
+    return entry.pw_uid, entry.pw_gid
 
 
 class PausableProxy:
@@ -559,6 +623,10 @@ class EndToEnd:
         template = mariadb_template(self.workdir)
         self.mariadb = {name: MariaDb(self.processes, f"mariadb-{name}", template, server_id)
                         for server_id, name in ((1, "primary"), (2, "replica"))}
+        postgres_primary = Postgres(self.processes, "postgres-primary")
+        postgres_primary.sql("CREATE ROLE monitor LOGIN PASSWORD 'e2e'; GRANT pg_monitor TO monitor")
+        self.postgres = {"primary": postgres_primary,
+                         "standby": Postgres(self.processes, "postgres-standby", postgres_primary)}
         self.port = {name: free_port() for name in ("a", "b", "c", "d")}
         start_redis(self.processes, "redis-a", self.port["a"])
         start_redis(self.processes, "redis-b", self.port["b"],
@@ -572,6 +640,8 @@ class EndToEnd:
                      lambda r=replica: redis_info(self.port[r]).get("master_link_status") == "up",
                      timeout=20)
         self.start_mariadb_replication()
+        wait_for("the PostgreSQL standby streaming", lambda: self.postgres["standby"].sql(
+            "SELECT status FROM pg_stat_wal_receiver") == "streaming", timeout=60)
         wait_for("an etcd leader seen by every member",
                  lambda: all(etcd_has_leader(port) for port in etcd_ports), timeout=60)
         # Every server serving (a follower that still syncs does not): the
@@ -589,12 +659,16 @@ class EndToEnd:
         targets += [{"name": f"zookeeper-{i + 1}", "kind": "zookeeper",
                      "address": f"127.0.0.1:{port}", "cluster_id": "coordination"}
                     for i, port in enumerate(zookeeper_ports)]
-        with open(os.path.join(self.workdir, "mysql-password"), "w") as f:
+        with open(os.path.join(self.workdir, "password"), "w") as f:
             f.write("e2e\n")
         targets += [{"name": f"orders-{name}", "kind": "mysql", "cluster_id": "orders",
                      "address": f"127.0.0.1:{server.port}", "username": "exporter",
-                     "password_file": os.path.join(self.workdir, "mysql-password")}
+                     "password_file": os.path.join(self.workdir, "password")}
                     for name, server in self.mariadb.items()]
+        targets += [{"name": f"postgres-{name}", "kind": "postgresql", "node": f"postgres-{name}",
+                     "address": f"127.0.0.1:{server.port}", "username": "monitor",
+                     "password_file": os.path.join(self.workdir, "password")}
+                    for name, server in self.postgres.items()]
         self.node_count = len(targets)
         self.write("exporter.yml", {"targets": targets})
         self.processes.start("exporter", [exporter, "--config.file=exporter.yml",
@@ -630,7 +704,9 @@ class EndToEnd:
         log(f"stack up: Prometheus {self.prometheus.url}, Alertmanager "
             f"{self.alertmanager_url}, exporter 127.0.0.1:{exporter_port}, redis "
             + ", ".join(f"{k}={v}" for k, v in self.port.items())
-            + f", etcd {etcd_ports}, zookeeper {zookeeper_ports}")
+            + f", etcd {etcd_ports}, zookeeper {zookeeper_ports}, mariadb "
+            + ", ".join(f"{k}={v.port}" for k, v in self.mariadb.items()) + ", postgresql "
+            + ", ".join(f"{k}={v.port}" for k, v in self.postgres.items()))
 
     def start_mariadb_replication(self):
         primary, replica = self.mariadb["primary"], self.mariadb["replica"]
@@ -708,7 +784,7 @@ class EndToEnd:
         wait_for("every target up", lambda: len(self.prometheus.query(
             "datastore_up == 1")) == self.node_count)
         wait_for("one primary in every cluster", lambda: len(self.prometheus.query(
-            "datastore_shard:primaries == 1")) == 5)
+            "datastore_shard:primaries == 1")) == 6)
         wait_for("an offset gap to the primary for every node", lambda: len(self.prometheus.query(
             "datastore_node_shard:commit_offset_behind_primary")) == self.node_count)
         wait_for("every rule evaluated once", lambda: all(
@@ -913,7 +989,8 @@ def main():
     exporter = os.path.abspath(os.environ.get("EXPORTER") or os.path.join(
         os.environ.get("BUILD_DIR", os.path.join(ROOT, "build")), "exporter", "datastore_exporter"))
     for need in (("redis-server",), ("etcd",), ("java",), ("mariadbd",), ("mariadb",),
-                 ("mariadb-install-db",), ("prometheus",),
+                 ("mariadb-install-db",), (os.path.join(POSTGRES_BIN, "initdb"),),
+                 ("prometheus",),
                  ("prometheus-alertmanager", "alertmanager")):
         try:
             find_binary(*need)
@@ -935,6 +1012,7 @@ def main():
     signal.signal(signal.SIGTERM, on_signal)
     began = time.monotonic()
     workdir = tempfile.mkdtemp(prefix="datastore-exporter-e2e.")
+    os.chmod(workdir, 0o711)  # PostgreSQL runs as user postgres, in a folder of its own
     test = EndToEnd(workdir)
     try:
         test.run(exporter)
