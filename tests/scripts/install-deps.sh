@@ -29,6 +29,9 @@ packages=(
   nlohmann-json3-dev chromium fonts-dejavu-core
   # Tests and tools: promtool (package prometheus), curl, python3.
   prometheus curl python3 procps openssl
+  # Alert rules and dashboards (alerts/, dashboards/): their checks and the
+  # end-to-end test with a real Prometheus (above) and Alertmanager.
+  prometheus-alertmanager python3-yaml
 )
 
 missing=()
