@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# The image's build steps, in one place: the Dockerfile's build stage RUNs this
+# script, and CI runs it outside Docker (CTest test deploy_build_steps), so the
+# apt-get and cmake commands cannot drift apart.
+#
+#   bash docker/build-steps.sh [OUT_DIR]
+#
+# 1. installs the packages of docker/build-packages.txt that are missing
+#    (all of them, after apt-get update, when FORCE_INSTALL=1: the image sets it);
+# 2. configures and builds the datastore_exporter target into $BUILD_DIR
+#    (default build-steps/ in the source tree);
+# 3. installs the stripped binary as OUT_DIR/datastore_exporter (default
+#    $BUILD_DIR/out) and runs its --version.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD_DIR:-$root/build-steps}
+out=${1:-$build/out}
+
+mapfile -t packages < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$root/docker/build-packages.txt")
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ] || [ "${FORCE_INSTALL:-0}" = 1 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "build-steps: installing ${missing[*]:-${packages[*]}}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get -o DPkg::Lock::Timeout=600 update -q
+  $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${packages[@]}"
+else
+  echo "build-steps: all ${#packages[@]} build packages installed" >&2
+fi
+
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" --target datastore_exporter -j "$(nproc)"
+install -d "$out"
+install -m 0755 -s "$build/exporter/datastore_exporter" "$out/datastore_exporter"
+"$out/datastore_exporter" --version
