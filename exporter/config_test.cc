@@ -262,7 +262,8 @@ namespace {
 
 TEST(ParseConfig, KindValidatesOptionValuesAtLoad) {
   auto config = ParseConfig(
-      "targets:\n  - {name: e, kind: etcd, address: \"h:2379\", options: {tls: maybe}}\n",
+      "targets:\n  - {name: e, kind: etcd, address: \"h:2379\", options: {tls: "
+      "maybe}}\n",
       "v.yml", BuiltinKinds());
   ASSERT_FALSE(config.ok());
   EXPECT_THAT(config.status().message(), HasSubstr("v.yml:2:"));

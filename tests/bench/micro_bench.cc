@@ -14,7 +14,8 @@ namespace dse {
 namespace {
 
 std::string Fixture(const std::string& name) {
-  std::ifstream in(std::string(DSE_SOURCE_DIR) + "/collectors/redis/fixtures/" + name);
+  std::ifstream in(std::string(DSE_SOURCE_DIR) + "/collectors/redis/fixtures/" +
+                   name);
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
@@ -81,13 +82,15 @@ void BM_BuildFamilies(benchmark::State& state) {
     benchmark::DoNotOptimize(families);
   }
   state.counters["series"] = static_cast<double>(series);
-  state.counters["series_per_s"] = benchmark::Counter(
-      static_cast<double>(series) * state.iterations(), benchmark::Counter::kIsRate);
+  state.counters["series_per_s"] =
+      benchmark::Counter(static_cast<double>(series) * state.iterations(),
+                         benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_BuildFamilies)->Arg(2)->Arg(200)->Arg(13000);
 
 void BM_SerializeText(benchmark::State& state) {
-  const auto families = BuildFamilies(Results(static_cast<int>(state.range(0))));
+  const auto families =
+      BuildFamilies(Results(static_cast<int>(state.range(0))));
   const size_t series = SeriesCount(families);
   size_t bytes = 0;
   for (auto _ : state) {
@@ -97,8 +100,9 @@ void BM_SerializeText(benchmark::State& state) {
   }
   state.counters["series"] = static_cast<double>(series);
   state.counters["bytes"] = static_cast<double>(bytes);
-  state.counters["series_per_s"] = benchmark::Counter(
-      static_cast<double>(series) * state.iterations(), benchmark::Counter::kIsRate);
+  state.counters["series_per_s"] =
+      benchmark::Counter(static_cast<double>(series) * state.iterations(),
+                         benchmark::Counter::kIsRate);
 }
 // 13,000 targets give about 100,000 series.
 BENCHMARK(BM_SerializeText)->Arg(2)->Arg(200)->Arg(13000);

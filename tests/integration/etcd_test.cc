@@ -24,21 +24,6 @@ std::string TargetYaml(const std::string& name, const std::string& address,
                       "\n    kind: etcd\n    address: ", address, "\n", extra);
 }
 
-// The role at 1 for a target, or "" when not exactly one.
-std::string RoleOf(const std::vector<Sample>& samples,
-                   const std::string& target) {
-  std::string role;
-  int ones = 0;
-  for (const Sample& sample :
-       Select(samples, "datastore_shard_role", {{"target", target}})) {
-    if (sample.value == 1) {
-      ++ones;
-      role = sample.labels.at("role");
-    }
-  }
-  return ones == 1 ? role : "";
-}
-
 // The targets whose role is primary.
 std::set<std::string> Primaries(const std::vector<Sample>& samples) {
   std::set<std::string> primaries;
@@ -315,11 +300,16 @@ TEST(EtcdTlsTest, ClientCertificatesArePassedThrough) {
   EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", "plain-http"}}), 0);
   // A bad option value is refused when the configuration is loaded.
   std::string bad = dir.path() + "/bad-option.yml";
-  WriteFile(bad, absl::StrCat("targets:\n", TargetYaml("bad-option", address,
-                                                       "    options:\n      tls: yes\n")));
-  CommandResult check = RunCommand({ExporterBinary(), "--config.file=" + bad, "--config.check"});
+  WriteFile(bad, absl::StrCat("targets:\n",
+                              TargetYaml("bad-option", address,
+                                         "    options:\n      tls: yes\n")));
+  CommandResult check =
+      RunCommand({ExporterBinary(), "--config.file=" + bad, "--config.check"});
   EXPECT_EQ(check.exit_code, 2) << check.output;
-  EXPECT_THAT(check.output, HasSubstr("target \"bad-option\": option \"tls\": expected true or false"));
+  EXPECT_THAT(
+      check.output,
+      HasSubstr(
+          "target \"bad-option\": option \"tls\": expected true or false"));
 }
 
 TEST(EtcdAuthTest, PasswordFromFileAndWrongPasswordNeverShown) {

@@ -26,21 +26,6 @@ std::string TargetYaml(const std::string& name, const std::string& address,
                       "\n    cluster_id: db\n", extra);
 }
 
-// The role at 1 for a target and shard, or "" when not exactly one.
-std::string RoleOf(const std::vector<Sample>& samples,
-                   const std::string& target, const std::string& shard = "0") {
-  std::string role;
-  int ones = 0;
-  for (const Sample& sample : Select(samples, "datastore_shard_role",
-                                     {{"target", target}, {"shard", shard}})) {
-    if (sample.value == 1) {
-      ++ones;
-      role = sample.labels.at("role");
-    }
-  }
-  return ones == 1 ? role : "";
-}
-
 double Offset(const std::vector<Sample>& samples, const std::string& target,
               const std::string& shard = "0") {
   return ValueOf(

@@ -23,10 +23,12 @@ std::map<std::string, std::map<std::string, int>> RolesByShard(
   return roles;
 }
 
-bool HealthyCluster(const std::map<std::string, std::map<std::string, int>>& roles) {
+bool HealthyCluster(
+    const std::map<std::string, std::map<std::string, int>>& roles) {
   if (roles.size() != 3) return false;
   for (const auto& [shard, counts] : roles) {
-    const std::map<std::string, int> healthy = {{"primary", 1}, {"secondary", 1}};
+    const std::map<std::string, int> healthy = {{"primary", 1},
+                                                {"secondary", 1}};
     if (counts != healthy) return false;
   }
   return true;

@@ -26,21 +26,6 @@ std::string TargetYaml(const std::string& name, const std::string& address,
                       "\n    cluster_id: cache\n", extra);
 }
 
-// The role at 1 for a node and shard, or "" when not exactly one.
-std::string RoleOf(const std::vector<Sample>& samples,
-                   const std::string& target) {
-  std::string role;
-  int ones = 0;
-  for (const Sample& sample :
-       Select(samples, "datastore_shard_role", {{"target", target}})) {
-    if (sample.value == 1) {
-      ++ones;
-      role = sample.labels.at("role");
-    }
-  }
-  return ones == 1 ? role : "";
-}
-
 class RedisPairTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -28,21 +28,6 @@ std::string TargetYaml(const std::string& name, const std::string& address,
                       "\n    cluster_id: ", kClusterId, "\n", extra);
 }
 
-// The role at 1 for a target, or "" when not exactly one.
-std::string RoleOf(const std::vector<Sample>& samples,
-                   const std::string& target) {
-  std::string role;
-  int ones = 0;
-  for (const Sample& sample :
-       Select(samples, "datastore_shard_role", {{"target", target}})) {
-    if (sample.value == 1) {
-      ++ones;
-      role = sample.labels.at("role");
-    }
-  }
-  return ones == 1 ? role : "";
-}
-
 // Targets whose role is primary.
 std::vector<std::string> Primaries(const std::vector<Sample>& samples) {
   std::vector<std::string> primaries;

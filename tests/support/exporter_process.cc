@@ -114,6 +114,21 @@ double ValueOf(const std::vector<Sample>& samples, const std::string& name,
   return selected[0].value;
 }
 
+std::string RoleOf(const std::vector<Sample>& samples,
+                   const std::string& target, const std::string& shard) {
+  std::map<std::string, std::string> match = {{"target", target}};
+  if (!shard.empty()) match["shard"] = shard;
+  std::string role;
+  int ones = 0;
+  for (const Sample& sample : Select(samples, "datastore_shard_role", match)) {
+    if (sample.value == 1) {
+      ++ones;
+      role = sample.labels.at("role");
+    }
+  }
+  return ones == 1 ? role : "";
+}
+
 std::string ExporterBinary() { return DSE_EXPORTER_BINARY; }
 
 absl::StatusOr<std::unique_ptr<ExporterProcess>> ExporterProcess::Start(

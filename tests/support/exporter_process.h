@@ -43,6 +43,11 @@ std::vector<Sample> Select(
 double ValueOf(const std::vector<Sample>& samples, const std::string& name,
                const std::map<std::string, std::string>& match);
 
+// The role at 1 in the datastore_shard_role state set of `target` (and of
+// `shard` when given), or "" when not exactly one series is 1.
+std::string RoleOf(const std::vector<Sample>& samples,
+                   const std::string& target, const std::string& shard = "");
+
 // The exporter binary built alongside the tests.
 std::string ExporterBinary();
 
