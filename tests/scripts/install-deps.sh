@@ -32,6 +32,8 @@ packages=(
   # Alert rules and dashboards (alerts/, dashboards/): their checks and the
   # end-to-end test with a real Prometheus (above) and Alertmanager.
   prometheus-alertmanager python3-yaml
+  # Deployment checks (docker/): systemd-analyze verifies the unit.
+  systemd
 )
 
 missing=()
