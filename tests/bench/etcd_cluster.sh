@@ -35,13 +35,5 @@ for port in "${clients[@]}"; do
   for _ in $(seq 300); do has_leader "$port" && break; sleep 0.1; done
   has_leader "$port" || { echo "etcd on $port has no leader" >&2; exit 1; }
 done
-port=$(free_port)
-"$exporter" --config.file="$work/bench.yml" --web.listen-address="127.0.0.1:$port" --log.level=warn &
-exporter_pid=$!
-pids+=("$exporter_pid")
-for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$port/-/healthy" >/dev/null 2>&1 && break; sleep 0.05; done
-echo "rss_mb_at_start=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' /proc/$exporter_pid/status)"
-python3 "$root/tests/bench/scrape_bench.py" "http://127.0.0.1:$port/metrics" \
-  --scrapes "$scrapes" --pid "$exporter_pid" --label "etcd-cluster sequential: "
-python3 "$root/tests/bench/scrape_bench.py" "http://127.0.0.1:$port/metrics" \
-  --scrapes "$scrapes" --clients 4 --pid "$exporter_pid" --label "etcd-cluster 4 clients: "
+source "$root/tests/bench/run_exporter_bench.sh"
+bench_exporter etcd-cluster

@@ -26,13 +26,5 @@ targets:
   - {name: primary, kind: redis, address: "127.0.0.1:$p", cluster_id: bench}
   - {name: replica, kind: redis, address: "127.0.0.1:$r", cluster_id: bench}
 YAML
-port=$(free_port)
-"$exporter" --config.file="$work/bench.yml" --web.listen-address="127.0.0.1:$port" --log.level=warn &
-exporter_pid=$!
-pids+=("$exporter_pid")
-for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$port/-/healthy" >/dev/null 2>&1 && break; sleep 0.05; done
-echo "rss_mb_at_start=$(awk '/VmRSS/ {printf "%.1f", $2/1024}' /proc/$exporter_pid/status)"
-python3 "$root/tests/bench/scrape_bench.py" "http://127.0.0.1:$port/metrics" \
-  --scrapes "$scrapes" --pid "$exporter_pid" --label "redis-pair sequential: "
-python3 "$root/tests/bench/scrape_bench.py" "http://127.0.0.1:$port/metrics" \
-  --scrapes "$scrapes" --clients 4 --pid "$exporter_pid" --label "redis-pair 4 clients: "
+source "$root/tests/bench/run_exporter_bench.sh"
+bench_exporter redis-pair
