@@ -350,6 +350,20 @@ def check_runtime_libs():
             libs.append(m.group(1))
         elif "not found" in line:
             fail(f"ldd: {line.strip()}")
+    # The datastore client libraries are opened at run time (dlopen by soname,
+    # exporter/shared_library.h), so ldd does not show them: find the sonames
+    # in the binary and resolve them as the loader would.
+    with open(binary, "rb") as f:
+        sonames = sorted(set(m.decode() for m in re.findall(rb"\x00(lib[a-z0-9_+-]+\.so\.[0-9]+)\x00", f.read())))
+    if "libpq.so.5" not in sonames:
+        fail(f"found no run-time-loaded sonames in {binary} (looked for libpq.so.5): {sonames}")
+    cache = subprocess.run(["ldconfig", "-p"], capture_output=True, text=True, check=True).stdout
+    for soname in sonames:
+        m = re.search(r"^\s*" + re.escape(soname) + r" \(libc6,x86-64\) => (\S+)$", cache, re.M)
+        if m is None:
+            fail(f"{soname} (loaded at run time) is not installed")
+        elif m.group(1) not in libs:
+            libs.append(m.group(1))
     owners = {}
     for lib in libs:
         owner = None

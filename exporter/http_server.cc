@@ -16,6 +16,7 @@
 #include "civetweb.h"
 #include "exporter/config.h"
 #include "exporter/log.h"
+#include "exporter/openssl.h"
 
 namespace dse {
 namespace {
@@ -150,6 +151,15 @@ const char* TlsProtocolLevel(const std::string& min_version) {
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     const std::string& listen_address, HttpHandler handler,
     const HttpServerOptions& server_options) {
+  if (server_options.web != nullptr &&
+      !server_options.web->basic_auth_users.empty()) {
+    // Verified passwords are remembered as SHA-256 digests (web_config.cc).
+    auto crypto = LoadLibCrypto();
+    if (!crypto.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("basic_auth_users: ", crypto.status().message()));
+    }
+  }
   // civetweb takes "port" for every IPv4 address and "host:port" otherwise.
   // Port 0 asks the kernel for a free port (used by tests).
   std::string host_part = absl::StartsWith(listen_address, ":")
@@ -223,7 +233,14 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   error.code = &error_code;
   error.text = error_text;
   error.text_buffer_size = sizeof error_text;
-  if (tls) mg_init_library(MG_FEATURES_TLS);
+  if (tls) {
+    absl::Status ssl = LoadLibSslForCivetweb();
+    if (!ssl.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("TLS: ", ssl.message()));
+    }
+    mg_init_library(MG_FEATURES_TLS);
+  }
   server->context_ = mg_start2(&init, &error);
   if (!pem.empty()) unlink(pem.c_str());
   if (server->context_ == nullptr) {

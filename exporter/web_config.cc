@@ -1,9 +1,7 @@
 #include "exporter/web_config.h"
 
 #include <crypt.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -15,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "exporter/openssl.h"
 #include "yaml-cpp/yaml.h"
 
 namespace dse {
@@ -25,11 +24,26 @@ std::string At(const std::string& path, const YAML::Mark& mark) {
   return absl::StrCat(path, ":", mark.line + 1, ":", mark.column + 1);
 }
 
+// Empty when libcrypto cannot be loaded: nothing is remembered then.
 std::string Sha256(const std::string& data) {
+  auto crypto = LoadLibCrypto();
+  if (!crypto.ok()) return "";
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
-  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
+  if ((*crypto)->EVP_Digest(data.data(), data.size(), digest, &length,
+                            (*crypto)->EVP_sha256(), nullptr) != 1) {
+    return "";
+  }
   return std::string(reinterpret_cast<char*>(digest), length);
+}
+
+// Compares in time that depends on the length only, not on where they differ.
+bool SameBytes(const char* a, const char* b, size_t size) {
+  unsigned char difference = 0;
+  for (size_t i = 0; i < size; ++i) {
+    difference |= static_cast<unsigned char>(a[i] ^ b[i]);
+  }
+  return difference == 0;
 }
 
 }  // namespace
@@ -161,9 +175,11 @@ absl::StatusOr<WebConfig> LoadWebConfig(const std::string& path) {
 
 BasicAuthenticator::BasicAuthenticator(std::map<std::string, std::string> users)
     : users_(std::move(users)) {
-  unsigned char salt[16];
-  RAND_bytes(salt, sizeof salt);
-  salt_.assign(reinterpret_cast<char*>(salt), sizeof salt);
+  char salt[16] = {};
+  // Never short for 16 bytes once the kernel's pool is ready (it is, long
+  // before an exporter starts); a short read still leaves a usable salt.
+  if (getrandom(salt, sizeof salt, 0) < 0) salt[0] = 1;
+  salt_.assign(salt, sizeof salt);
 }
 
 bool BasicAuthenticator::Check(const std::string& header) {
@@ -180,15 +196,15 @@ bool BasicAuthenticator::Check(const std::string& header) {
       Sha256(absl::StrCat(salt_, user, ":", password, ":", it->second));
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (verified_.count(digest)) return true;
+    if (!digest.empty() && verified_.count(digest)) return true;
   }
   auto data = std::make_unique<crypt_data>();
   const char* hashed =
       crypt_r(password.c_str(), it->second.c_str(), data.get());
   bool ok = hashed != nullptr && hashed[0] != '*' &&
             std::strlen(hashed) == it->second.size() &&
-            CRYPTO_memcmp(hashed, it->second.data(), it->second.size()) == 0;
-  if (ok) {
+            SameBytes(hashed, it->second.data(), it->second.size());
+  if (ok && !digest.empty()) {
     std::lock_guard<std::mutex> lock(mutex_);
     if (verified_.size() > 1000) verified_.clear();
     verified_.insert(digest);

@@ -1,16 +1,14 @@
 #include "collectors/etcd/etcd_client.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
 #include <cstdint>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "collectors/etcd/etcd_parse.h"
+#include "collectors/libcurl/libcurl.h"
 
 namespace dse::etcd {
 namespace {
@@ -28,48 +26,42 @@ std::string BaseUrl(const HostPort& address, bool tls) {
                       v6 ? "]" : "", ":", address.port);
 }
 
-// Initialises libcurl once per process rather than implicitly in every
-// curl_easy_init (libcurl 7.84+ makes both safe while other threads use it).
-void InitCurlOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
 }  // namespace
 
 GatewayClient::GatewayClient(const HostPort& address, const TlsOptions& tls,
                              Credentials credentials)
     : base_url_(BaseUrl(address, tls.enabled)),
       credentials_(std::move(credentials)) {
-  InitCurlOnce();
-  CURL* curl = curl_easy_init();
+  // Without the library there is no handle; Exchange then reports why.
+  if (!LoadLibCurl().ok()) return;
+  CURL* curl = Curl().curl_easy_init();
   curl_ = curl;
   if (curl == nullptr) return;  // Reported by Post.
   // Timeouts without SIGALRM: collectors run on several threads.
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  Curl().curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   // The address is the member itself, never a proxy's business.
-  curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &AppendBody);
+  Curl().curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+  Curl().curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  Curl().curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &AppendBody);
   if (tls.enabled) {
     if (!tls.ca_file.empty()) {
-      curl_easy_setopt(curl, CURLOPT_CAINFO, tls.ca_file.c_str());
+      Curl().curl_easy_setopt(curl, CURLOPT_CAINFO, tls.ca_file.c_str());
     }
     if (!tls.cert_file.empty()) {
-      curl_easy_setopt(curl, CURLOPT_SSLCERT, tls.cert_file.c_str());
+      Curl().curl_easy_setopt(curl, CURLOPT_SSLCERT, tls.cert_file.c_str());
     }
     if (!tls.key_file.empty()) {
-      curl_easy_setopt(curl, CURLOPT_SSLKEY, tls.key_file.c_str());
+      Curl().curl_easy_setopt(curl, CURLOPT_SSLKEY, tls.key_file.c_str());
     }
     if (tls.insecure_skip_verify) {
-      curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
-      curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+      Curl().curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+      Curl().curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
     }
   }
 }
 
 GatewayClient::~GatewayClient() {
-  if (curl_ != nullptr) curl_easy_cleanup(static_cast<CURL*>(curl_));
+  if (curl_ != nullptr) Curl().curl_easy_cleanup(static_cast<CURL*>(curl_));
 }
 
 absl::StatusOr<GatewayClient::Reply> GatewayClient::Exchange(
@@ -77,6 +69,8 @@ absl::StatusOr<GatewayClient::Reply> GatewayClient::Exchange(
     absl::Time deadline) {
   auto* curl = static_cast<CURL*>(curl_);
   if (curl == nullptr) {
+    auto library = LoadLibCurl();
+    if (!library.ok()) return library.status();
     return absl::ResourceExhaustedError(
         absl::StrCat(path, ": cannot create a curl handle"));
   }
@@ -91,31 +85,31 @@ absl::StatusOr<GatewayClient::Reply> GatewayClient::Exchange(
   Reply reply;
   char error[CURL_ERROR_SIZE] = "";
   curl_slist* headers =
-      curl_slist_append(nullptr, "Content-Type: application/json");
+      Curl().curl_slist_append(nullptr, "Content-Type: application/json");
   std::string authorization;
   if (with_token && !token_.empty()) {
     authorization = absl::StrCat("Authorization: ", token_);
-    headers = curl_slist_append(headers, authorization.c_str());
+    headers = Curl().curl_slist_append(headers, authorization.c_str());
   }
   const std::string url = absl::StrCat(base_url_, path);
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply.body);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
-  const CURLcode code = curl_easy_perform(curl);
+  Curl().curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  Curl().curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
+  Curl().curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  Curl().curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  Curl().curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply.body);
+  Curl().curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  Curl().curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+  Curl().curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  const CURLcode code = Curl().curl_easy_perform(curl);
   long connects = 0;
-  curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
+  Curl().curl_easy_getinfo(curl, CURLINFO_NUM_CONNECTS, &connects);
+  Curl().curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &reply.status);
   // Nothing may point at this call's locals once it returns.
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, nullptr);
-  curl_easy_setopt(curl, CURLOPT_POSTFIELDS, nullptr);
-  curl_slist_free_all(headers);
+  Curl().curl_easy_setopt(curl, CURLOPT_HTTPHEADER, nullptr);
+  Curl().curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
+  Curl().curl_easy_setopt(curl, CURLOPT_WRITEDATA, nullptr);
+  Curl().curl_easy_setopt(curl, CURLOPT_POSTFIELDS, nullptr);
+  Curl().curl_slist_free_all(headers);
   if (connects > 0) reconnected_ = true;
 
   if (code == CURLE_OPERATION_TIMEDOUT) {
@@ -124,7 +118,7 @@ absl::StatusOr<GatewayClient::Reply> GatewayClient::Exchange(
   }
   if (code != CURLE_OK) {
     return absl::UnavailableError(absl::StrCat(
-        path, ": ", error[0] != '\0' ? error : curl_easy_strerror(code)));
+        path, ": ", error[0] != '\0' ? error : Curl().curl_easy_strerror(code)));
   }
   return reply;
 }

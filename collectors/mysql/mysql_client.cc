@@ -1,7 +1,8 @@
 #include "collectors/mysql/mysql_client.h"
 
+#include "collectors/mysql/libmariadb.h"
+
 #include <errno.h>
-#include <mysql.h>
 #include <poll.h>
 
 #include <algorithm>
@@ -15,6 +16,10 @@
 
 namespace dse::mysql {
 namespace {
+
+// The library's functions. Only called on a connection, which Connect opens
+// after LoadLibMariaDb succeeded.
+const LibMariaDb& Api() { return **LoadLibMariaDb(); }
 
 // Server errors that mean the user or its password was refused.
 constexpr unsigned int kAccessDenied = 1045;  // ER_ACCESS_DENIED_ERROR
@@ -30,14 +35,14 @@ bool IsClientError(unsigned int code) {
 ResultSet ToResultSet(MYSQL_RES* result) {
   ResultSet set;
   if (result == nullptr) return set;
-  const unsigned int width = mysql_num_fields(result);
-  const MYSQL_FIELD* fields = mysql_fetch_fields(result);
+  const unsigned int width = Api().mysql_num_fields(result);
+  const MYSQL_FIELD* fields = Api().mysql_fetch_fields(result);
   for (unsigned int i = 0; i < width; ++i) {
     set.columns.emplace_back(fields[i].name, fields[i].name_length);
   }
   // A stored result is in memory: fetching does no I/O.
-  while (MYSQL_ROW row = mysql_fetch_row(result)) {
-    const unsigned long* lengths = mysql_fetch_lengths(result);
+  while (MYSQL_ROW row = Api().mysql_fetch_row(result)) {
+    const unsigned long* lengths = Api().mysql_fetch_lengths(result);
     std::vector<std::optional<std::string>> values(width);
     for (unsigned int i = 0; i < width; ++i) {
       if (row[i] != nullptr) values[i].emplace(row[i], lengths[i]);
@@ -57,22 +62,22 @@ Connection::Connection(HostPort address, std::string username,
       timeout_(timeout) {}
 
 Connection::~Connection() {
-  if (mysql_ != nullptr) mysql_close(mysql_);  // Says goodbye (COM_QUIT).
+  if (mysql_ != nullptr) Api().mysql_close(mysql_);  // Says goodbye (COM_QUIT).
 }
 
 void Connection::Close() {
   if (mysql_ == nullptr) return;
   // The connection may be in the middle of an exchange with a server that
   // does not answer: make mysql_close's own I/O fail at once.
-  mariadb_cancel(mysql_);
-  mysql_close(mysql_);
+  Api().mariadb_cancel(mysql_);
+  Api().mysql_close(mysql_);
   mysql_ = nullptr;
   server_version_.clear();
 }
 
 absl::Status Connection::ClientError(absl::string_view what) {
-  const unsigned int code = mysql_errno(mysql_);
-  std::string message = absl::StrCat(what, ": ", mysql_error(mysql_));
+  const unsigned int code = Api().mysql_errno(mysql_);
+  std::string message = absl::StrCat(what, ": ", Api().mysql_error(mysql_));
   Close();
   if (code == kAccessDenied || code == kAccessDeniedNoPassword) {
     return absl::PermissionDeniedError(message);
@@ -94,13 +99,13 @@ absl::Status Connection::Drive(int status,
         INT_MAX));
     bool library_timeout = false;
     if ((status & MYSQL_WAIT_TIMEOUT) != 0) {
-      const unsigned int library_ms = mysql_get_timeout_value_ms(mysql_);
+      const unsigned int library_ms = Api().mysql_get_timeout_value_ms(mysql_);
       if (library_ms <= static_cast<unsigned int>(wait_ms)) {
         wait_ms = static_cast<int>(library_ms);
         library_timeout = true;
       }
     }
-    pollfd socket{mysql_get_socket(mysql_), 0, 0};
+    pollfd socket{Api().mysql_get_socket(mysql_), 0, 0};
     if ((status & MYSQL_WAIT_READ) != 0) socket.events |= POLLIN;
     if ((status & MYSQL_WAIT_WRITE) != 0) socket.events |= POLLOUT;
     if ((status & MYSQL_WAIT_EXCEPT) != 0) socket.events |= POLLPRI;
@@ -130,18 +135,15 @@ absl::Status Connection::Drive(int status,
 
 absl::Status Connection::Connect(absl::Time deadline) {
   if (mysql_ != nullptr) return absl::OkStatus();
-  // Not thread-safe inside mysql_init; collectors run on several threads.
-  static const bool library_ready =
-      mysql_library_init(0, nullptr, nullptr) == 0;
-  if (!library_ready) {
-    return absl::InternalError("connect: cannot initialize libmariadb");
-  }
+  // Loads and initializes the library once; every call below needs it.
+  auto library = LoadLibMariaDb();
+  if (!library.ok()) return library.status();
   auto password = ReadSecret(password_);
   if (!password.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat("password: ", password.status().message()));
   }
-  mysql_ = mysql_init(nullptr);
+  mysql_ = Api().mysql_init(nullptr);
   if (mysql_ == nullptr) {
     return absl::ResourceExhaustedError("connect: out of memory");
   }
@@ -153,24 +155,24 @@ absl::Status Connection::Connect(absl::Time deadline) {
   // the default unix socket, whatever the port.
   unsigned int protocol = MYSQL_PROTOCOL_TCP;
   unsigned int no_local_files = 0;
-  mysql_options(mysql_, MYSQL_OPT_NONBLOCK, nullptr);
-  mysql_options(mysql_, MYSQL_OPT_PROTOCOL, &protocol);
-  mysql_options(mysql_, MYSQL_OPT_CONNECT_TIMEOUT, &seconds);
-  mysql_options(mysql_, MYSQL_OPT_READ_TIMEOUT, &seconds);
-  mysql_options(mysql_, MYSQL_OPT_WRITE_TIMEOUT, &seconds);
-  mysql_options(mysql_, MYSQL_OPT_LOCAL_INFILE, &no_local_files);
-  mysql_optionsv(mysql_, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name",
+  Api().mysql_options(mysql_, MYSQL_OPT_NONBLOCK, nullptr);
+  Api().mysql_options(mysql_, MYSQL_OPT_PROTOCOL, &protocol);
+  Api().mysql_options(mysql_, MYSQL_OPT_CONNECT_TIMEOUT, &seconds);
+  Api().mysql_options(mysql_, MYSQL_OPT_READ_TIMEOUT, &seconds);
+  Api().mysql_options(mysql_, MYSQL_OPT_WRITE_TIMEOUT, &seconds);
+  Api().mysql_options(mysql_, MYSQL_OPT_LOCAL_INFILE, &no_local_files);
+  Api().mysql_optionsv(mysql_, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name",
                  "datastore_exporter");
 
   MYSQL* connected = nullptr;
   const char* user = username_.empty() ? nullptr : username_.c_str();
   absl::Status driven = Drive(
-      mysql_real_connect_start(&connected, mysql_, address_.host.c_str(), user,
+      Api().mysql_real_connect_start(&connected, mysql_, address_.host.c_str(), user,
                                password->c_str(), nullptr,
                                static_cast<unsigned int>(address_.port),
                                nullptr, CLIENT_MULTI_STATEMENTS),
       [&](int events) {
-        return mysql_real_connect_cont(&connected, mysql_, events);
+        return Api().mysql_real_connect_cont(&connected, mysql_, events);
       },
       deadline, "connect");
   if (!driven.ok()) {
@@ -178,7 +180,7 @@ absl::Status Connection::Connect(absl::Time deadline) {
     return driven;
   }
   if (connected == nullptr) return ClientError("connect");
-  server_version_ = mysql_get_server_info(mysql_);
+  server_version_ = Api().mysql_get_server_info(mysql_);
   return absl::OkStatus();
 }
 
@@ -191,17 +193,17 @@ absl::StatusOr<QueryReply> Connection::Query(
   // A failed statement: a server error is the reply's, a client error (lost
   // connection) is the call's.
   auto failed = [&]() -> absl::StatusOr<QueryReply> {
-    const unsigned int code = mysql_errno(mysql_);
+    const unsigned int code = Api().mysql_errno(mysql_);
     if (IsClientError(code)) return ClientError("query");
     reply.error_code = code;
-    reply.error_message = mysql_error(mysql_);
+    reply.error_message = Api().mysql_error(mysql_);
     return std::move(reply);
   };
 
   int error = 0;
   absl::Status driven = Drive(
-      mysql_real_query_start(&error, mysql_, sql.data(), sql.size()),
-      [&](int events) { return mysql_real_query_cont(&error, mysql_, events); },
+      Api().mysql_real_query_start(&error, mysql_, sql.data(), sql.size()),
+      [&](int events) { return Api().mysql_real_query_cont(&error, mysql_, events); },
       deadline, "query");
   if (!driven.ok()) {
     Close();
@@ -213,24 +215,24 @@ absl::StatusOr<QueryReply> Connection::Query(
   while (reply.results.size() < statements.size()) {
     MYSQL_RES* result = nullptr;
     driven = Drive(
-        mysql_store_result_start(&result, mysql_),
+        Api().mysql_store_result_start(&result, mysql_),
         [&](int events) {
-          return mysql_store_result_cont(&result, mysql_, events);
+          return Api().mysql_store_result_cont(&result, mysql_, events);
         },
         deadline, "query");
     if (!driven.ok()) {
       Close();
       return driven;
     }
-    if (result == nullptr && mysql_field_count(mysql_) != 0) return failed();
+    if (result == nullptr && Api().mysql_field_count(mysql_) != 0) return failed();
     reply.results.push_back(ToResultSet(result));
-    mysql_free_result(result);
-    if (!mysql_more_results(mysql_)) break;
+    Api().mysql_free_result(result);
+    if (!Api().mysql_more_results(mysql_)) break;
     int next = 0;
     driven = Drive(
-        mysql_next_result_start(&next, mysql_),
+        Api().mysql_next_result_start(&next, mysql_),
         [&](int events) {
-          return mysql_next_result_cont(&next, mysql_, events);
+          return Api().mysql_next_result_cont(&next, mysql_, events);
         },
         deadline, "query");
     if (!driven.ok()) {
@@ -239,10 +241,10 @@ absl::StatusOr<QueryReply> Connection::Query(
     }
     if (next > 0) return failed();
   }
-  if (reply.results.size() != statements.size() || mysql_more_results(mysql_)) {
+  if (reply.results.size() != statements.size() || Api().mysql_more_results(mysql_)) {
     std::string message =
         absl::StrCat("query: ", statements.size(), " statements gave ",
-                     mysql_more_results(mysql_)
+                     Api().mysql_more_results(mysql_)
                          ? "more results"
                          : absl::StrCat(reply.results.size(), " results"));
     Close();

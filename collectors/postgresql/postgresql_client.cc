@@ -1,7 +1,6 @@
 #include "collectors/postgresql/postgresql_client.h"
 
 #include <errno.h>
-#include <libpq-fe.h>
 #include <poll.h>
 
 #include <algorithm>
@@ -39,7 +38,7 @@ Connection::Connection(ConnectionSettings settings)
 Connection::~Connection() { Close(); }
 
 void Connection::Close() {
-  if (connection_ != nullptr) PQfinish(connection_);
+  if (connection_ != nullptr) pq_->PQfinish(connection_);
   connection_ = nullptr;
 }
 
@@ -51,7 +50,7 @@ absl::Status Connection::WaitForSocket(short events, absl::Time deadline) {
       return absl::DeadlineExceededError("timed out");
     }
     pollfd socket{};
-    socket.fd = PQsocket(connection_);
+    socket.fd = pq_->PQsocket(connection_);
     if (socket.fd < 0) return absl::UnavailableError("connection is closed");
     socket.events = events;
     const int timeout_ms =
@@ -98,17 +97,20 @@ absl::Status Connection::Connect(absl::Time deadline) {
   }
   keys.push_back(nullptr);
   values.push_back(nullptr);
+  auto pq = LoadLibPq();
+  if (!pq.ok()) return pq.status();
+  pq_ = *pq;
   // expand_dbname = 0: dbname is a name, never a connection string.
-  connection_ = PQconnectStartParams(keys.data(), values.data(), 0);
+  connection_ = pq_->PQconnectStartParams(keys.data(), values.data(), 0);
   if (connection_ == nullptr) {
     return absl::ResourceExhaustedError("connect: out of memory");
   }
   PostgresPollingStatusType state = PGRES_POLLING_WRITING;
-  if (PQstatus(connection_) == CONNECTION_BAD) state = PGRES_POLLING_FAILED;
+  if (pq_->PQstatus(connection_) == CONNECTION_BAD) state = PGRES_POLLING_FAILED;
   // Bounded by the deadline: each pass waits on the socket until then.
   while (state != PGRES_POLLING_OK) {
     if (state == PGRES_POLLING_FAILED) {
-      std::string why = OneLine(PQerrorMessage(connection_));
+      std::string why = OneLine(pq_->PQerrorMessage(connection_));
       Close();
       // libpq's messages name the host, port and user, never the password.
       return absl::UnavailableError(absl::StrCat("connect: ", why));
@@ -120,11 +122,11 @@ absl::Status Connection::Connect(absl::Time deadline) {
       return absl::Status(ready.code(),
                           absl::StrCat("connect: ", ready.message()));
     }
-    state = PQconnectPoll(connection_);
+    state = pq_->PQconnectPoll(connection_);
   }
-  PQsetNoticeProcessor(connection_, &IgnoreNotice, nullptr);
-  if (PQsetnonblocking(connection_, 1) != 0) {
-    std::string why = OneLine(PQerrorMessage(connection_));
+  pq_->PQsetNoticeProcessor(connection_, &IgnoreNotice, nullptr);
+  if (pq_->PQsetnonblocking(connection_, 1) != 0) {
+    std::string why = OneLine(pq_->PQerrorMessage(connection_));
     Close();
     return absl::UnavailableError(absl::StrCat("connect: ", why));
   }
@@ -136,64 +138,64 @@ absl::StatusOr<Row> Connection::Exchange(const char* sql, absl::Time deadline) {
     Close();
     return absl::Status(code, absl::StrCat("query: ", why));
   };
-  if (PQsendQuery(connection_, sql) != 1) {
+  if (pq_->PQsendQuery(connection_, sql) != 1) {
     return fail(absl::StatusCode::kUnavailable,
-                OneLine(PQerrorMessage(connection_)));
+                OneLine(pq_->PQerrorMessage(connection_)));
   }
   // Send: PQflush returns 1 while data is left; the server may need us to
   // read before it reads more, hence PQconsumeInput.
   while (true) {
-    const int flushed = PQflush(connection_);
+    const int flushed = pq_->PQflush(connection_);
     if (flushed == 0) break;
     if (flushed < 0) {
       return fail(absl::StatusCode::kUnavailable,
-                  OneLine(PQerrorMessage(connection_)));
+                  OneLine(pq_->PQerrorMessage(connection_)));
     }
     absl::Status ready = WaitForSocket(POLLIN | POLLOUT, deadline);
     if (!ready.ok()) return fail(ready.code(), ready.message());
-    if (PQconsumeInput(connection_) != 1) {
+    if (pq_->PQconsumeInput(connection_) != 1) {
       return fail(absl::StatusCode::kUnavailable,
-                  OneLine(PQerrorMessage(connection_)));
+                  OneLine(pq_->PQerrorMessage(connection_)));
     }
   }
   // Receive every result until libpq says the query is done (nullptr).
   std::optional<Row> row;
   std::string error;
   while (true) {
-    while (PQisBusy(connection_)) {
+    while (pq_->PQisBusy(connection_)) {
       absl::Status ready = WaitForSocket(POLLIN, deadline);
       if (!ready.ok()) return fail(ready.code(), ready.message());
-      if (PQconsumeInput(connection_) != 1) {
+      if (pq_->PQconsumeInput(connection_) != 1) {
         return fail(absl::StatusCode::kUnavailable,
-                    OneLine(PQerrorMessage(connection_)));
+                    OneLine(pq_->PQerrorMessage(connection_)));
       }
     }
-    PGresult* result = PQgetResult(connection_);
+    PGresult* result = pq_->PQgetResult(connection_);
     if (result == nullptr) break;
-    const ExecStatusType status = PQresultStatus(result);
+    const ExecStatusType status = pq_->PQresultStatus(result);
     if (status == PGRES_TUPLES_OK && error.empty() && !row) {
-      if (PQntuples(result) != 1) {
-        error = absl::StrCat("expected one row, got ", PQntuples(result));
+      if (pq_->PQntuples(result) != 1) {
+        error = absl::StrCat("expected one row, got ", pq_->PQntuples(result));
       } else {
         row.emplace();
-        for (int column = 0; column < PQnfields(result); ++column) {
+        for (int column = 0; column < pq_->PQnfields(result); ++column) {
           std::optional<std::string> value;
-          if (!PQgetisnull(result, 0, column)) {
-            value.emplace(PQgetvalue(result, 0, column),
-                          PQgetlength(result, 0, column));
+          if (!pq_->PQgetisnull(result, 0, column)) {
+            value.emplace(pq_->PQgetvalue(result, 0, column),
+                          pq_->PQgetlength(result, 0, column));
           }
-          row->emplace(PQfname(result, column), std::move(value));
+          row->emplace(pq_->PQfname(result, column), std::move(value));
         }
       }
     } else if (error.empty()) {
       error = status == PGRES_TUPLES_OK ? "more than one result"
-                                        : OneLine(PQresultErrorMessage(result));
+                                        : OneLine(pq_->PQresultErrorMessage(result));
     }
-    PQclear(result);
+    pq_->PQclear(result);
   }
-  if (PQstatus(connection_) == CONNECTION_BAD) {
+  if (pq_->PQstatus(connection_) == CONNECTION_BAD) {
     return fail(absl::StatusCode::kUnavailable,
-                error.empty() ? OneLine(PQerrorMessage(connection_)) : error);
+                error.empty() ? OneLine(pq_->PQerrorMessage(connection_)) : error);
   }
   // An SQL error leaves the connection usable: keep it.
   if (!error.empty()) {

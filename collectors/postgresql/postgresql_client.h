@@ -8,11 +8,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "collectors/postgresql/libpq.h"
 #include "collectors/postgresql/postgresql_parse.h"
 #include "exporter/config.h"
-
-// libpq's connection type, from libpq-fe.h.
-typedef struct pg_conn PGconn;
 
 namespace dse::postgresql {
 
@@ -50,6 +48,7 @@ class Connection {
   void Close();
 
   const ConnectionSettings settings_;
+  const LibPq* pq_ = nullptr;  // Set by Connect; non-null with connection_.
   PGconn* connection_ = nullptr;
 };
 

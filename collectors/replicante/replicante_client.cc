@@ -1,13 +1,11 @@
 #include "collectors/replicante/replicante_client.h"
 
-#include <curl/curl.h>
-
 #include <algorithm>
-#include <mutex>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "collectors/libcurl/libcurl.h"
 #include "collectors/replicante/replicante_mapping.h"
 
 namespace dse::replicante {
@@ -39,16 +37,15 @@ AgentClient::AgentClient(std::string username, SecretSource password,
       ca_file_(std::move(ca_file)) {}
 
 AgentClient::~AgentClient() {
-  if (curl_ != nullptr) curl_easy_cleanup(curl_);
+  if (curl_ != nullptr) Curl().curl_easy_cleanup(curl_);
 }
 
 absl::StatusOr<std::string> AgentClient::Get(const std::string& url,
                                              absl::Time deadline) {
-  // curl_global_init is not thread-safe on every libcurl build; run it once.
-  static std::once_flag global_init;
-  std::call_once(global_init, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+  auto library = LoadLibCurl();  // Also runs curl_global_init, once.
+  if (!library.ok()) return library.status();
   if (curl_ == nullptr) {
-    curl_ = curl_easy_init();
+    curl_ = Curl().curl_easy_init();
     if (curl_ == nullptr)
       return absl::ResourceExhaustedError("curl: no handle");
   }
@@ -62,21 +59,21 @@ absl::StatusOr<std::string> AgentClient::Get(const std::string& url,
   Body body;
   char error[CURL_ERROR_SIZE] = "";
   CURL* curl = curl_;
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // Many threads collect.
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  Curl().curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  Curl().curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  Curl().curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  Curl().curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // Many threads collect.
+  Curl().curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+  Curl().curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
   // An exporter reaches its targets directly: no proxy from the environment.
-  curl_easy_setopt(curl, CURLOPT_PROXY, "");
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // Any curl decodes.
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Append);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  Curl().curl_easy_setopt(curl, CURLOPT_PROXY, "");
+  Curl().curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+  Curl().curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // Any curl decodes.
+  Curl().curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Append);
+  Curl().curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+  Curl().curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
   if (!ca_file_.empty())
-    curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file_.c_str());
+    Curl().curl_easy_setopt(curl, CURLOPT_CAINFO, ca_file_.c_str());
 
   std::string password;
   if (!username_.empty() || !password_.empty()) {
@@ -86,16 +83,16 @@ absl::StatusOr<std::string> AgentClient::Get(const std::string& url,
           absl::StrCat("password: ", secret.status().message()));
     }
     password = *std::move(secret);
-    curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-    curl_easy_setopt(curl, CURLOPT_USERNAME, username_.c_str());
-    curl_easy_setopt(curl, CURLOPT_PASSWORD, password.c_str());
+    Curl().curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+    Curl().curl_easy_setopt(curl, CURLOPT_USERNAME, username_.c_str());
+    Curl().curl_easy_setopt(curl, CURLOPT_PASSWORD, password.c_str());
   }
-  const CURLcode code = curl_easy_perform(curl);
+  const CURLcode code = Curl().curl_easy_perform(curl);
   // The handle must not keep pointers to this call's locals; curl copies
   // strings it is given, so only these need resetting.
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, nullptr);
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
-  if (!password.empty()) curl_easy_setopt(curl, CURLOPT_PASSWORD, "");
+  Curl().curl_easy_setopt(curl, CURLOPT_WRITEDATA, nullptr);
+  Curl().curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, nullptr);
+  if (!password.empty()) Curl().curl_easy_setopt(curl, CURLOPT_PASSWORD, "");
 
   if (code == CURLE_OPERATION_TIMEDOUT) {
     return absl::DeadlineExceededError("timed out");
@@ -106,10 +103,10 @@ absl::StatusOr<std::string> AgentClient::Get(const std::string& url,
   }
   if (code != CURLE_OK) {
     return absl::UnavailableError(error[0] != '\0' ? std::string(error)
-                                                   : curl_easy_strerror(code));
+                                                   : Curl().curl_easy_strerror(code));
   }
   long status = 0;
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+  Curl().curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   if (status != 200) {
     return absl::UnavailableError(
         absl::StrCat("HTTP ", status, ": ", ErrorBodyMessage(body.text)));

@@ -1,0 +1,35 @@
+// libcurl, loaded when the first etcd or agent-API target is collected (see
+// exporter/shared_library.h for why it is not linked).
+#ifndef DATASTORE_EXPORTER_COLLECTORS_LIBCURL_LIBCURL_H_
+#define DATASTORE_EXPORTER_COLLECTORS_LIBCURL_LIBCURL_H_
+
+// curl.h's type-checking wrappers are macros named like the functions; they
+// would rewrite calls through the table below.
+#define CURL_DISABLE_TYPECHECK 1
+#include <curl/curl.h>
+
+#include "absl/status/statusor.h"
+#include "exporter/shared_library.h"
+
+namespace dse {
+
+#define DSE_LIBCURL_FUNCTIONS(X)                                          \
+  X(curl_easy_cleanup) X(curl_easy_getinfo) X(curl_easy_init)            \
+  X(curl_easy_perform) X(curl_easy_setopt) X(curl_easy_strerror)         \
+  X(curl_global_init) X(curl_slist_append) X(curl_slist_free_all)
+
+struct LibCurl {
+  DSE_LIBRARY_FIELDS(DSE_LIBCURL_FUNCTIONS)
+};
+
+// libcurl.so.4, loaded and initialized (curl_global_init) on the first call;
+// the error names the library.
+absl::StatusOr<const LibCurl*> LoadLibCurl();
+
+// The loaded library. Only for code that holds a handle, which it created
+// after LoadLibCurl succeeded.
+inline const LibCurl& Curl() { return **LoadLibCurl(); }
+
+}  // namespace dse
+
+#endif  // DATASTORE_EXPORTER_COLLECTORS_LIBCURL_LIBCURL_H_

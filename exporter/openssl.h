@@ -1,0 +1,30 @@
+// OpenSSL, loaded only when the web configuration asks for TLS or basic
+// authentication (see exporter/shared_library.h for why it is not linked).
+#ifndef DATASTORE_EXPORTER_EXPORTER_OPENSSL_H_
+#define DATASTORE_EXPORTER_EXPORTER_OPENSSL_H_
+
+#include <openssl/evp.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "exporter/shared_library.h"
+
+namespace dse {
+
+#define DSE_LIBCRYPTO_FUNCTIONS(X) X(EVP_Digest) X(EVP_sha256)
+
+struct LibCrypto {
+  DSE_LIBRARY_FIELDS(DSE_LIBCRYPTO_FUNCTIONS)
+};
+
+// libcrypto.so.3 (SHA-256 for remembering verified passwords).
+absl::StatusOr<const LibCrypto*> LoadLibCrypto();
+
+// Makes libssl.so.3 visible to the whole process (RTLD_GLOBAL) before
+// civetweb starts TLS: civetweb finds OpenSSL's functions through the
+// exporter binary (see tls_compat.cc).
+absl::Status LoadLibSslForCivetweb();
+
+}  // namespace dse
+
+#endif  // DATASTORE_EXPORTER_EXPORTER_OPENSSL_H_
