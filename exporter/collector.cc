@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "absl/strings/str_cat.h"
+
 namespace dse {
 
 std::string_view RoleName(Role role) {
@@ -32,6 +34,30 @@ std::vector<std::string> KindRegistry::Names() const {
   std::vector<std::string> names;
   for (const auto& [name, kind] : kinds_) names.push_back(name);
   return names;
+}
+
+absl::Status LoadClientLibraries(const Config& config,
+                                 const KindRegistry& kinds) {
+  auto load = [&](const std::string& kind_name,
+                  const std::string& where) -> absl::Status {
+    const Kind* kind = kinds.Find(kind_name);
+    if (kind == nullptr || !kind->load) return absl::OkStatus();
+    absl::Status loaded = kind->load();
+    if (loaded.ok()) return loaded;
+    return absl::FailedPreconditionError(
+        absl::StrCat(where, " (kind ", kind_name, "): ", loaded.message()));
+  };
+  for (const TargetConfig& target : config.targets) {
+    absl::Status loaded =
+        load(target.kind, absl::StrCat("target \"", target.name, "\""));
+    if (!loaded.ok()) return loaded;
+  }
+  for (const auto& [name, module] : config.modules) {
+    absl::Status loaded =
+        load(module.settings.kind, absl::StrCat("module \"", name, "\""));
+    if (!loaded.ok()) return loaded;
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace dse

@@ -43,6 +43,11 @@ struct Kind {
   // Optional: checks the option values of a target when the configuration is
   // loaded (names are checked against option_keys already). No I/O.
   std::function<absl::Status(const TargetConfig&)> validate;
+  // Optional: opens the client library the kind needs (at most once per
+  // process; see exporter/shared_library.h). Called when a configuration
+  // using the kind is loaded, so that a missing library stops the start (or
+  // the reload) with an error naming it, rather than every scrape.
+  std::function<absl::Status()> load;
   // Builds a collector. Must not do I/O: connections are opened on Collect.
   std::function<std::unique_ptr<Collector>(const TargetConfig&)> make;
 };
@@ -56,6 +61,11 @@ class KindRegistry {
  private:
   std::map<std::string, Kind> kinds_;
 };
+
+// Opens the client libraries of every kind the configuration's targets and
+// modules use (Kind::load). The error names the target or module.
+absl::Status LoadClientLibraries(const Config& config,
+                                 const KindRegistry& kinds);
 
 // Every kind this binary knows (defined in collectors/kinds.cc).
 const KindRegistry& BuiltinKinds();

@@ -145,6 +145,8 @@ int Run(int argc, char** argv) {
   auto config = LoadConfig(flags, kinds);
   if (!config.ok())
     return Fail(kExitUsage, std::string(config.status().message()));
+  absl::Status libraries = LoadClientLibraries(*config, kinds);
+  if (!libraries.ok()) return Fail(1, std::string(libraries.message()));
   WebConfig web;
   if (!flags.web_config_file.empty()) {
     auto loaded = LoadWebConfig(flags.web_config_file);
@@ -186,6 +188,15 @@ int Run(int argc, char** argv) {
            {"err", std::string(reloaded.status().message())}});
       app.SetReady(false, std::string(reloaded.status().message()));
       return reloaded.status();
+    }
+    if (absl::Status loaded = LoadClientLibraries(*reloaded, kinds);
+        !loaded.ok()) {
+      Log(LogLevel::kError,
+          "configuration reload failed; keeping the previous one",
+          {{"file", flags.config_file},
+           {"err", std::string(loaded.message())}});
+      app.SetReady(false, std::string(loaded.message()));
+      return loaded;
     }
     app.SetConfig(*reloaded);
     app.SetReady(true);

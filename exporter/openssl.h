@@ -11,7 +11,11 @@
 
 namespace dse {
 
-#define DSE_LIBCRYPTO_FUNCTIONS(X) X(EVP_Digest) X(EVP_sha256)
+// clang-format off
+#define DSE_LIBCRYPTO_FUNCTIONS(X) \
+  X(EVP_Digest) \
+  X(EVP_sha256)
+// clang-format on
 
 struct LibCrypto {
   DSE_LIBRARY_FIELDS(DSE_LIBCRYPTO_FUNCTIONS)

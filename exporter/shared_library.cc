@@ -15,8 +15,8 @@ void* SymbolResolver::Find(const char* name) {
   return found;
 }
 
-absl::StatusOr<void*> OpenSharedLibrary(const char* soname,
-                                        const char* package, bool global) {
+absl::StatusOr<void*> OpenSharedLibrary(const char* soname, const char* package,
+                                        bool global) {
   // dlerror() is per thread; Library::Get serializes loads of one library.
   void* handle = dlopen(soname, RTLD_NOW | (global ? RTLD_GLOBAL : RTLD_LOCAL));
   if (handle == nullptr) {

@@ -47,8 +47,8 @@ class SymbolResolver {
 
 // Opens `soname` (RTLD_NOW, and RTLD_GLOBAL when `global`) and returns its
 // handle, or an error naming the library and the Debian package it is in.
-absl::StatusOr<void*> OpenSharedLibrary(const char* soname,
-                                        const char* package, bool global);
+absl::StatusOr<void*> OpenSharedLibrary(const char* soname, const char* package,
+                                        bool global);
 
 // The function table `Api` of one library, loaded at most once, on first use,
 // by any thread. A failed load is remembered: the library does not appear
@@ -59,7 +59,9 @@ class Library {
   using Fill = std::function<void(SymbolResolver&, Api&)>;
   Library(const char* soname, const char* package, Fill fill,
           bool global = false)
-      : soname_(soname), package_(package), fill_(std::move(fill)),
+      : soname_(soname),
+        package_(package),
+        fill_(std::move(fill)),
         global_(global) {}
 
   absl::StatusOr<const Api*> Get() {

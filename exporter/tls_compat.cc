@@ -16,7 +16,7 @@
 extern "C" X509* SSL_get_peer_certificate(const SSL* ssl) {
   using Get1 = X509* (*)(const SSL*);
   // civetweb frees the certificate it gets, as with the 1.1 function.
-  static const Get1 get1 = reinterpret_cast<Get1>(
-      dlsym(RTLD_DEFAULT, "SSL_get1_peer_certificate"));
+  static const Get1 get1 =
+      reinterpret_cast<Get1>(dlsym(RTLD_DEFAULT, "SSL_get1_peer_certificate"));
   return get1 != nullptr ? get1(ssl) : nullptr;
 }

@@ -94,7 +94,8 @@ absl::StatusOr<GatewayClient::Reply> GatewayClient::Exchange(
   const std::string url = absl::StrCat(base_url_, path);
   Curl().curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   Curl().curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
-  Curl().curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(body.size()));
+  Curl().curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE,
+                          static_cast<long>(body.size()));
   Curl().curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   Curl().curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply.body);
   Curl().curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
@@ -118,7 +119,8 @@ absl::StatusOr<GatewayClient::Reply> GatewayClient::Exchange(
   }
   if (code != CURLE_OK) {
     return absl::UnavailableError(absl::StrCat(
-        path, ": ", error[0] != '\0' ? error : Curl().curl_easy_strerror(code)));
+        path, ": ",
+        error[0] != '\0' ? error : Curl().curl_easy_strerror(code)));
   }
   return reply;
 }

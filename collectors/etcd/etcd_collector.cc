@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "collectors/etcd/etcd_parse.h"
+#include "collectors/libcurl/libcurl.h"
 
 namespace dse::etcd {
 namespace {
@@ -109,6 +110,7 @@ Kind EtcdKind() {
   kind.validate = [](const TargetConfig& config) {
     return TlsOptionsFrom(config.options).status();
   };
+  kind.load = [] { return LoadLibCurl().status(); };
   kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
     // The address and option values were validated when the configuration
     // was loaded (kind.validate).

@@ -13,10 +13,18 @@
 
 namespace dse {
 
-#define DSE_LIBCURL_FUNCTIONS(X)                                          \
-  X(curl_easy_cleanup) X(curl_easy_getinfo) X(curl_easy_init)            \
-  X(curl_easy_perform) X(curl_easy_setopt) X(curl_easy_strerror)         \
-  X(curl_global_init) X(curl_slist_append) X(curl_slist_free_all)
+// clang-format off
+#define DSE_LIBCURL_FUNCTIONS(X) \
+  X(curl_easy_cleanup) \
+  X(curl_easy_getinfo) \
+  X(curl_easy_init) \
+  X(curl_easy_perform) \
+  X(curl_easy_setopt) \
+  X(curl_easy_strerror) \
+  X(curl_global_init) \
+  X(curl_slist_append) \
+  X(curl_slist_free_all)
+// clang-format on
 
 struct LibCurl {
   DSE_LIBRARY_FIELDS(DSE_LIBCURL_FUNCTIONS)

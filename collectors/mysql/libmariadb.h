@@ -11,16 +11,35 @@
 namespace dse::mysql {
 
 // mysql_library_init is a macro for mysql_server_init in mysql.h.
-#define DSE_LIBMARIADB_FUNCTIONS(X)                                          \
-  X(mariadb_cancel) X(mysql_close) X(mysql_errno) X(mysql_error)            \
-  X(mysql_fetch_fields) X(mysql_fetch_lengths) X(mysql_fetch_row)           \
-  X(mysql_field_count) X(mysql_free_result) X(mysql_get_server_info)        \
-  X(mysql_get_socket) X(mysql_get_timeout_value_ms) X(mysql_init)           \
-  X(mysql_server_init) X(mysql_more_results) X(mysql_next_result_cont)      \
-  X(mysql_next_result_start) X(mysql_num_fields) X(mysql_options)           \
-  X(mysql_optionsv) X(mysql_real_connect_cont) X(mysql_real_connect_start)  \
-  X(mysql_real_query_cont) X(mysql_real_query_start)                        \
-  X(mysql_store_result_cont) X(mysql_store_result_start)
+// clang-format off
+#define DSE_LIBMARIADB_FUNCTIONS(X) \
+  X(mariadb_cancel) \
+  X(mysql_close) \
+  X(mysql_errno) \
+  X(mysql_error) \
+  X(mysql_fetch_fields) \
+  X(mysql_fetch_lengths) \
+  X(mysql_fetch_row) \
+  X(mysql_field_count) \
+  X(mysql_free_result) \
+  X(mysql_get_server_info) \
+  X(mysql_get_socket) \
+  X(mysql_get_timeout_value_ms) \
+  X(mysql_init) \
+  X(mysql_server_init) \
+  X(mysql_more_results) \
+  X(mysql_next_result_cont) \
+  X(mysql_next_result_start) \
+  X(mysql_num_fields) \
+  X(mysql_options) \
+  X(mysql_optionsv) \
+  X(mysql_real_connect_cont) \
+  X(mysql_real_connect_start) \
+  X(mysql_real_query_cont) \
+  X(mysql_real_query_start) \
+  X(mysql_store_result_cont) \
+  X(mysql_store_result_start)
+// clang-format on
 
 struct LibMariaDb {
   DSE_LIBRARY_FIELDS(DSE_LIBMARIADB_FUNCTIONS)

@@ -1,7 +1,5 @@
 #include "collectors/mysql/mysql_client.h"
 
-#include "collectors/mysql/libmariadb.h"
-
 #include <errno.h>
 #include <poll.h>
 
@@ -13,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "collectors/mysql/libmariadb.h"
 
 namespace dse::mysql {
 namespace {
@@ -162,15 +161,15 @@ absl::Status Connection::Connect(absl::Time deadline) {
   Api().mysql_options(mysql_, MYSQL_OPT_WRITE_TIMEOUT, &seconds);
   Api().mysql_options(mysql_, MYSQL_OPT_LOCAL_INFILE, &no_local_files);
   Api().mysql_optionsv(mysql_, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name",
-                 "datastore_exporter");
+                       "datastore_exporter");
 
   MYSQL* connected = nullptr;
   const char* user = username_.empty() ? nullptr : username_.c_str();
   absl::Status driven = Drive(
-      Api().mysql_real_connect_start(&connected, mysql_, address_.host.c_str(), user,
-                               password->c_str(), nullptr,
-                               static_cast<unsigned int>(address_.port),
-                               nullptr, CLIENT_MULTI_STATEMENTS),
+      Api().mysql_real_connect_start(&connected, mysql_, address_.host.c_str(),
+                                     user, password->c_str(), nullptr,
+                                     static_cast<unsigned int>(address_.port),
+                                     nullptr, CLIENT_MULTI_STATEMENTS),
       [&](int events) {
         return Api().mysql_real_connect_cont(&connected, mysql_, events);
       },
@@ -203,7 +202,9 @@ absl::StatusOr<QueryReply> Connection::Query(
   int error = 0;
   absl::Status driven = Drive(
       Api().mysql_real_query_start(&error, mysql_, sql.data(), sql.size()),
-      [&](int events) { return Api().mysql_real_query_cont(&error, mysql_, events); },
+      [&](int events) {
+        return Api().mysql_real_query_cont(&error, mysql_, events);
+      },
       deadline, "query");
   if (!driven.ok()) {
     Close();
@@ -224,7 +225,8 @@ absl::StatusOr<QueryReply> Connection::Query(
       Close();
       return driven;
     }
-    if (result == nullptr && Api().mysql_field_count(mysql_) != 0) return failed();
+    if (result == nullptr && Api().mysql_field_count(mysql_) != 0)
+      return failed();
     reply.results.push_back(ToResultSet(result));
     Api().mysql_free_result(result);
     if (!Api().mysql_more_results(mysql_)) break;
@@ -241,7 +243,8 @@ absl::StatusOr<QueryReply> Connection::Query(
     }
     if (next > 0) return failed();
   }
-  if (reply.results.size() != statements.size() || Api().mysql_more_results(mysql_)) {
+  if (reply.results.size() != statements.size() ||
+      Api().mysql_more_results(mysql_)) {
     std::string message =
         absl::StrCat("query: ", statements.size(), " statements gave ",
                      Api().mysql_more_results(mysql_)

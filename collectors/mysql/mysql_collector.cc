@@ -3,6 +3,7 @@
 #include <memory>
 #include <utility>
 
+#include "collectors/mysql/libmariadb.h"
 #include "collectors/mysql/mysql_client.h"
 #include "collectors/mysql/mysql_parse.h"
 
@@ -49,6 +50,7 @@ Kind MySqlKind() {
   kind.name = "mysql";
   kind.native_cluster_id = false;  // MariaDB has no cluster-wide ID.
   kind.default_port = std::to_string(kDefaultPort);
+  kind.load = [] { return LoadLibMariaDb().status(); };
   kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
     // The address was validated when the configuration was loaded.
     HostPort address = ParseHostPort(config.address, kDefaultPort).value();

@@ -10,12 +10,31 @@
 
 namespace dse::postgresql {
 
-#define DSE_LIBPQ_FUNCTIONS(X)                                             \
-  X(PQclear) X(PQconnectPoll) X(PQconnectStartParams) X(PQconsumeInput)   \
-  X(PQerrorMessage) X(PQfinish) X(PQflush) X(PQfname) X(PQgetResult)      \
-  X(PQgetisnull) X(PQgetlength) X(PQgetvalue) X(PQisBusy) X(PQnfields)    \
-  X(PQntuples) X(PQresultErrorMessage) X(PQresultStatus) X(PQsendQuery)   \
-  X(PQsetNoticeProcessor) X(PQsetnonblocking) X(PQsocket) X(PQstatus)
+// clang-format off
+#define DSE_LIBPQ_FUNCTIONS(X) \
+  X(PQclear) \
+  X(PQconnectPoll) \
+  X(PQconnectStartParams) \
+  X(PQconsumeInput) \
+  X(PQerrorMessage) \
+  X(PQfinish) \
+  X(PQflush) \
+  X(PQfname) \
+  X(PQgetResult) \
+  X(PQgetisnull) \
+  X(PQgetlength) \
+  X(PQgetvalue) \
+  X(PQisBusy) \
+  X(PQnfields) \
+  X(PQntuples) \
+  X(PQresultErrorMessage) \
+  X(PQresultStatus) \
+  X(PQsendQuery) \
+  X(PQsetNoticeProcessor) \
+  X(PQsetnonblocking) \
+  X(PQsocket) \
+  X(PQstatus)
+// clang-format on
 
 struct LibPq {
   DSE_LIBRARY_FIELDS(DSE_LIBPQ_FUNCTIONS)

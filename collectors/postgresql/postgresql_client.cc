@@ -106,7 +106,8 @@ absl::Status Connection::Connect(absl::Time deadline) {
     return absl::ResourceExhaustedError("connect: out of memory");
   }
   PostgresPollingStatusType state = PGRES_POLLING_WRITING;
-  if (pq_->PQstatus(connection_) == CONNECTION_BAD) state = PGRES_POLLING_FAILED;
+  if (pq_->PQstatus(connection_) == CONNECTION_BAD)
+    state = PGRES_POLLING_FAILED;
   // Bounded by the deadline: each pass waits on the socket until then.
   while (state != PGRES_POLLING_OK) {
     if (state == PGRES_POLLING_FAILED) {
@@ -188,14 +189,16 @@ absl::StatusOr<Row> Connection::Exchange(const char* sql, absl::Time deadline) {
         }
       }
     } else if (error.empty()) {
-      error = status == PGRES_TUPLES_OK ? "more than one result"
-                                        : OneLine(pq_->PQresultErrorMessage(result));
+      error = status == PGRES_TUPLES_OK
+                  ? "more than one result"
+                  : OneLine(pq_->PQresultErrorMessage(result));
     }
     pq_->PQclear(result);
   }
   if (pq_->PQstatus(connection_) == CONNECTION_BAD) {
-    return fail(absl::StatusCode::kUnavailable,
-                error.empty() ? OneLine(pq_->PQerrorMessage(connection_)) : error);
+    return fail(
+        absl::StatusCode::kUnavailable,
+        error.empty() ? OneLine(pq_->PQerrorMessage(connection_)) : error);
   }
   // An SQL error leaves the connection usable: keep it.
   if (!error.empty()) {

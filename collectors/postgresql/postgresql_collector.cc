@@ -3,6 +3,7 @@
 #include <memory>
 #include <utility>
 
+#include "collectors/postgresql/libpq.h"
 #include "collectors/postgresql/postgresql_client.h"
 #include "collectors/postgresql/postgresql_parse.h"
 #include "collectors/postgresql/status_sql.h"
@@ -40,6 +41,7 @@ Kind PostgresqlKind() {
   // libpq connection keywords, passed through as they are.
   kind.option_keys = {"dbname", "sslmode", "sslrootcert", "sslcert",
                       "sslkey", "sslcrl",  "passfile",    "application_name"};
+  kind.load = [] { return LoadLibPq().status(); };
   kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
     ConnectionSettings settings;
     // The address was validated when the configuration was loaded.

@@ -68,7 +68,8 @@ absl::StatusOr<std::string> AgentClient::Get(const std::string& url,
   // An exporter reaches its targets directly: no proxy from the environment.
   Curl().curl_easy_setopt(curl, CURLOPT_PROXY, "");
   Curl().curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  Curl().curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // Any curl decodes.
+  Curl().curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING,
+                          "");  // Any curl decodes.
   Curl().curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Append);
   Curl().curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
   Curl().curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
@@ -102,8 +103,9 @@ absl::StatusOr<std::string> AgentClient::Get(const std::string& url,
         absl::StrCat("answer larger than ", kMaxBody >> 20, " MiB"));
   }
   if (code != CURLE_OK) {
-    return absl::UnavailableError(error[0] != '\0' ? std::string(error)
-                                                   : Curl().curl_easy_strerror(code));
+    return absl::UnavailableError(error[0] != '\0'
+                                      ? std::string(error)
+                                      : Curl().curl_easy_strerror(code));
   }
   long status = 0;
   Curl().curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

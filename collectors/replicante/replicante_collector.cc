@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "collectors/libcurl/libcurl.h"
 #include "collectors/replicante/replicante_client.h"
 #include "collectors/replicante/replicante_mapping.h"
 
@@ -51,6 +52,7 @@ Kind ReplicanteKind() {
   kind.native_cluster_id = true;  // The API gives cluster_id.
   kind.default_port = "";         // Agents listen on various ports: give one.
   kind.option_keys = {"target", "scheme", "ca_file"};
+  kind.load = [] { return LoadLibCurl().status(); };
   kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
     return std::make_unique<ReplicanteCollector>(config);
   };

@@ -355,6 +355,42 @@ TEST(ExporterCommandLineTest, BadConfigAndFlagsExitTwoBeforeListening) {
   EXPECT_THAT(version.output, HasSubstr("datastore_exporter"));
 }
 
+// Client libraries are opened when a configuration needs them
+// (exporter/shared_library.h). A broken one stops the start with an error
+// naming the target, the library and its package. The broken copies shadow
+// the real ones through LD_LIBRARY_PATH.
+TEST(ExporterCommandLineTest, UnloadableClientLibraryIsNamedBeforeListening) {
+  TempDir dir;
+  struct Case {
+    std::string kind, address, soname, package;
+  };
+  const std::vector<Case> cases = {
+      {"postgresql", "127.0.0.1:1", "libpq.so.5", "libpq5"},
+      {"mysql", "127.0.0.1:1", "libmariadb.so.3", "libmariadb3"},
+      {"etcd", "127.0.0.1:1", "libcurl.so.4", "libcurl4"},
+  };
+  for (const Case& each : cases) {
+    WriteFile(dir.path() + "/" + each.soname, "not a shared library");
+  }
+  for (const Case& each : cases) {
+    WriteFile(
+        dir.path() + "/exporter.yml",
+        absl::StrCat("targets:\n  - {name: a, kind: ", each.kind,
+                     ", address: \"", each.address, "\", cluster_id: c}\n"));
+    CommandResult result = RunCommand(
+        {"/usr/bin/env", "LD_LIBRARY_PATH=" + dir.path(), ExporterBinary(),
+         "--web.listen-address=127.0.0.1:" + std::to_string(FreePort()),
+         "--config.file=" + dir.path() + "/exporter.yml"},
+        absl::Seconds(10));
+    EXPECT_EQ(result.exit_code, 1) << result.output;
+    EXPECT_THAT(result.output,
+                HasSubstr(absl::StrCat(
+                    "target \"a\" (kind ", each.kind, "): cannot load ",
+                    each.soname, " (Debian package ", each.package, ")")));
+    EXPECT_THAT(result.output, Not(HasSubstr("listening")));
+  }
+}
+
 TEST(ExporterCommandLineTest, ListenFailureIsAClearError) {
   TempDir dir;
   auto first = ExporterProcess::Start(
