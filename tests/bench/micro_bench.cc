@@ -67,9 +67,9 @@ std::vector<TargetResult> Results(int targets) {
   return results;
 }
 
-size_t SeriesCount(const std::vector<prometheus::MetricFamily>& families) {
+size_t SeriesCount(const std::vector<MetricFamily>& families) {
   size_t count = 0;
-  for (const auto& family : families) count += family.metric.size();
+  for (const auto& family : families) count += family.samples.size();
   return count;
 }
 

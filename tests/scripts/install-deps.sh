@@ -8,7 +8,7 @@ packages=(
   # Build.
   build-essential cmake pkg-config git clang
   libgtest-dev libgmock-dev libbenchmark-dev
-  prometheus-cpp-dev libcivetweb-dev libyaml-cpp-dev libabsl-dev libcli11-dev
+  libcivetweb-dev libyaml-cpp-dev libabsl-dev libcli11-dev
   libcurl4-openssl-dev zlib1g-dev libssl-dev libcrypt-dev
   # Redis collector.
   libhiredis-dev redis-server redis-tools
