@@ -25,8 +25,8 @@ struct LibCrypto {
 absl::StatusOr<const LibCrypto*> LoadLibCrypto();
 
 // Makes libssl.so.3 visible to the whole process (RTLD_GLOBAL) before
-// civetweb starts TLS: civetweb finds OpenSSL's functions through the
-// exporter binary (see tls_compat.cc).
+// civetweb starts TLS: civetweb finds OpenSSL's functions through the main
+// program's lookup scope (see tls_compat.cc).
 absl::Status LoadLibSslForCivetweb();
 
 }  // namespace dse

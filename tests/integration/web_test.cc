@@ -98,6 +98,10 @@ TEST_F(WebConfigTest, TlsWithBasicAuth) {
   int port = FreePort();
   ProcessOptions options;
   options.log_path = File("exporter.log");
+  // The dynamic loader reports every library it searches for: civetweb's
+  // "libssl.so" and "libcrypto.so" (symlinks only libssl-dev installs) must
+  // be answered without a search (tls_compat.cc).
+  options.env = {"LD_DEBUG=libs", "LD_DEBUG_OUTPUT=" + File("ld-debug")};
   std::string config = File("exporter.yml");
   WriteFile(config, Config());
   auto exporter = Process::Start(
@@ -112,6 +116,11 @@ TEST_F(WebConfigTest, TlsWithBasicAuth) {
       },
       absl::Seconds(10)))
       << ReadFile(options.log_path);
+  const std::string loader_log =
+      ReadFile(File("ld-debug.") + std::to_string((*exporter)->pid()));
+  EXPECT_THAT(loader_log, HasSubstr("find library=libssl.so.3 ["));
+  EXPECT_THAT(loader_log, Not(HasSubstr("find library=libssl.so [")));
+  EXPECT_THAT(loader_log, Not(HasSubstr("find library=libcrypto.so [")));
 
   Curl no_credentials = RunCurl({"--cacert", File("ca.pem"), "-i", url});
   EXPECT_EQ(no_credentials.status, "401");
