@@ -51,18 +51,20 @@ absl::StatusOr<void*> OpenSharedLibrary(const char* soname, const char* package,
                                         bool global);
 
 // The function table `Api` of one library, loaded at most once, on first use,
-// by any thread. A failed load is remembered: the library does not appear
-// while the process runs.
+// by any thread, then given to `init` (optional: the library's own global
+// initialization, which must run once before any other call). A failed load
+// is remembered: the library does not appear while the process runs.
 template <typename Api>
 class Library {
  public:
   using Fill = std::function<void(SymbolResolver&, Api&)>;
+  using Init = std::function<absl::Status(const Api&)>;
   Library(const char* soname, const char* package, Fill fill,
-          bool global = false)
+          Init init = nullptr)
       : soname_(soname),
         package_(package),
         fill_(std::move(fill)),
-        global_(global) {}
+        init_(std::move(init)) {}
 
   absl::StatusOr<const Api*> Get() {
     std::call_once(once_, [this] { loaded_ = Load(); });
@@ -71,12 +73,16 @@ class Library {
 
  private:
   absl::StatusOr<const Api*> Load() {
-    auto handle = OpenSharedLibrary(soname_, package_, global_);
+    auto handle = OpenSharedLibrary(soname_, package_, /*global=*/false);
     if (!handle.ok()) return handle.status();
     SymbolResolver resolve(soname_, *handle);
     fill_(resolve, api_);
     if (!resolve.missing().empty()) {
       return absl::FailedPreconditionError(resolve.missing());
+    }
+    if (init_) {
+      absl::Status ready = init_(api_);
+      if (!ready.ok()) return ready;
     }
     return &api_;
   }
@@ -84,7 +90,7 @@ class Library {
   const char* soname_;
   const char* package_;
   Fill fill_;
-  bool global_;
+  Init init_;
   std::once_flag once_;
   absl::StatusOr<const Api*> loaded_ = absl::UnknownError("not loaded");
   Api api_{};

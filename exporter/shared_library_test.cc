@@ -30,6 +30,23 @@ TEST(SharedLibrary, LoadsFunctionsTypedByTheHeader) {
   EXPECT_EQ(*library.Get(), *api);  // Loaded once.
 }
 
+TEST(SharedLibrary, InitRunsOnceAndItsFailureIsTheResult) {
+  int calls = 0;
+  Library<Zlib> library(
+      "libz.so.1", "zlib1g",
+      [](SymbolResolver& resolve, Zlib& api) {
+        DSE_LIBRARY_RESOLVE(ZLIB_FUNCTIONS, resolve, api);
+      },
+      [&calls](const Zlib& api) {
+        ++calls;
+        EXPECT_NE(api.zlibVersion, nullptr);  // Resolved before init.
+        return absl::InternalError("cannot initialize zlib");
+      });
+  EXPECT_EQ(library.Get().status().message(), "cannot initialize zlib");
+  EXPECT_EQ(library.Get().status().message(), "cannot initialize zlib");
+  EXPECT_EQ(calls, 1);
+}
+
 TEST(SharedLibrary, MissingLibraryNamesItAndItsPackage) {
   Library<Zlib> library("libdse-no-such-library.so.7", "no-such-package",
                         [](SymbolResolver&, Zlib&) {});

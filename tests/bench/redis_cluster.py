@@ -23,19 +23,17 @@ import argparse
 import http.client
 import os
 import re
-import shutil
-import signal
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from scrape_bench import cpu_seconds, rss_mb  # noqa: E402
-from side_by_side import (ROOT, free_port, http_ok, loadavg, redis_cli,  # noqa: E402
-                          rss_anon_mb, sequential, spawn, start_redis, stop_all, wait_for)
+from side_by_side import (default_exporter, free_port, http_ok, in_work_dir,  # noqa: E402
+                          loadavg, redis_cli, rss_anon_mb, sequential, spawn,
+                          start_exporter, start_redis, wait_for)
 
 CLUSTER_ID = "bench"
 
@@ -47,18 +45,12 @@ def main():
     parser.add_argument("--scrapes", type=int, default=100)
     parser.add_argument("--cluster-timeout", type=float, default=300,
                         help="seconds to wait for the cluster to be ready")
-    parser.add_argument("--exporter", default=os.environ.get("EXPORTER", os.path.join(
-        os.environ.get("BUILD_DIR", os.path.join(ROOT, "build")), "exporter",
-        "datastore_exporter")))
+    parser.add_argument("--exporter", default=default_exporter())
     args = parser.parse_args()
     start = time.monotonic()
-    work = tempfile.mkdtemp()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     try:
-        run(args, work)
+        in_work_dir(lambda work: run(args, work))
     finally:
-        stop_all()
-        shutil.rmtree(work, ignore_errors=True)
         print(f"# total {time.monotonic() - start:.0f} s")
 
 
@@ -105,10 +97,7 @@ def run(args, work):
         for node in ports:
             f.write(f'  - {{name: "127.0.0.1:{node}", kind: redis, address: "127.0.0.1:{node}", '
                     f"cluster_id: {CLUSTER_ID}}}\n")
-    port = free_port()
-    p = spawn([os.path.abspath(args.exporter), f"--config.file={config}",
-               f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"])
-    wait_for(lambda: http_ok(port, "/-/healthy"), "central exporter")
+    p, port = start_exporter(args.exporter, config, "central exporter")
     body = http_ok(port, "/metrics").decode()
     check("central", body, len(ports), args.shards, verbose=True)
     sequential(port, "/metrics", 10)  # Warm-up.

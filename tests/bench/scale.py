@@ -9,17 +9,13 @@ keep-alive connection: median and p99 latency, exporter CPU per scrape
 """
 import argparse
 import os
-import shutil
-import signal
 import sys
-import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 from scrape_bench import cpu_seconds, rss_mb  # noqa: E402
-from side_by_side import (ROOT, free_port, http_ok, loadavg, sequential, spawn,  # noqa: E402
-                          start_redis, stop_all, wait_for)
+from side_by_side import (default_exporter, http_ok, in_work_dir, loadavg,  # noqa: E402
+                          sequential, start_exporter, start_redis)
 
 
 def main():
@@ -28,20 +24,12 @@ def main():
     parser.add_argument("--servers", type=int, default=200)
     parser.add_argument("--counts", default="1,10,50,200")
     parser.add_argument("--scrapes", type=int, default=100)
-    parser.add_argument("--exporter", default=os.environ.get("EXPORTER", os.path.join(
-        os.environ.get("BUILD_DIR", os.path.join(ROOT, "build")), "exporter",
-        "datastore_exporter")))
+    parser.add_argument("--exporter", default=default_exporter())
     args = parser.parse_args()
     counts = [int(c) for c in args.counts.split(",")]
     if max(counts) > args.servers:
         raise SystemExit("--counts asks for more targets than --servers")
-    work = tempfile.mkdtemp()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    try:
-        run(args, counts, work)
-    finally:
-        stop_all()
-        shutil.rmtree(work, ignore_errors=True)
+    in_work_dir(lambda work: run(args, counts, work))
 
 
 def run(args, counts, work):
@@ -58,10 +46,7 @@ def run(args, counts, work):
             for i, port in enumerate(ports[:n]):
                 f.write(f'  - {{name: r{i}, kind: redis, address: "127.0.0.1:{port}", '
                         f"cluster_id: c{i}}}\n")
-        port = free_port()
-        p = spawn([os.path.abspath(args.exporter), f"--config.file={config}",
-                   f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"])
-        wait_for(lambda: http_ok(port, "/-/healthy"), "exporter")
+        p, port = start_exporter(args.exporter, config)
         body = http_ok(port, "/metrics").decode()
         up = body.count('kind="redis"} 1')
         if up != n:

@@ -294,6 +294,35 @@ def loadavg():
         return " ".join(f.read().split()[:3])
 
 
+def default_exporter():
+    return os.environ.get("EXPORTER", os.path.join(
+        os.environ.get("BUILD_DIR", os.path.join(ROOT, "build")), "exporter",
+        "datastore_exporter"))
+
+
+def in_work_dir(body):
+    """Runs body(work) with a new temporary folder, then (also on SIGTERM or an
+    error) stops every process spawned and removes the folder."""
+    work = tempfile.mkdtemp()
+    os.chmod(work, 0o755)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    try:
+        body(work)
+    finally:
+        stop_all()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def start_exporter(exporter, config, what="exporter"):
+    """Starts our exporter with --config.file=config on a free port; returns
+    (process, port) once /-/healthy answers."""
+    port = free_port()
+    p = spawn([os.path.abspath(exporter), f"--config.file={config}",
+               f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"])
+    wait_for(lambda: http_ok(port, "/-/healthy"), what)
+    return p, port
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -301,9 +330,7 @@ def main():
     parser.add_argument("--scrapes", type=int, default=200)
     parser.add_argument("--wrk-seconds", type=int, default=2)
     parser.add_argument("--kinds", default="redis,mysql,postgresql")
-    parser.add_argument("--exporter", default=os.environ.get("EXPORTER", os.path.join(
-        os.environ.get("BUILD_DIR", os.path.join(ROOT, "build")), "exporter",
-        "datastore_exporter")))
+    parser.add_argument("--exporter", default=default_exporter())
     args = parser.parse_args()
     for tool in ["wrk", "prometheus-redis-exporter", "prometheus-mysqld-exporter",
                  "prometheus-postgres-exporter"]:
@@ -311,24 +338,14 @@ def main():
             raise SystemExit(f"{tool} is missing: apt-get install --no-install-recommends "
                              "wrk prometheus-redis-exporter prometheus-mysqld-exporter "
                              "prometheus-postgres-exporter")
-    work = tempfile.mkdtemp()
-    os.chmod(work, 0o755)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    try:
-        run(args, work)
-    finally:
-        stop_all()
-        shutil.rmtree(work, ignore_errors=True)
+    in_work_dir(lambda work: run(args, work))
 
 
 def start_ours(work, name, target_yaml):
     config = os.path.join(work, f"ours-{name}.yml")
     with open(config, "w") as f:
         f.write("targets:\n  - " + target_yaml + "\n")
-    port = free_port()
-    p = spawn([os.path.abspath(OPTIONS.exporter), f"--config.file={config}",
-               f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"])
-    wait_for(lambda: http_ok(port, "/-/healthy"), "our exporter")
+    p, port = start_exporter(OPTIONS.exporter, config, "our exporter")
     body = http_ok(port, "/metrics").decode()
     if 'datastore_up{target="replica"' not in body or "} 1" not in body:
         raise SystemExit(f"our {name} exporter does not see its target:\n{body}")
