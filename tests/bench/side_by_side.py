@@ -19,9 +19,9 @@ of load from other work on the machine hits both. Per round and exporter:
 RSS is read after the last round. Each figure is the median over rounds.
 Run as root (MariaDB and PostgreSQL need it). Usage:
   python3 tests/bench/side_by_side.py [--rounds 3] [--scrapes 200] [--kinds redis,mysql]
-Needs: redis-server, mariadb-server, postgresql, wrk, prometheus-redis-exporter,
-prometheus-mysqld-exporter, prometheus-postgres-exporter
-(apt-get install --no-install-recommends ...).
+From a fresh checkout it installs what is missing (the packages of
+tests/scripts/install-deps.sh and build.sh's build when there is no exporter
+binary; wrk and the three peer exporters with apt-get) unless --no-install.
 """
 import argparse
 import http.client
@@ -42,6 +42,9 @@ from scrape_bench import cpu_seconds, rss_mb  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(HERE))
 PROCESSES = []
+# Debian packages, each also the name of its command.
+PEER_PACKAGES = ["wrk", "prometheus-redis-exporter", "prometheus-mysqld-exporter",
+                 "prometheus-postgres-exporter"]
 
 
 def free_port():
@@ -331,13 +334,22 @@ def main():
     parser.add_argument("--wrk-seconds", type=int, default=2)
     parser.add_argument("--kinds", default="redis,mysql,postgresql")
     parser.add_argument("--exporter", default=default_exporter())
+    parser.add_argument("--no-install", action="store_true",
+                        help="fail instead of installing missing packages or building")
     args = parser.parse_args()
-    for tool in ["wrk", "prometheus-redis-exporter", "prometheus-mysqld-exporter",
-                 "prometheus-postgres-exporter"]:
-        if shutil.which(tool) is None:
-            raise SystemExit(f"{tool} is missing: apt-get install --no-install-recommends "
-                             "wrk prometheus-redis-exporter prometheus-mysqld-exporter "
-                             "prometheus-postgres-exporter")
+    if not os.path.exists(args.exporter):
+        if args.no_install:
+            raise SystemExit(f"no exporter at {args.exporter}: bash tests/scripts/build.sh")
+        subprocess.run(["bash", os.path.join(ROOT, "tests/scripts/install-deps.sh")], check=True)
+        subprocess.run(["bash", os.path.join(ROOT, "tests/scripts/build.sh")], check=True)
+    missing = [t for t in PEER_PACKAGES if shutil.which(t) is None]
+    if missing:
+        if args.no_install:
+            raise SystemExit(f"missing: {' '.join(missing)} (apt-get install "
+                             f"--no-install-recommends {' '.join(PEER_PACKAGES)})")
+        subprocess.run(["apt-get", "update"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", *PEER_PACKAGES],
+                       check=True, env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
     in_work_dir(lambda work: run(args, work))
 
 
