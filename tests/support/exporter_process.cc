@@ -131,6 +131,19 @@ std::string RoleOf(const std::vector<Sample>& samples,
 
 std::string ExporterBinary() { return DSE_EXPORTER_BINARY; }
 
+std::string PromtoolComplaints(const TempDir& dir,
+                               const std::string& exposition) {
+  const std::string promtool = FindProgram("promtool");
+  if (promtool.empty()) return "promtool is not installed (package prometheus)";
+  const std::string path = dir.path() + "/promtool-input.txt";
+  if (!WriteFile(path, exposition)) return "cannot write " + path;
+  CommandResult check =
+      RunCommand({"sh", "-c", promtool + " check metrics < " + path});
+  if (check.exit_code == 0 && check.output.empty()) return "";
+  return absl::StrCat("promtool check metrics exited ", check.exit_code, ": ",
+                      check.output);
+}
+
 absl::StatusOr<std::unique_ptr<ExporterProcess>> ExporterProcess::Start(
     const TempDir& dir, const std::string& config_yaml,
     const std::vector<std::string>& extra_flags,

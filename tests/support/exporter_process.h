@@ -51,6 +51,12 @@ std::string RoleOf(const std::vector<Sample>& samples,
 // The exporter binary built alongside the tests.
 std::string ExporterBinary();
 
+// Runs `promtool check metrics` on an exposition (written to a file in
+// `dir`). Returns "" when promtool accepts it without a remark, else what
+// promtool said, or why it could not run.
+std::string PromtoolComplaints(const TempDir& dir,
+                               const std::string& exposition);
+
 class ExporterProcess {
  public:
   // Writes `config_yaml` (if not empty) to a file in `dir` and starts the
