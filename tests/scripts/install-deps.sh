@@ -8,7 +8,9 @@ packages=(
   # Build.
   build-essential cmake pkg-config git clang
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcivetweb-dev libyaml-cpp-dev libabsl-dev libcli11-dev
+  # civetweb: Debian's civetweb CMake config names /usr/bin/civetweb, which
+  # only this package ships (configure fails without it).
+  libcivetweb-dev civetweb libyaml-cpp-dev libabsl-dev libcli11-dev
   libcurl4-openssl-dev zlib1g-dev libssl-dev libcrypt-dev
   # Redis collector.
   libhiredis-dev redis-server redis-tools
