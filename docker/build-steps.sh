@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # The image's build steps, in one place: the Dockerfile's build stage RUNs this
-# script, and CI runs it outside Docker (CTest test deploy_build_steps), so the
-# apt-get and cmake commands cannot drift apart.
+# script (CI builds the image for real: docker/image_test.py), and it runs as
+# well outside a container.
 #
 #   bash docker/build-steps.sh [OUT_DIR]
 #
-# 1. installs the packages of docker/build-packages.txt that are missing
+# 1. installs the packages of docker/build-packages.txt when any is missing
 #    (all of them, after apt-get update, when FORCE_INSTALL=1: the image sets it);
 # 2. configures and builds the datastore_exporter target into $BUILD_DIR
 #    (default build-steps/ in the source tree);

@@ -295,19 +295,6 @@ def check_dockerfile():
         fail("docker/Dockerfile: build commands outside docker/build-steps.sh")
 
 
-def check_packages_in_sync():
-    """Every -dev package of tests/scripts/install-deps.sh is in
-    docker/build-packages.txt, so the image builds what CI builds."""
-    text = open(os.path.join(ROOT, "tests", "scripts", "install-deps.sh"), encoding="utf-8").read()
-    m = re.search(r"^packages=\((.*?)^\)", text, re.S | re.M)
-    deps = {w for line in m.group(1).splitlines() for w in line.split("#", 1)[0].split()}
-    build = set(package_list(os.path.join(DOCKER, "build-packages.txt")))
-    missing = sorted(p for p in deps if p.endswith("-dev") and p not in build)
-    if missing:
-        fail(f"docker/build-packages.txt lacks {missing} (in tests/scripts/install-deps.sh)")
-    print(f"{len(build)} build packages; all {len([p for p in deps if p.endswith('-dev')])} -dev packages covered")
-
-
 def installed_depends(package, seen):
     """The installed dependency closure of package (Depends and Pre-Depends)."""
     if package in seen:
@@ -455,7 +442,6 @@ CHECKS = {
     "grafana-datasource": check_grafana_datasource,
     "exporter-configs": check_exporter_configs,
     "dockerfile": check_dockerfile,
-    "packages-in-sync": check_packages_in_sync,
     "runtime-libs": check_runtime_libs,
     "healthcheck": check_healthcheck,
     "systemd": check_systemd,

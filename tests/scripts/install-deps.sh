@@ -4,31 +4,31 @@
 # unless FORCE_INSTALL=1 (CI sets it so that a fresh machine is proven).
 set -euo pipefail
 
-packages=(
-  # Build.
-  build-essential cmake pkg-config git clang
-  libgtest-dev libgmock-dev libbenchmark-dev
-  # civetweb: Debian's civetweb CMake config names /usr/bin/civetweb, which
-  # only this package ships (configure fails without it).
-  libcivetweb-dev civetweb libyaml-cpp-dev libabsl-dev libcli11-dev
-  libcurl4-openssl-dev zlib1g-dev libssl-dev libcrypt-dev
-  # Redis collector.
-  libhiredis-dev redis-server redis-tools
+# What builds the exporter: docker/build-packages.txt, the list the image's
+# build stage installs too (one list, so the two cannot drift apart).
+root=$(cd "$(dirname "$0")/../.." && pwd)
+mapfile -t packages < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$root/docker/build-packages.txt")
+# What the tests, fuzzers, benchmarks and the demo need besides.
+packages+=(
+  # Fuzzers (libFuzzer).
+  clang
+  # Redis collector tests and the demo.
+  redis-server redis-tools
   # ZooKeeper collector tests: the server's jars (libzookeeper-java, from
   # Debian's zookeeper source; the zookeeper package adds only service files
   # and pulls a desktop JRE), a headless JRE, and slf4j-simple so that the
   # test servers log why they fail.
   libzookeeper-java default-jre-headless libslf4j-java
-  # etcd collector: JSON parser; etcd-server for its tests.
-  nlohmann-json3-dev etcd-server
-  # MySQL/MariaDB collector (mariadb-client records the fixtures).
-  libmariadb-dev mariadb-server mariadb-client
-  # PostgreSQL collector: libpq; PostgreSQL 15 servers (and pg_stat_statements,
-  # part of postgresql-15) for the integration tests.
-  libpq-dev postgresql-15 postgresql-client-15
-  # Model JSON API and replicante kind (nlohmann-json3-dev); the status page's
-  # browser test (headless chromium, with a font for readable screenshots).
-  nlohmann-json3-dev chromium fonts-dejavu-core
+  # etcd collector tests.
+  etcd-server
+  # MySQL/MariaDB collector tests (mariadb-client records the fixtures).
+  mariadb-server mariadb-client
+  # PostgreSQL collector tests: PostgreSQL 15 servers (and pg_stat_statements,
+  # part of postgresql-15).
+  postgresql-15 postgresql-client-15
+  # The status page's browser test (headless chromium, with a font for
+  # readable screenshots).
+  chromium fonts-dejavu-core
   # Tests and tools: promtool (package prometheus), curl, python3.
   prometheus curl python3 procps openssl
   # Alert rules and dashboards (alerts/, dashboards/): their checks and the

@@ -1,0 +1,211 @@
+#!/usr/bin/env python3
+"""The container image, built and run for real (no Docker engine: buildah).
+
+    python3 docker/image_test.py [--keep-image]
+
+Builds docker/Dockerfile with docker/build-image.sh, then, as the image is
+configured (its ENTRYPOINT and USER, read back from the image):
+  1. runs the entrypoint with `buildah run --isolation chroot --network host`
+     in the sidecar form against a real redis-server started here on loopback,
+     and checks the process runs as the image's non-root user;
+  2. scrapes /metrics: datastore_up 1 and the primary role of the Redis;
+  3. runs the image's own HEALTHCHECK command inside the image: 0 against the
+     running exporter, 1 against a port where nothing listens;
+  4. prints the image's size, the base's, and the packages the runtime stage
+     added (dpkg-query inside both), and fails when that stage adds more than
+     30 MB on disk.
+Everything it starts is stopped by PID on exit. Needs root (buildah's storage)
+and redis-server; .ci/run runs it on the host (not in the fresh root).
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+RUNTIME_LAYER_LIMIT_MB = 30
+started = []  # Popen objects, each the leader of its own process group
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def spawn(argv, log):
+    p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    started.append(p)
+    return p
+
+
+def stop_all():
+    for p in reversed(started):
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGTERM)
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait(10)
+
+
+def wait_for(check, what, process, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"image test: {what}: the process exited with status {process.returncode}")
+        if check():
+            return
+        time.sleep(0.1)
+    sys.exit(f"image test: {what}: not within {seconds} s")
+
+
+def http_get(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read().decode()
+    except OSError:
+        return None, ""
+
+
+def buildah(*args, check=True):
+    r = subprocess.run(["buildah", *args], capture_output=True, text=True)
+    if check and r.returncode != 0:
+        sys.exit(f"image test: buildah {' '.join(args)}: {r.stderr.strip()}")
+    return r
+
+
+def descendants(pid):
+    """PIDs of pid's descendants (pid's process tree, started by this test)."""
+    out = subprocess.run(["ps", "-e", "-o", "pid=,ppid="], capture_output=True, text=True).stdout
+    children = {}
+    for line in out.splitlines():
+        child, parent = map(int, line.split())
+        children.setdefault(parent, []).append(child)
+    found, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            found.append(c)
+            todo.append(c)
+    return found
+
+
+def uid_of(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("Uid:"):
+                return int(line.split()[1])
+    return None
+
+
+def packages(container):
+    out = buildah("run", "--isolation", "chroot", container, "--",
+                  "dpkg-query", "-W", "-f=${Package}\t${Installed-Size}\n").stdout
+    return {name: int(size or 0) for name, size in (l.split("\t") for l in out.splitlines())}
+
+
+def root_size_mb(container):
+    mount = buildah("mount", container).stdout.strip()
+    try:
+        out = subprocess.run(["du", "-sxk", mount], capture_output=True, text=True, check=True).stdout
+        return int(out.split()[0]) / 1024
+    finally:
+        buildah("umount", container)
+
+
+def main():
+    built = subprocess.run(["bash", os.path.join(ROOT, "docker", "build-image.sh")],
+                           stdout=subprocess.PIPE, text=True)
+    if built.returncode != 0:
+        sys.exit("image test: docker/build-image.sh failed")
+    image = built.stdout.strip().splitlines()[-1]
+    config = json.loads(buildah("inspect", "--type", "image", image).stdout)
+    docker = config["Docker"]["config"]
+    entrypoint, user = docker["Entrypoint"], docker["User"]
+    health = docker["Healthcheck"]["Test"]
+    print(f"image {image}: entrypoint {entrypoint}, user {user}, healthcheck {health}")
+    if user.split(":")[0] in ("", "0", "root"):
+        sys.exit(f"image test: the image runs as root (USER {user!r})")
+    if health[0] != "CMD":
+        sys.exit(f"image test: HEALTHCHECK {health}: expected the exec form (CMD)")
+
+    work = tempfile.mkdtemp(prefix="dse-image-test.")
+    containers = []
+    try:
+        log = open(os.path.join(work, "log"), "w")
+        redis_port = free_port()
+        redis = spawn(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
+                       "--dir", work, "--save", "", "--appendonly", "no"], log)
+        wait_for(lambda: subprocess.run(["redis-cli", "-p", str(redis_port), "ping"],
+                                        capture_output=True).returncode == 0, "redis-server", redis)
+
+        container = buildah("from", "--pull-never", image).stdout.strip()
+        containers.append(container)
+        listen = f"127.0.0.1:{free_port()}"
+        def run(*options):
+            return ["buildah", "run", "--isolation", "chroot", "--network", "host", "--user", user,
+                    *options, container, "--"]
+        exporter = spawn(run() + entrypoint + [f"--target=redis://127.0.0.1:{redis_port}",
+                                             "--cluster-id=image-test", f"--web.listen-address={listen}"], log)
+        wait_for(lambda: http_get(f"http://{listen}/-/healthy")[0] == 200, "the image's exporter", exporter)
+
+        pids = [p for p in descendants(exporter.pid)
+                if os.path.basename(os.readlink(f"/proc/{p}/exe")) == "datastore_exporter"]
+        if len(pids) != 1:
+            sys.exit(f"image test: expected one datastore_exporter process under buildah run, found {pids}")
+        uid = uid_of(pids[0])
+        if str(uid) != user.split(":")[0]:
+            sys.exit(f"image test: the exporter runs as uid {uid}, the image says USER {user}")
+
+        status, metrics = http_get(f"http://{listen}/metrics")
+        for needle in ('datastore_up{kind="redis",target="127.0.0.1:%d"} 1' % redis_port,
+                       'role="primary"} 1'):
+            if needle not in metrics:
+                sys.exit(f"image test: /metrics (status {status}) lacks {needle!r}:\n{metrics}")
+        print(f"image test: exporter pid {pids[0]} as uid {uid} served the Redis primary on {listen}")
+
+        def healthcheck(address):
+            return subprocess.run(run("--env", f"HEALTHCHECK_ADDRESS={address}") + health[1:],
+                                  capture_output=True, text=True)
+        ok = healthcheck(listen)
+        if ok.returncode != 0:
+            sys.exit(f"image test: HEALTHCHECK against the running exporter: {ok.returncode} {ok.stderr}")
+        bad = healthcheck(f"127.0.0.1:{free_port()}")
+        if bad.returncode != 1:
+            sys.exit(f"image test: HEALTHCHECK with nothing listening answered {bad.returncode}, expected 1")
+        print("image test: HEALTHCHECK 0 against the exporter, 1 with nothing listening")
+        stop_all()
+        if any(os.path.exists(f"/proc/{p}") for p in pids):
+            sys.exit("image test: the exporter outlived buildah run")
+
+        base = buildah("from", "--pull-never", "docker.io/library/debian:12-slim").stdout.strip()
+        containers.append(base)
+        image_packages, base_packages = packages(container), packages(base)
+        image_mb, base_mb = root_size_mb(container), root_size_mb(base)
+        added = sorted(((size, name) for name, size in image_packages.items() if name not in base_packages),
+                       reverse=True)
+        print(f"image test: image {image_mb:.1f} MB on disk, base debian:12-slim {base_mb:.1f} MB: "
+              f"the runtime stage adds {image_mb - base_mb:.1f} MB")
+        print(f"packages the runtime stage added ({len(added)}, {sum(s for s, _ in added) / 1024:.1f} MB "
+              "installed size by dpkg):")
+        for size, name in added:
+            print(f"  {size / 1024:7.2f} MB  {name}")
+        if image_mb - base_mb > RUNTIME_LAYER_LIMIT_MB:
+            sys.exit(f"image test: the runtime stage adds {image_mb - base_mb:.1f} MB, "
+                     f"over {RUNTIME_LAYER_LIMIT_MB} MB")
+        print("image test: passed")
+    finally:
+        stop_all()
+        for c in containers:
+            buildah("rm", c, check=False)
+        subprocess.run(["rm", "-rf", work])
+
+
+if __name__ == "__main__":
+    main()
