@@ -45,7 +45,7 @@ done
 
 revision=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
 buildah build --format docker --isolation chroot --network host --pull=never \
-  --layers --file "$root/docker/Dockerfile" --tag "$tag" \
+  --file "$root/docker/Dockerfile" --tag "$tag" \
   --build-arg "VERSION=$version" --build-arg "REVISION=$revision" \
   --build-arg "CREATED=$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$root" >&2
 echo "$tag"

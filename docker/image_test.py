@@ -11,9 +11,9 @@ configured (its ENTRYPOINT and USER, read back from the image):
   2. scrapes /metrics: datastore_up 1 and the primary role of the Redis;
   3. runs the image's own HEALTHCHECK command inside the image: 0 against the
      running exporter, 1 against a port where nothing listens;
-  4. prints the image's size, the base's, and the packages the runtime stage
-     added (dpkg-query inside both), and fails when that stage adds more than
-     30 MB on disk.
+  4. prints the image's size, the base's, its layers, and the packages the
+     runtime stage added (dpkg-query inside both), and fails when that stage
+     adds more than 30 MB on disk.
 Everything it starts is stopped by PID on exit. Needs root (buildah's storage)
 and redis-server; .ci/run runs it on the host (not in the fresh root).
 """
@@ -164,7 +164,7 @@ def main():
             sys.exit(f"image test: the exporter runs as uid {uid}, the image says USER {user}")
 
         status, metrics = http_get(f"http://{listen}/metrics")
-        for needle in ('datastore_up{kind="redis",target="127.0.0.1:%d"} 1' % redis_port,
+        for needle in ('datastore_up{target="127.0.0.1:%d",kind="redis"} 1' % redis_port,
                        'role="primary"} 1'):
             if needle not in metrics:
                 sys.exit(f"image test: /metrics (status {status}) lacks {needle!r}:\n{metrics}")
@@ -192,6 +192,11 @@ def main():
                        reverse=True)
         print(f"image test: image {image_mb:.1f} MB on disk, base debian:12-slim {base_mb:.1f} MB: "
               f"the runtime stage adds {image_mb - base_mb:.1f} MB")
+        manifest = json.loads(config["Manifest"])
+        steps = [h.get("created_by", "") for h in config["Docker"]["history"] if not h.get("empty_layer")]
+        print("layers:")
+        for layer, step in zip(manifest["layers"], steps):
+            print(f"  {layer['size'] / 1e6:8.2f} MB  {' '.join(step.split())[:90]}")
         print(f"packages the runtime stage added ({len(added)}, {sum(s for s, _ in added) / 1024:.1f} MB "
               "installed size by dpkg):")
         for size, name in added:
