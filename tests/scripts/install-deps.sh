@@ -10,8 +10,9 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 mapfile -t packages < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$root/docker/build-packages.txt")
 # What the tests, fuzzers, benchmarks and the demo need besides.
 packages+=(
-  # Fuzzers (libFuzzer).
-  clang
+  # Fuzzers (libFuzzer): clang, and its sanitizer runtimes and headers
+  # (sanitizer/asan_interface.h), which clang only recommends.
+  clang libclang-rt-14-dev
   # Redis collector tests and the demo.
   redis-server redis-tools
   # ZooKeeper collector tests: the server's jars (libzookeeper-java, from
