@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "exporter/allow_list.h"
 #include "exporter/metrics.h"
 #include "exporter/model_api.h"
 #include "exporter/status_page.h"
@@ -163,7 +164,7 @@ HttpResponse App::Probe(const HttpRequest& request) {
   if (!parsed.ok()) {
     return Text(400, absl::StrCat("target: ", parsed.status().message(), "\n"));
   }
-  if (!ModuleAllows(module, address)) {
+  if (!ModuleAllows(module, *parsed)) {
     return Text(403, absl::StrCat("target \"", address,
                                   "\" is not allowed by module \"", module_name,
                                   "\"\n"));

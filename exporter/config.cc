@@ -1,25 +1,48 @@
 #include "exporter/config.h"
 
-#include <fnmatch.h>
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <utility>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "exporter/allow_list.h"
 #include "exporter/collector.h"
+#include "exporter/model.h"
 #include "yaml-cpp/yaml.h"
 
 namespace dse {
 namespace {
+
+// "4194304", "512KiB", "4MiB": a positive number of bytes.
+absl::StatusOr<size_t> ParseByteSize(absl::string_view text) {
+  uint64_t factor = 1;
+  if (absl::ConsumeSuffix(&text, "KiB")) {
+    factor = 1 << 10;
+  } else if (absl::ConsumeSuffix(&text, "MiB")) {
+    factor = 1 << 20;
+  }
+  uint64_t count = 0;
+  if (!absl::SimpleAtoi(text, &count) || count == 0 ||
+      count > (uint64_t{1} << 40) / factor) {
+    return absl::InvalidArgumentError(
+        "must be a positive size in bytes such as 4194304, 512KiB or 4MiB");
+  }
+  return static_cast<size_t>(count * factor);
+}
 
 // Collects every problem of one load, each tagged with its position.
 class Problems {
@@ -155,15 +178,21 @@ void ParseTarget(const YAML::Node& node, size_t index,
             std::string text_pattern;
             if (ReadString(pattern, where, "allowed_targets", problems,
                            &text_pattern)) {
+              absl::Status valid = CheckAllowPattern(text_pattern);
+              if (!valid.ok()) {
+                problems.Add(pattern.Mark(),
+                             absl::StrCat(where, ": ", valid.message()));
+                ok = false;
+              }
               module->allowed_targets.push_back(text_pattern);
             }
           }
           return;
         }
         static const std::set<std::string> kStringKeys = {
-            "kind",     "cluster_id",    "cluster_display_name",
-            "username", "password_file", "password_env",
-            "timeout"};
+            "kind",     "cluster_id",     "cluster_display_name",
+            "username", "password_file",  "password_env",
+            "timeout",  "max_reply_bytes"};
         static const std::set<std::string> kTargetOnlyKeys = {"name", "address",
                                                               "node"};
         if (!kStringKeys.count(k) &&
@@ -189,6 +218,17 @@ void ParseTarget(const YAML::Node& node, size_t index,
         if (k == "username") target.username = text;
         if (k == "password_file") target.password.file = text;
         if (k == "password_env") target.password.env = text;
+        if (k == "max_reply_bytes") {
+          auto bytes = ParseByteSize(text);
+          if (!bytes.ok()) {
+            problems.Add(value.Mark(),
+                         absl::StrCat(where, ": \"max_reply_bytes\" ",
+                                      bytes.status().message()));
+            ok = false;
+          } else {
+            target.max_reply_bytes = *bytes;
+          }
+        }
         if (k == "timeout") {
           absl::Duration d;
           if (!absl::ParseDuration(text, &d) || d <= absl::ZeroDuration()) {
@@ -214,6 +254,16 @@ void ParseTarget(const YAML::Node& node, size_t index,
   } else if (target.name.empty() && ok) {
     problems.Add(node.Mark(), absl::StrCat(where, ": \"name\" is required"));
   } else if (!target.name.empty()) {
+    const bool control =
+        std::any_of(target.name.begin(), target.name.end(), [](char c) {
+          return static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
+        });
+    if (control || ValidUtf8(target.name) != target.name) {
+      problems.Add(node.Mark(),
+                   absl::StrCat(where,
+                                ": \"name\" must be UTF-8 text without "
+                                "control characters (it is the target label)"));
+    }
     if (!names.insert(target.name).second) {
       problems.Add(node.Mark(), absl::StrCat(where, ": duplicate target name"));
     }
@@ -290,6 +340,41 @@ void ParseTarget(const YAML::Node& node, size_t index,
 
 }  // namespace
 
+absl::StatusOr<std::string> ReadRegularFile(const std::string& path,
+                                            size_t limit) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer.
+  int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) return absl::NotFoundError(std::strerror(errno));
+  struct stat info {};
+  std::string content;
+  absl::Status status;
+  if (fstat(fd, &info) != 0) {
+    status = absl::FailedPreconditionError(std::strerror(errno));
+  } else if (!S_ISREG(info.st_mode)) {
+    status = absl::FailedPreconditionError("not a regular file");
+  } else {
+    char buffer[4096];
+    for (;;) {
+      ssize_t got = read(fd, buffer, sizeof(buffer));
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) {
+        status = absl::FailedPreconditionError(std::strerror(errno));
+        break;
+      }
+      if (got == 0) break;
+      if (content.size() + static_cast<size_t>(got) > limit) {
+        status = absl::FailedPreconditionError(
+            absl::StrCat("larger than ", limit, " bytes"));
+        break;
+      }
+      content.append(buffer, static_cast<size_t>(got));
+    }
+  }
+  close(fd);
+  if (!status.ok()) return status;
+  return content;
+}
+
 absl::StatusOr<std::string> ReadSecret(const SecretSource& source) {
   if (!source.env.empty()) {
     const char* value = std::getenv(source.env.c_str());
@@ -300,21 +385,44 @@ absl::StatusOr<std::string> ReadSecret(const SecretSource& source) {
     return std::string(value);
   }
   if (!source.file.empty()) {
-    std::ifstream in(source.file, std::ios::binary);
-    if (!in) {
-      return absl::NotFoundError(absl::StrCat(
-          "cannot read secret file ", source.file, ": ", std::strerror(errno)));
+    auto secret = ReadRegularFile(source.file, kMaxSecretFileBytes);
+    if (!secret.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "secret file ", source.file, ": ", secret.status().message()));
     }
-    std::stringstream content;
-    content << in.rdbuf();
-    std::string secret = content.str();
-    while (!secret.empty() &&
-           (secret.back() == '\n' || secret.back() == '\r')) {
-      secret.pop_back();
+    while (!secret->empty() &&
+           (secret->back() == '\n' || secret->back() == '\r')) {
+      secret->pop_back();
     }
     return secret;
   }
   return std::string();
+}
+
+absl::Status ReplyTooLarge(size_t limit) {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("reply larger than ", limit, " bytes"));
+}
+
+std::string ScrubSecret(const std::string& text, const std::string& secret) {
+  constexpr size_t kShortestCut = 8;
+  if (secret.empty()) return text;
+  std::string out;
+  size_t i = 0;
+  while (i < text.size()) {
+    size_t same = 0;
+    while (same < secret.size() && i + same < text.size() &&
+           text[i + same] == secret[same]) {
+      ++same;
+    }
+    if (same == secret.size() || same >= kShortestCut) {
+      out += "<secret>";
+      i += same;
+    } else {
+      out += text[i++];
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<Config> ParseConfig(const std::string& text,
@@ -394,21 +502,13 @@ absl::StatusOr<Config> ParseConfig(const std::string& text,
 
 absl::StatusOr<Config> LoadConfigFile(const std::string& path,
                                       const KindRegistry& kinds) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat(
-        path, ": cannot read configuration: ", std::strerror(errno)));
+  auto content = ReadRegularFile(path, kMaxConfigFileBytes);
+  if (!content.ok()) {
+    return absl::Status(content.status().code(),
+                        absl::StrCat(path, ": cannot read configuration: ",
+                                     content.status().message()));
   }
-  std::stringstream content;
-  content << in.rdbuf();
-  return ParseConfig(content.str(), path, kinds);
-}
-
-bool ModuleAllows(const ModuleConfig& module, const std::string& address) {
-  for (const std::string& pattern : module.allowed_targets) {
-    if (fnmatch(pattern.c_str(), address.c_str(), 0) == 0) return true;
-  }
-  return false;
+  return ParseConfig(*content, path, kinds);
 }
 
 absl::StatusOr<HostPort> ParseHostPort(const std::string& address,
@@ -442,6 +542,42 @@ absl::StatusOr<HostPort> ParseHostPort(const std::string& address,
   if (result.host.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("address \"", address, "\": missing host"));
+  }
+  // Strict: what is matched against allow-lists is what gets connected to,
+  // so no whitespace, signs or other bytes that a later parser would drop.
+  if (address[0] == '[') {
+    in6_addr v6;
+    if (inet_pton(AF_INET6, result.host.c_str(), &v6) != 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "address \"", address, "\": not an IPv6 address in brackets"));
+    }
+  } else {
+    for (char c : result.host) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' &&
+          c != '-' && c != '_') {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "address \"", absl::CEscape(address),
+            "\": the host may hold only letters, digits, '.', '-' and '_'"));
+      }
+    }
+    // inet_aton's forms ("127.1", "0x7f.1", "2130706433") are IP addresses
+    // to the resolver but not to the allow-list: refuse them.
+    in_addr v4;
+    if (inet_pton(AF_INET, result.host.c_str(), &v4) != 1 &&
+        inet_aton(result.host.c_str(), &v4) != 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "address \"", address,
+          "\": write IPv4 addresses as four decimal numbers (a.b.c.d)"));
+    }
+  }
+  if (!port_text.empty() &&
+      (port_text.size() > 5 ||
+       !std::all_of(port_text.begin(), port_text.end(), [](char c) {
+         return absl::ascii_isdigit(static_cast<unsigned char>(c));
+       }))) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("address \"", absl::CEscape(address),
+                     "\": port must be a number from 1 to 65535"));
   }
   if (port_text.empty()) {
     if (default_port <= 0) {

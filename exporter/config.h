@@ -26,9 +26,29 @@ struct SecretSource {
   bool empty() const { return file.empty() && env.empty(); }
 };
 
-// Reads a secret. An empty source gives an empty string. Errors name the file
-// or variable, never the content.
+// Reads a whole regular file of at most `limit` bytes without blocking on it:
+// a FIFO, a device or a directory is refused. Errors, without the path: the
+// system's reason, "not a regular file", "larger than N bytes".
+absl::StatusOr<std::string> ReadRegularFile(const std::string& path,
+                                            size_t limit);
+inline constexpr size_t kMaxConfigFileBytes = 16 << 20;
+
+// Reads a secret. An empty source gives an empty string. A file must be a
+// regular file of at most kMaxSecretFileBytes, read without blocking (a FIFO
+// or a device is refused). Errors name the file or variable, never the
+// content.
 absl::StatusOr<std::string> ReadSecret(const SecretSource& source);
+inline constexpr size_t kMaxSecretFileBytes = 64 << 10;
+
+// `text` with every occurrence of `secret` replaced by "<secret>", and every
+// run of 8 or more of its first characters too (servers that echo arguments
+// in errors cut them short). For error texts that came from a datastore.
+std::string ScrubSecret(const std::string& text, const std::string& secret);
+
+// Default of TargetConfig::max_reply_bytes (`max_reply_bytes:`): 4 MiB.
+inline constexpr size_t kDefaultMaxReplyBytes = 4 << 20;
+// The error of a reply over that limit: "reply larger than N bytes".
+absl::Status ReplyTooLarge(size_t limit);
 
 struct TargetConfig {
   std::string name;
@@ -40,6 +60,11 @@ struct TargetConfig {
   std::string username;
   SecretSource password;
   absl::Duration timeout = absl::Seconds(5);
+  // Largest reply the collector accepts from the datastore in one
+  // collection; a larger one fails it ("reply larger than N bytes"). The
+  // replies parsed are a few KB: this only stops a peer that streams without
+  // end.
+  size_t max_reply_bytes = kDefaultMaxReplyBytes;
   std::map<std::string, std::string> options;  // Kind-specific.
 };
 
@@ -49,7 +74,7 @@ struct TargetConfig {
 struct ModuleConfig {
   std::string name;
   TargetConfig settings;
-  // Glob patterns ("*", "?", "[...]") over the probed "HOST:PORT"; a probe
+  // Patterns of the probed HOST:PORT (exporter/allow_list.h); a probe
   // matching none is refused, so the exporter cannot be used as an open proxy.
   std::vector<std::string> allowed_targets;
 };
@@ -58,9 +83,6 @@ struct Config {
   std::vector<TargetConfig> targets;
   std::map<std::string, ModuleConfig> modules;
 };
-
-// True when `address` matches one of the module's allowed_targets.
-bool ModuleAllows(const ModuleConfig& module, const std::string& address);
 
 // Loads and validates a YAML configuration file. On failure the status message
 // holds every error found, one per line.

@@ -1,8 +1,13 @@
 #include "exporter/config.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <fstream>
+#include <string>
 
+#include "exporter/allow_list.h"
 #include "exporter/collector.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -23,6 +28,7 @@ TEST(ParseConfig, ReadsEveryField) {
     username: exporter
     password_file: /run/secret
     timeout: 1500ms
+    max_reply_bytes: 512KiB
   - name: cache-b
     kind: redis
     address: "[::1]:6380"
@@ -44,6 +50,19 @@ TEST(ParseConfig, ReadsEveryField) {
   EXPECT_EQ(a.timeout, absl::Milliseconds(1500));
   EXPECT_EQ(config->targets[1].password.env, "REDIS_PASSWORD");
   EXPECT_EQ(config->targets[1].timeout, absl::Seconds(5));
+  EXPECT_EQ(a.max_reply_bytes, 512u << 10);
+  EXPECT_EQ(config->targets[1].max_reply_bytes, kDefaultMaxReplyBytes);
+}
+
+TEST(ScrubSecret, WholeAndCutShortOccurrences) {
+  EXPECT_EQ(ScrubSecret("ERR 'hunter2hunter2' bad", "hunter2hunter2"),
+            "ERR '<secret>' bad");
+  // Servers cut echoed arguments: 8 or more first characters are scrubbed.
+  EXPECT_EQ(ScrubSecret("args beginning with: 'abcdefgh", "abcdefghijkl"),
+            "args beginning with: '<secret>");
+  EXPECT_EQ(ScrubSecret("abc and abcdefg", "abcdefghijkl"), "abc and abcdefg");
+  EXPECT_EQ(ScrubSecret("short pw xy", "xy"), "short pw <secret>");
+  EXPECT_EQ(ScrubSecret("anything", ""), "anything");
 }
 
 struct BadConfig {
@@ -113,6 +132,11 @@ INSTANTIATE_TEST_SUITE_P(
             "cluster_id: c}\n",
             {"bad.yml:2:37: target \"a\": address \"h:99999\": port must be a "
              "number from 1 to 65535"}},
+        BadConfig{"bad max_reply_bytes",
+                  "targets:\n  - {name: a, kind: redis, address: h:1, "
+                  "cluster_id: c, max_reply_bytes: 4MB}\n",
+                  {"target \"a\": \"max_reply_bytes\" must be a positive "
+                   "size"}},
         BadConfig{"bare ipv6",
                   "targets:\n  - {name: a, kind: redis, address: '::1:6379', "
                   "cluster_id: c}\n",
@@ -201,6 +225,36 @@ TEST(ReadSecret, FromFileAndEnvironment) {
   EXPECT_THAT(missing.status().message(), HasSubstr("DSE_TEST_UNSET_VARIABLE"));
 }
 
+TEST(ReadSecret, RefusesWhatIsNotASmallRegularFile) {
+  const std::string fifo = ::testing::TempDir() + "/secret-fifo";
+  unlink(fifo.c_str());
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  // A FIFO without a writer: refused at once, never waited on.
+  auto from_fifo = ReadSecret(SecretSource{fifo, ""});
+  ASSERT_FALSE(from_fifo.ok());
+  EXPECT_THAT(from_fifo.status().message(),
+              HasSubstr("secret file " + fifo + ": not a regular file"));
+  unlink(fifo.c_str());
+
+  auto from_folder = ReadSecret(SecretSource{::testing::TempDir(), ""});
+  ASSERT_FALSE(from_folder.ok());
+  EXPECT_THAT(from_folder.status().message(), HasSubstr("not a regular file"));
+
+  const std::string large = ::testing::TempDir() + "/secret-large";
+  std::ofstream(large) << std::string(kMaxSecretFileBytes + 1, 'x');
+  auto from_large = ReadSecret(SecretSource{large, ""});
+  ASSERT_FALSE(from_large.ok());
+  EXPECT_THAT(from_large.status().message(),
+              HasSubstr("larger than 65536 bytes"));
+  EXPECT_THAT(std::string(from_large.status().message()),
+              ::testing::Not(HasSubstr("xxxx")));
+
+  auto missing = ReadSecret(SecretSource{large + "-missing", ""});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_THAT(missing.status().message(),
+              HasSubstr("No such file or directory"));
+}
+
 TEST(ParseHostPort, Forms) {
   EXPECT_EQ(ParseHostPort("[::1]:6379", 0)->host, "::1");
   EXPECT_EQ(ParseHostPort("[::1]:6379", 0)->port, 6379);
@@ -216,6 +270,12 @@ TEST(ParseHostPort, Forms) {
 namespace dse {
 namespace {
 
+// Whether the module allows `address`, parsed as /probe parses it.
+bool Allows(const ModuleConfig& module, const std::string& address) {
+  auto target = ParseHostPort(address, 0);
+  return target.ok() && ModuleAllows(module, *target);
+}
+
 TEST(ParseConfig, ModulesWithAllowList) {
   auto config = ParseConfig(R"(modules:
   cache:
@@ -230,10 +290,53 @@ TEST(ParseConfig, ModulesWithAllowList) {
   const ModuleConfig& module = config->modules.at("cache");
   EXPECT_EQ(module.settings.kind, "redis");
   EXPECT_EQ(module.settings.password.env, "P");
-  EXPECT_TRUE(ModuleAllows(module, "10.0.3.4:6379"));
-  EXPECT_TRUE(ModuleAllows(module, "cache-a.internal:6379"));
-  EXPECT_FALSE(ModuleAllows(module, "10.0.3.4:6380"));
-  EXPECT_FALSE(ModuleAllows(module, "evil.example:6379"));
+  auto allows = [&](const std::string& address) {
+    return Allows(module, address);
+  };
+  EXPECT_TRUE(allows("10.0.3.4:6379"));
+  EXPECT_TRUE(allows("cache-a.internal:6379"));
+  EXPECT_TRUE(allows("CACHE-A.internal:6379"));
+  EXPECT_FALSE(allows("10.0.3.4:6380"));
+  EXPECT_FALSE(allows("evil.example:6379"));
+  // An IP pattern never matches a name that starts like it.
+  EXPECT_FALSE(allows("10.0.attacker.example:6379"));
+}
+
+TEST(AllowList, PatternsMatchParsedAddressesByKind) {
+  ModuleConfig module;
+  module.allowed_targets = {"127.0.0.1:4710?", "10.1.0.0/16:*", "[::1]:47101",
+                            "[fd00::/8]:6379", "db-*.internal:5432"};
+  for (const std::string& pattern : module.allowed_targets) {
+    EXPECT_TRUE(CheckAllowPattern(pattern).ok()) << pattern;
+  }
+  auto allows = [&](const std::string& address) {
+    return Allows(module, address);
+  };
+  EXPECT_TRUE(allows("127.0.0.1:47101"));
+  EXPECT_TRUE(allows("10.1.200.3:1"));
+  EXPECT_FALSE(allows("10.2.0.1:1"));
+  EXPECT_TRUE(allows("[::1]:47101"));
+  EXPECT_TRUE(allows("[0:0::1]:47101"));
+  EXPECT_FALSE(allows("[::2]:47101"));
+  EXPECT_TRUE(allows("[fd12::5]:6379"));
+  EXPECT_FALSE(allows("[fe80::1]:6379"));
+  EXPECT_TRUE(allows("db-a.internal:5432"));
+  EXPECT_FALSE(allows("db-a.internal.evil:5432"));
+  // Whitespace, signs and other bytes a later parser would drop never reach
+  // the match: the address is refused first.
+  for (const char* bad :
+       {"127.0.0.1:4710 ", "127.0.0.1:4710\t", "127.0.0.1:4710\n",
+        "127.0.0.1:4710\r", "127.0.0.1:+4710", "127.0.0.1:4710+",
+        " 127.0.0.1:47101", "127.0.0.1 :47101", "127.1:47101",
+        "2130706433:47101", "0x7f.0.0.1:47101", "[::1 ]:47101",
+        "127.0.0.1:047101"}) {
+    EXPECT_FALSE(ParseHostPort(bad, 0).ok()) << bad;
+  }
+  EXPECT_FALSE(CheckAllowPattern("10.0.1.0/33:1").ok());
+  EXPECT_FALSE(CheckAllowPattern("::1:6379").ok());
+  EXPECT_FALSE(CheckAllowPattern("host").ok());
+  EXPECT_FALSE(CheckAllowPattern("host:6379 ").ok());
+  EXPECT_TRUE(CheckAllowPattern("*").ok());
 }
 
 TEST(ParseConfig, ModuleErrors) {

@@ -5,8 +5,6 @@
 
 #include <cstring>
 #include <exception>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -116,11 +114,13 @@ absl::StatusOr<std::string> CombinedPem(const WebConfig& web) {
   std::string key, cert;
   for (auto [path, out] : {std::make_pair(&web.key_file, &key),
                            std::make_pair(&web.cert_file, &cert)}) {
-    std::ifstream in(*path, std::ios::binary);
-    if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", *path));
-    std::stringstream text;
-    text << in.rdbuf();
-    *out = text.str();
+    auto text = ReadRegularFile(*path, kMaxConfigFileBytes);
+    if (!text.ok()) {
+      return absl::Status(
+          text.status().code(),
+          absl::StrCat("cannot read ", *path, ": ", text.status().message()));
+    }
+    *out = *std::move(text);
   }
   char name[] = "/tmp/datastore-exporter-tls-XXXXXX";
   int fd = mkstemp(name);
@@ -203,6 +203,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     settings.insert(settings.end(),
                     {"ssl_certificate", pem, "ssl_protocol_version",
                      TlsProtocolLevel(web->min_version)});
+    // exporter-toolkit's client_auth_type, as Go's crypto/tls defines it.
+    // civetweb's ssl_verify_peer always verifies against a CA: the two
+    // types that take any certificate are set on the TLS context directly
+    // (init_ssl, below), where civetweb leaves the verify mode alone.
     const std::string& type = web->client_auth_type;
     if (type == "RequireAndVerifyClientCert") {
       settings.insert(settings.end(), {"ssl_verify_peer", "yes", "ssl_ca_file",
@@ -210,6 +214,11 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     } else if (type == "VerifyClientCertIfGiven") {
       settings.insert(settings.end(), {"ssl_verify_peer", "optional",
                                        "ssl_ca_file", web->client_ca_file});
+    } else if (type == "RequestClientCert") {
+      server->unverified_client_cert_mode_ = SSL_VERIFY_PEER;
+    } else if (type == "RequireAnyClientCert") {
+      server->unverified_client_cert_mode_ =
+          SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
     }
   }
   std::vector<const char*> options;
@@ -223,9 +232,27 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     Log(LogLevel::kDebug, "http server", {{"detail", message}});
     return 1;
   };
+  if (server->unverified_client_cert_mode_ != 0) {
+    auto ssl = LoadLibSsl();
+    if (!ssl.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("TLS: ", ssl.status().message()));
+    }
+    callbacks.init_ssl = [](void* context, void* user_data) {
+      const int mode =
+          static_cast<HttpServer*>(user_data)->unverified_client_cert_mode_;
+      // Any certificate is accepted: the handshake only requests it (and,
+      // with SSL_VERIFY_FAIL_IF_NO_PEER_CERT, fails without one).
+      (*LoadLibSsl())
+          ->SSL_CTX_set_verify(static_cast<SSL_CTX*>(context), mode,
+                               [](int, X509_STORE_CTX*) { return 1; });
+      return 0;  // civetweb goes on to load the certificate.
+    };
+  }
   mg_init_data init;
   std::memset(&init, 0, sizeof init);
   init.callbacks = &callbacks;
+  init.user_data = server.get();
   init.configuration_options = options.data();
   char error_text[256] = {0};
   unsigned error_code = 0;

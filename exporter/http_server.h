@@ -67,6 +67,9 @@ class HttpServer {
   const int max_requests_;
   std::atomic<int> in_flight_{0};
   std::unique_ptr<BasicAuthenticator> authenticator_;
+  // SSL_CTX_set_verify mode for client_auth_type RequestClientCert or
+  // RequireAnyClientCert; 0 otherwise.
+  int unverified_client_cert_mode_ = 0;
   mg_context* context_ = nullptr;
   int port_ = 0;
 };

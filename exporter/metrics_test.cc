@@ -2,7 +2,9 @@
 
 #include <cmath>
 #include <limits>
+#include <string>
 
+#include "exporter/model.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -189,6 +191,28 @@ TEST(AppendValue, NanAndInfinities) {
   EXPECT_EQ(Value(-std::numeric_limits<double>::quiet_NaN()), "Nan");
   EXPECT_EQ(Value(std::numeric_limits<double>::infinity()), "+Inf");
   EXPECT_EQ(Value(-std::numeric_limits<double>::infinity()), "-Inf");
+}
+
+TEST(ValidUtf8, ReplacesWhatIsNotWellFormed) {
+  EXPECT_EQ(ValidUtf8("plain ascii"), "plain ascii");
+  EXPECT_EQ(ValidUtf8("caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80"),
+            "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80");
+  const std::string bad = "\xEF\xBF\xBD";  // U+FFFD
+  EXPECT_EQ(ValidUtf8("a\xFF"
+                      "b"),
+            "a" + bad + "b");
+  EXPECT_EQ(ValidUtf8(std::string("a\0b", 3)), "a" + bad + "b");
+  EXPECT_EQ(ValidUtf8("\xC0\xAF"), bad + bad);            // Overlong '/'.
+  EXPECT_EQ(ValidUtf8("\xED\xA0\x80"), bad + bad + bad);  // Surrogate.
+  EXPECT_EQ(ValidUtf8("\xF4\x90\x80\x80"), bad + bad + bad + bad);
+  EXPECT_EQ(ValidUtf8("cut \xE2\x82"), "cut " + bad + bad);
+
+  NodeModel model;
+  model.node = "n\xFF";
+  model.shards.push_back(Shard{"s\xFE", Role::kPrimary, "", std::nullopt, {}});
+  MakeValidUtf8(model);
+  EXPECT_EQ(model.node, "n" + bad);
+  EXPECT_EQ(model.shards[0].id, "s" + bad);
 }
 
 }  // namespace

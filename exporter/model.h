@@ -51,6 +51,14 @@ struct NodeModel {
   std::vector<Shard> shards;
 };
 
+// `text` as valid UTF-8: every byte that does not belong to a well-formed
+// sequence, and NUL, becomes U+FFFD. Label values must be UTF-8 (one bad byte
+// makes Prometheus reject the whole scrape), and so must JSON.
+std::string ValidUtf8(std::string_view text);
+
+// ValidUtf8 on every string of the model (what a datastore told).
+void MakeValidUtf8(NodeModel& model);
+
 }  // namespace dse
 
 #endif  // DATASTORE_EXPORTER_EXPORTER_MODEL_H_

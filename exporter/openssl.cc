@@ -10,6 +10,14 @@ absl::StatusOr<const LibCrypto*> LoadLibCrypto() {
   return library.Get();
 }
 
+absl::StatusOr<const LibSsl*> LoadLibSsl() {
+  static Library<LibSsl> library(
+      "libssl.so.3", "libssl3", [](SymbolResolver& resolve, LibSsl& api) {
+        DSE_LIBRARY_RESOLVE(DSE_LIBSSL_FUNCTIONS, resolve, api);
+      });
+  return library.Get();
+}
+
 absl::Status LoadLibSslForCivetweb() {
   static const absl::Status loaded =
       OpenSharedLibrary("libssl.so.3", "libssl3", /*global=*/true).status();

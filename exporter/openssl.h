@@ -4,6 +4,7 @@
 #define DATASTORE_EXPORTER_EXPORTER_OPENSSL_H_
 
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -23,6 +24,19 @@ struct LibCrypto {
 
 // libcrypto.so.3 (SHA-256 for remembering verified passwords).
 absl::StatusOr<const LibCrypto*> LoadLibCrypto();
+
+// clang-format off
+#define DSE_LIBSSL_FUNCTIONS(X) \
+  X(SSL_CTX_set_verify)
+// clang-format on
+
+struct LibSsl {
+  DSE_LIBRARY_FIELDS(DSE_LIBSSL_FUNCTIONS)
+};
+
+// libssl.so.3, for what civetweb's options cannot say (client certificates
+// requested or required without verification).
+absl::StatusOr<const LibSsl*> LoadLibSsl();
 
 // Makes libssl.so.3 visible to the whole process (RTLD_GLOBAL) before
 // civetweb starts TLS: civetweb finds OpenSSL's functions through the main

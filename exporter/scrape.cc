@@ -59,6 +59,14 @@ TargetResult Target::Collect(absl::Time deadline) {
   }
   result.duration_seconds = absl::ToDoubleSeconds(absl::Now() - start);
   if (!result.up) result.model = NodeModel();
+  // Whatever a datastore echoes, the error shown and logged holds no secret,
+  // and what it tells is valid UTF-8 in labels and JSON.
+  if (!result.error.empty() && !config_.password.empty()) {
+    auto password = ReadSecret(config_.password);
+    if (password.ok()) result.error = ScrubSecret(result.error, *password);
+  }
+  result.error = ValidUtf8(result.error);
+  MakeValidUtf8(result.model);
   Remember(result);
   return result;
 }
@@ -180,6 +188,13 @@ struct Pending {
 std::vector<TargetResult> CollectAll(
     const std::vector<std::shared_ptr<Target>>& targets, absl::Time deadline) {
   if (targets.size() == 1) return {targets[0]->Collect(deadline)};
+  // Without a deadline from the client (no scrape-timeout header), the
+  // longest target timeout bounds the scrape.
+  absl::Duration longest = absl::ZeroDuration();
+  for (const auto& target : targets) {
+    longest = std::max(longest, target->config().timeout);
+  }
+  deadline = std::min(deadline, absl::Now() + longest);
 
   auto pending = std::make_shared<Pending>();
   pending->results.resize(targets.size());

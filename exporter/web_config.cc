@@ -5,14 +5,13 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "exporter/config.h"
 #include "exporter/openssl.h"
 #include "yaml-cpp/yaml.h"
 
@@ -49,13 +48,12 @@ bool SameBytes(const char* a, const char* b, size_t size) {
 }  // namespace
 
 absl::StatusOr<WebConfig> LoadWebConfig(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(absl::StrCat(
-        path, ": cannot read web configuration: ", std::strerror(errno)));
+  auto content = ReadRegularFile(path, kMaxConfigFileBytes);
+  if (!content.ok()) {
+    return absl::Status(content.status().code(),
+                        absl::StrCat(path, ": cannot read web configuration: ",
+                                     content.status().message()));
   }
-  std::stringstream text;
-  text << in.rdbuf();
   std::vector<std::string> problems;
   auto problem = [&](const YAML::Mark& mark, const std::string& what) {
     problems.push_back(absl::StrCat(At(path, mark), ": ", what));
@@ -63,7 +61,7 @@ absl::StatusOr<WebConfig> LoadWebConfig(const std::string& path) {
   WebConfig config;
   YAML::Node root;
   try {
-    root = YAML::Load(text.str());
+    root = YAML::Load(*content);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(
         absl::StrCat(At(path, e.mark), ": invalid YAML: ", e.msg));
@@ -190,8 +188,19 @@ bool BasicAuthenticator::Check(const std::string& header) {
   if (colon == std::string::npos) return false;
   const std::string user = decoded.substr(0, colon);
   const std::string password = decoded.substr(colon + 1);
+  // crypt_r reads up to a NUL: "secret\0junk" must not pass as "secret".
+  const bool has_nul = decoded.find('\0') != std::string::npos;
   auto it = users_.find(user);
-  if (it == users_.end()) return false;
+  if (it == users_.end() || has_nul) {
+    // The same bcrypt work as for a known user, so that timing does not
+    // tell which user names exist.
+    if (!users_.empty()) {
+      auto data = std::make_unique<crypt_data>();
+      (void)crypt_r(password.c_str(), users_.begin()->second.c_str(),
+                    data.get());
+    }
+    return false;
+  }
   const std::string digest =
       Sha256(absl::StrCat(salt_, user, ":", password, ":", it->second));
   {

@@ -15,11 +15,6 @@ namespace {
 
 constexpr int kGrpcUnauthenticated = 16;
 
-size_t AppendBody(char* data, size_t size, size_t count, void* out) {
-  static_cast<std::string*>(out)->append(data, size * count);
-  return size * count;
-}
-
 std::string BaseUrl(const HostPort& address, bool tls) {
   bool v6 = address.host.find(':') != std::string::npos;
   return absl::StrCat(tls ? "https://" : "http://", v6 ? "[" : "", address.host,
@@ -29,9 +24,10 @@ std::string BaseUrl(const HostPort& address, bool tls) {
 }  // namespace
 
 GatewayClient::GatewayClient(const HostPort& address, const TlsOptions& tls,
-                             Credentials credentials)
+                             Credentials credentials, size_t max_reply_bytes)
     : base_url_(BaseUrl(address, tls.enabled)),
-      credentials_(std::move(credentials)) {
+      credentials_(std::move(credentials)),
+      max_reply_bytes_(max_reply_bytes) {
   // Without the library there is no handle; Exchange then reports why.
   if (!LoadLibCurl().ok()) return;
   CURL* curl = Curl().curl_easy_init();
@@ -42,7 +38,7 @@ GatewayClient::GatewayClient(const HostPort& address, const TlsOptions& tls,
   // The address is the member itself, never a proxy's business.
   Curl().curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
   Curl().curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-  Curl().curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &AppendBody);
+  Curl().curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &AppendToBoundedBody);
   if (tls.enabled) {
     if (!tls.ca_file.empty()) {
       Curl().curl_easy_setopt(curl, CURLOPT_CAINFO, tls.ca_file.c_str());
@@ -83,6 +79,8 @@ absl::StatusOr<GatewayClient::Reply> GatewayClient::Exchange(
       std::max<long>(1, static_cast<long>(absl::ToInt64Milliseconds(left)));
 
   Reply reply;
+  BoundedBody reply_body;
+  reply_body.limit = max_reply_bytes_;
   char error[CURL_ERROR_SIZE] = "";
   curl_slist* headers =
       Curl().curl_slist_append(nullptr, "Content-Type: application/json");
@@ -97,7 +95,7 @@ absl::StatusOr<GatewayClient::Reply> GatewayClient::Exchange(
   Curl().curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE,
                           static_cast<long>(body.size()));
   Curl().curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  Curl().curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply.body);
+  Curl().curl_easy_setopt(curl, CURLOPT_WRITEDATA, &reply_body);
   Curl().curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
   Curl().curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
   Curl().curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
@@ -117,6 +115,12 @@ absl::StatusOr<GatewayClient::Reply> GatewayClient::Exchange(
     return absl::DeadlineExceededError(
         absl::StrCat(path, ": timed out after ", timeout_ms, " ms"));
   }
+  if (reply_body.too_large) {
+    absl::Status too_large = ReplyTooLarge(max_reply_bytes_);
+    return absl::Status(too_large.code(),
+                        absl::StrCat(path, ": ", too_large.message()));
+  }
+  reply.body = std::move(reply_body.text);
   if (code != CURLE_OK) {
     return absl::UnavailableError(absl::StrCat(
         path, ": ",

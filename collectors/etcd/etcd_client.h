@@ -31,8 +31,9 @@ struct Credentials {
 class GatewayClient {
  public:
   // Does no I/O: the connection is opened by the first Post.
+  // A reply over `max_reply_bytes` fails its call.
   GatewayClient(const HostPort& address, const TlsOptions& tls,
-                Credentials credentials);
+                Credentials credentials, size_t max_reply_bytes);
   ~GatewayClient();
   GatewayClient(const GatewayClient&) = delete;
   GatewayClient& operator=(const GatewayClient&) = delete;
@@ -64,6 +65,7 @@ class GatewayClient {
 
   const std::string base_url_;  // "http://127.0.0.1:2379", no trailing slash.
   const Credentials credentials_;
+  const size_t max_reply_bytes_;
   void* curl_ = nullptr;  // CURL*, one per target so connections are reused.
   std::string token_;     // From /v3/auth/authenticate; never logged.
   bool reconnected_ = false;

@@ -35,10 +35,10 @@ std::string Option(const std::map<std::string, std::string>& options,
 class EtcdCollector : public Collector {
  public:
   EtcdCollector(const HostPort& address, absl::StatusOr<TlsOptions> tls,
-                Credentials credentials)
+                Credentials credentials, size_t max_reply_bytes)
       : options_error_(tls.status()),
         client_(address, tls.ok() ? *tls : TlsOptions(),
-                std::move(credentials)) {}
+                std::move(credentials), max_reply_bytes) {}
 
   absl::StatusOr<NodeModel> Collect(absl::Time deadline) override {
     if (!options_error_.ok()) return options_error_;
@@ -117,7 +117,8 @@ Kind EtcdKind() {
     HostPort address = ParseHostPort(config.address, kDefaultPort).value();
     return std::make_unique<EtcdCollector>(
         address, TlsOptionsFrom(config.options),
-        Credentials{config.username, config.password});
+        Credentials{config.username, config.password},
+        config.max_reply_bytes);
   };
   return kind;
 }

@@ -17,4 +17,15 @@ absl::StatusOr<const LibCurl*> LoadLibCurl() {
   return library.Get();
 }
 
+size_t AppendToBoundedBody(char* data, size_t size, size_t count, void* out) {
+  auto* body = static_cast<BoundedBody*>(out);
+  const size_t bytes = size * count;
+  if (body->text.size() + bytes > body->limit) {
+    body->too_large = true;
+    return 0;
+  }
+  body->text.append(data, bytes);
+  return bytes;
+}
+
 }  // namespace dse

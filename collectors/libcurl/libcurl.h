@@ -8,6 +8,8 @@
 #define CURL_DISABLE_TYPECHECK 1
 #include <curl/curl.h>
 
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "exporter/shared_library.h"
 
@@ -33,6 +35,16 @@ struct LibCurl {
 // libcurl.so.4, loaded and initialized (curl_global_init) on the first call;
 // the error names the library.
 absl::StatusOr<const LibCurl*> LoadLibCurl();
+
+// A reply body that makes curl stop (CURLE_WRITE_ERROR, `too_large` set)
+// once it would pass `limit` bytes. Pass AppendToBoundedBody as
+// CURLOPT_WRITEFUNCTION and the body as CURLOPT_WRITEDATA.
+struct BoundedBody {
+  size_t limit = 0;
+  std::string text;
+  bool too_large = false;
+};
+size_t AppendToBoundedBody(char* data, size_t size, size_t count, void* body);
 
 // The loaded library. Only for code that holds a handle, which it created
 // after LoadLibCurl succeeded.

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "collectors/mysql/libmariadb.h"
+#include "collectors/net/socket.h"
 
 namespace dse::mysql {
 namespace {
@@ -54,11 +55,13 @@ ResultSet ToResultSet(MYSQL_RES* result) {
 }  // namespace
 
 Connection::Connection(HostPort address, std::string username,
-                       SecretSource password, absl::Duration timeout)
+                       SecretSource password, absl::Duration timeout,
+                       size_t max_reply_bytes)
     : address_(std::move(address)),
       username_(std::move(username)),
       password_(std::move(password)),
-      timeout_(timeout) {}
+      timeout_(timeout),
+      max_reply_bytes_(max_reply_bytes) {}
 
 Connection::~Connection() {
   if (mysql_ != nullptr) Api().mysql_close(mysql_);  // Says goodbye (COM_QUIT).
@@ -113,6 +116,16 @@ absl::Status Connection::Drive(int status,
       if (errno == EINTR) continue;
       return absl::UnavailableError(
           absl::StrCat(what, ": poll: ", std::strerror(errno)));
+    }
+    if ((socket.revents & POLLIN) != 0) {
+      // libmariadb buffers a whole result: the bytes waiting before each
+      // read are summed to stop a server that sends without end.
+      received_ += net::PendingBytes(socket.fd);
+      if (received_ > max_reply_bytes_) {
+        absl::Status too_large = ReplyTooLarge(max_reply_bytes_);
+        return absl::Status(too_large.code(),
+                            absl::StrCat(what, ": ", too_large.message()));
+      }
     }
     int events = 0;
     if (ready == 0) {
@@ -184,6 +197,21 @@ absl::Status Connection::Connect(absl::Time deadline) {
 }
 
 absl::StatusOr<QueryReply> Connection::Query(
+    const std::vector<std::string>& statements, absl::Time deadline) {
+  received_ = 0;
+  const bool reused = mysql_ != nullptr;
+  absl::StatusOr<QueryReply> reply = QueryOnce(statements, deadline);
+  // A kept connection may have been closed by the server since the last
+  // scrape (restart, wait_timeout): try once more on a fresh one. Timeouts
+  // are not retried: the deadline has passed.
+  if (reused && absl::IsUnavailable(reply.status())) {
+    received_ = 0;
+    reply = QueryOnce(statements, deadline);
+  }
+  return reply;
+}
+
+absl::StatusOr<QueryReply> Connection::QueryOnce(
     const std::vector<std::string>& statements, absl::Time deadline) {
   absl::Status connected = Connect(deadline);
   if (!connected.ok()) return connected;

@@ -31,8 +31,9 @@ class Connection {
  public:
   // `timeout` is the target's timeout: libmariadb's own connect, read and
   // write timeouts are set from it as a backstop to the per-call deadline.
+  // One Query's replies may take `max_reply_bytes`; more fails it.
   Connection(HostPort address, std::string username, SecretSource password,
-             absl::Duration timeout);
+             absl::Duration timeout, size_t max_reply_bytes);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -44,8 +45,10 @@ class Connection {
   const std::string& server_version() const { return server_version_; }
 
   // Sends `statements` as one multi-statement query (one round trip) and
-  // reads every result. Connects first when needed. An I/O error or the
-  // deadline closes the connection so that the next call opens a fresh one.
+  // reads every result. Connects first when needed; a kept connection that
+  // the server closed since the last call is reopened once. An I/O error or
+  // the deadline closes the connection so that the next call opens a fresh
+  // one.
   absl::StatusOr<QueryReply> Query(const std::vector<std::string>& statements,
                                    absl::Time deadline);
 
@@ -57,12 +60,16 @@ class Connection {
   // An error of the last call, as a status (closing the connection when it
   // is a client-side error such as a lost connection).
   absl::Status ClientError(absl::string_view what);
+  absl::StatusOr<QueryReply> QueryOnce(
+      const std::vector<std::string>& statements, absl::Time deadline);
   void Close();
 
   const HostPort address_;
   const std::string username_;
   const SecretSource password_;
   const absl::Duration timeout_;
+  const size_t max_reply_bytes_;
+  size_t received_ = 0;  // Bytes read by the library in this Query.
   st_mysql* mysql_ = nullptr;
   std::string server_version_;
 };

@@ -16,7 +16,7 @@ class MySqlCollector : public Collector {
  public:
   MySqlCollector(const TargetConfig& config, HostPort address)
       : connection_(std::move(address), config.username, config.password,
-                    config.timeout) {}
+                    config.timeout, config.max_reply_bytes) {}
 
   absl::StatusOr<NodeModel> Collect(absl::Time deadline) override {
     // The statements depend on the server's flavour and version, known from

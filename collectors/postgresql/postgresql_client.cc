@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "collectors/net/socket.h"
 
 namespace dse::postgresql {
 namespace {
@@ -160,12 +161,20 @@ absl::StatusOr<Row> Connection::Exchange(const char* sql, absl::Time deadline) {
     }
   }
   // Receive every result until libpq says the query is done (nullptr).
+  // libpq buffers a whole result however large: the bytes waiting before
+  // each read are summed to stop a server that sends without end.
   std::optional<Row> row;
   std::string error;
+  size_t received = 0;
   while (true) {
     while (pq_->PQisBusy(connection_)) {
       absl::Status ready = WaitForSocket(POLLIN, deadline);
       if (!ready.ok()) return fail(ready.code(), ready.message());
+      received += net::PendingBytes(pq_->PQsocket(connection_));
+      if (received > settings_.max_reply_bytes) {
+        absl::Status too_large = ReplyTooLarge(settings_.max_reply_bytes);
+        return fail(too_large.code(), too_large.message());
+      }
       if (pq_->PQconsumeInput(connection_) != 1) {
         return fail(absl::StatusCode::kUnavailable,
                     OneLine(pq_->PQerrorMessage(connection_)));

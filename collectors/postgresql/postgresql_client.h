@@ -22,6 +22,8 @@ struct ConnectionSettings {
   std::map<std::string, std::string> options;
   // Server-side bound on each statement (statement_timeout).
   absl::Duration statement_timeout = absl::Seconds(5);
+  // Bytes one query's reply may take; more fails it.
+  size_t max_reply_bytes = kDefaultMaxReplyBytes;
 };
 
 class Connection {

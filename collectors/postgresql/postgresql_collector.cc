@@ -50,6 +50,7 @@ Kind PostgresqlKind() {
     settings.password = config.password;
     settings.options = config.options;
     settings.statement_timeout = config.timeout;
+    settings.max_reply_bytes = config.max_reply_bytes;
     return std::make_unique<PostgresqlCollector>(std::move(settings));
   };
   return kind;

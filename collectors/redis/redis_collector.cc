@@ -17,7 +17,8 @@ class RedisCollector : public Collector {
  public:
   RedisCollector(const TargetConfig& config, HostPort address)
       : mapping_{config.cluster_id, config.address},
-        connection_(std::move(address), config.username, config.password) {}
+        connection_(std::move(address), config.username, config.password,
+                    config.max_reply_bytes) {}
 
   absl::StatusOr<NodeModel> Collect(absl::Time deadline) override {
     // One round trip: CLUSTER NODES is sent on every scrape and its error

@@ -9,32 +9,14 @@
 #include "collectors/replicante/replicante_mapping.h"
 
 namespace dse::replicante {
-namespace {
-
-constexpr size_t kMaxBody = 4 << 20;
-
-struct Body {
-  std::string text;
-  bool too_large = false;
-};
-
-size_t Append(char* data, size_t size, size_t count, void* out) {
-  auto* body = static_cast<Body*>(out);
-  if (body->text.size() + size * count > kMaxBody) {
-    body->too_large = true;
-    return 0;  // Makes curl stop with CURLE_WRITE_ERROR.
-  }
-  body->text.append(data, size * count);
-  return size * count;
-}
-
-}  // namespace
+namespace {}  // namespace
 
 AgentClient::AgentClient(std::string username, SecretSource password,
-                         std::string ca_file)
+                         std::string ca_file, size_t max_reply_bytes)
     : username_(std::move(username)),
       password_(std::move(password)),
-      ca_file_(std::move(ca_file)) {}
+      ca_file_(std::move(ca_file)),
+      max_reply_bytes_(max_reply_bytes) {}
 
 AgentClient::~AgentClient() {
   if (curl_ != nullptr) Curl().curl_easy_cleanup(curl_);
@@ -56,7 +38,8 @@ absl::StatusOr<std::string> AgentClient::Get(const std::string& url,
   const long timeout_ms =
       std::max<long>(1, static_cast<long>(absl::ToInt64Milliseconds(left)));
 
-  Body body;
+  BoundedBody body;
+  body.limit = max_reply_bytes_;
   char error[CURL_ERROR_SIZE] = "";
   CURL* curl = curl_;
   Curl().curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
@@ -70,7 +53,7 @@ absl::StatusOr<std::string> AgentClient::Get(const std::string& url,
   Curl().curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   Curl().curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING,
                           "");  // Any curl decodes.
-  Curl().curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Append);
+  Curl().curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &AppendToBoundedBody);
   Curl().curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
   Curl().curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
   if (!ca_file_.empty())
@@ -99,8 +82,7 @@ absl::StatusOr<std::string> AgentClient::Get(const std::string& url,
     return absl::DeadlineExceededError("timed out");
   }
   if (body.too_large) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("answer larger than ", kMaxBody >> 20, " MiB"));
+    return ReplyTooLarge(max_reply_bytes_);
   }
   if (code != CURLE_OK) {
     return absl::UnavailableError(error[0] != '\0'

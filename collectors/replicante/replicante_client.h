@@ -16,7 +16,8 @@ class AgentClient {
   // `username`/`password` (basic auth) are sent when either is set; the
   // password is read on every request, never kept. `ca_file` verifies https
   // servers (the system's CAs when empty).
-  AgentClient(std::string username, SecretSource password, std::string ca_file);
+  AgentClient(std::string username, SecretSource password, std::string ca_file,
+              size_t max_reply_bytes);
   ~AgentClient();
   AgentClient(const AgentClient&) = delete;
   AgentClient& operator=(const AgentClient&) = delete;
@@ -32,6 +33,7 @@ class AgentClient {
   const std::string username_;
   const SecretSource password_;
   const std::string ca_file_;
+  const size_t max_reply_bytes_;
   void* curl_ = nullptr;  // CURL*, created on first use.
 };
 

@@ -16,7 +16,8 @@ class ReplicanteCollector : public Collector {
   explicit ReplicanteCollector(const TargetConfig& config)
       : endpoint_(EndpointFromConfig(config)),
         client_(config.username, config.password,
-                endpoint_.ok() ? endpoint_->ca_file : "") {}
+                endpoint_.ok() ? endpoint_->ca_file : "",
+                config.max_reply_bytes) {}
 
   absl::StatusOr<NodeModel> Collect(absl::Time deadline) override {
     if (!endpoint_.ok()) return endpoint_.status();

@@ -1,191 +1,10 @@
 #include "collectors/zookeeper/zookeeper_client.h"
 
-#include <fcntl.h>
-#include <netdb.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
-#include <algorithm>
-#include <cerrno>
-#include <condition_variable>
-#include <cstring>
-#include <memory>
-#include <mutex>
-#include <system_error>
-#include <thread>
-#include <vector>
-
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
+#include "collectors/net/socket.h"
 
 namespace dse::zookeeper {
 namespace {
-
-// Replies of srvr and conf are well under 2 KiB; anything this large is not
-// a ZooKeeper server talking.
-constexpr size_t kMaxReplyBytes = 1 << 20;
-
-std::string ErrnoText(int error) { return std::strerror(error); }
-
-// Milliseconds left for poll(), at least 1 while time remains, or -1 when
-// the deadline has passed.
-int PollTimeout(absl::Time deadline) {
-  absl::Duration left = deadline - absl::Now();
-  if (left <= absl::ZeroDuration()) return -1;
-  int64_t ms =
-      absl::ToInt64Milliseconds(absl::Ceil(left, absl::Milliseconds(1)));
-  return static_cast<int>(std::min<int64_t>(std::max<int64_t>(ms, 1), 1 << 30));
-}
-
-// Waits until `fd` is ready for `events`; false when the deadline passed.
-bool WaitReady(int fd, short events, absl::Time deadline) {
-  for (;;) {
-    int timeout = PollTimeout(deadline);
-    if (timeout < 0) return false;
-    pollfd entry{fd, events, 0};
-    int ready = poll(&entry, 1, timeout);
-    if (ready > 0) return true;
-    if (ready < 0 && errno != EINTR) return true;  // The next call reports it.
-  }
-}
-
-struct AddrInfoDeleter {
-  void operator()(addrinfo* list) const { freeaddrinfo(list); }
-};
-using AddrInfoList = std::unique_ptr<addrinfo, AddrInfoDeleter>;
-
-// One name lookup, shared with the thread running it so that a lookup that
-// outlives its caller's deadline finishes (and is freed) unobserved.
-struct Lookup {
-  std::mutex mutex;
-  std::condition_variable done_signal;
-  bool done = false;
-  int result = 0;
-  AddrInfoList list;
-};
-
-absl::StatusOr<AddrInfoList> Resolve(const HostPort& address,
-                                     absl::Time deadline) {
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
-  const std::string port = std::to_string(address.port);
-  addrinfo* list = nullptr;
-  // An IP address needs no lookup.
-  if (getaddrinfo(address.host.c_str(), port.c_str(), &hints, &list) == 0) {
-    return AddrInfoList(list);
-  }
-  // getaddrinfo has no timeout of its own: run it on a thread and stop
-  // waiting at the deadline.
-  hints.ai_flags = AI_NUMERICSERV;
-  auto lookup = std::make_shared<Lookup>();
-  try {
-    std::thread([lookup, host = address.host, port, hints] {
-      addrinfo* found = nullptr;
-      int result = getaddrinfo(host.c_str(), port.c_str(), &hints, &found);
-      std::lock_guard<std::mutex> lock(lookup->mutex);
-      lookup->result = result;
-      lookup->list.reset(found);
-      lookup->done = true;
-      lookup->done_signal.notify_all();
-    }).detach();
-  } catch (const std::system_error& e) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("resolve \"", address.host, "\": ", e.what()));
-  }
-  std::unique_lock<std::mutex> lock(lookup->mutex);
-  if (!lookup->done_signal.wait_until(lock, absl::ToChronoTime(deadline),
-                                      [&] { return lookup->done; })) {
-    return absl::DeadlineExceededError(
-        absl::StrCat("resolve \"", address.host, "\": timed out"));
-  }
-  if (lookup->result != 0) {
-    return absl::UnavailableError(absl::StrCat(
-        "resolve \"", address.host, "\": ", gai_strerror(lookup->result)));
-  }
-  return std::move(lookup->list);
-}
-
-class Socket {
- public:
-  Socket() = default;
-  ~Socket() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  int fd() const { return fd_; }
-
-  // Connects to one address without blocking past `deadline`.
-  absl::Status Connect(const addrinfo& to, absl::Time deadline) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = socket(to.ai_family, to.ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                 to.ai_protocol);
-    if (fd_ < 0) {
-      return absl::UnavailableError(
-          absl::StrCat("connect: socket: ", ErrnoText(errno)));
-    }
-    if (connect(fd_, to.ai_addr, to.ai_addrlen) == 0) return absl::OkStatus();
-    if (errno != EINPROGRESS) {
-      return absl::UnavailableError(
-          absl::StrCat("connect: ", ErrnoText(errno)));
-    }
-    if (!WaitReady(fd_, POLLOUT, deadline)) {
-      return absl::DeadlineExceededError("connect: timed out");
-    }
-    int error = 0;
-    socklen_t length = sizeof(error);
-    if (getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &length) != 0) {
-      error = errno;
-    }
-    if (error != 0) {
-      return absl::UnavailableError(
-          absl::StrCat("connect: ", ErrnoText(error)));
-    }
-    return absl::OkStatus();
-  }
-
- private:
-  int fd_ = -1;
-};
-
-absl::Status SendAll(int fd, absl::string_view data, absl::Time deadline) {
-  while (!data.empty()) {
-    if (!WaitReady(fd, POLLOUT, deadline)) {
-      return absl::DeadlineExceededError("timed out");
-    }
-    ssize_t sent = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-    if (sent < 0) {
-      if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
-      return absl::UnavailableError(absl::StrCat("write: ", ErrnoText(errno)));
-    }
-    data.remove_prefix(static_cast<size_t>(sent));
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::string> ReadToEnd(int fd, absl::Time deadline) {
-  std::string reply;
-  char buffer[4096];
-  for (;;) {
-    if (!WaitReady(fd, POLLIN, deadline)) {
-      return absl::DeadlineExceededError("timed out");
-    }
-    ssize_t got = recv(fd, buffer, sizeof(buffer), 0);
-    if (got == 0) return reply;
-    if (got < 0) {
-      if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) continue;
-      return absl::UnavailableError(absl::StrCat("read: ", ErrnoText(errno)));
-    }
-    reply.append(buffer, static_cast<size_t>(got));
-    if (reply.size() > kMaxReplyBytes) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("reply longer than ", kMaxReplyBytes, " bytes"));
-    }
-  }
-}
 
 absl::Status WithWord(absl::string_view word, const absl::Status& status) {
   return absl::Status(status.code(),
@@ -196,21 +15,13 @@ absl::Status WithWord(absl::string_view word, const absl::Status& status) {
 
 absl::StatusOr<std::string> SendFourLetterWord(const HostPort& address,
                                                absl::string_view word,
+                                               size_t max_reply_bytes,
                                                absl::Time deadline) {
-  auto addresses = Resolve(address, deadline);
-  if (!addresses.ok()) return WithWord(word, addresses.status());
-  // A name may resolve to several addresses (localhost: ::1 and 127.0.0.1)
-  // of which the server listens on one: try each in turn.
-  Socket socket;
-  absl::Status connected = absl::UnavailableError("connect: no address");
-  for (const addrinfo* to = addresses->get(); to != nullptr; to = to->ai_next) {
-    connected = socket.Connect(*to, deadline);
-    if (connected.ok() || absl::IsDeadlineExceeded(connected)) break;
-  }
-  if (!connected.ok()) return WithWord(word, connected);
-  absl::Status sent = SendAll(socket.fd(), word, deadline);
-  if (!sent.ok()) return WithWord(word, sent);
-  auto reply = ReadToEnd(socket.fd(), deadline);
+  net::Socket socket;
+  absl::Status status = socket.Connect(address, deadline);
+  if (status.ok()) status = socket.SendAll(word, deadline);
+  if (!status.ok()) return WithWord(word, status);
+  auto reply = socket.ReadToEnd(max_reply_bytes, deadline);
   if (!reply.ok()) return WithWord(word, reply.status());
   return reply;
 }

@@ -14,10 +14,12 @@ namespace dse::zookeeper {
 
 // Sends `word` on a fresh TCP connection and returns the whole reply: the
 // server answers one command and closes the connection. Name resolution,
-// connect, write and every read stop at `deadline`. Errors name the word
-// first ("srvr: connect: Connection refused", "srvr: timed out").
+// connect, write and every read stop at `deadline`; a reply over
+// `max_reply_bytes` fails. Errors name the word first ("srvr: connect:
+// Connection refused", "srvr: timed out").
 absl::StatusOr<std::string> SendFourLetterWord(const HostPort& address,
                                                absl::string_view word,
+                                               size_t max_reply_bytes,
                                                absl::Time deadline);
 
 }  // namespace dse::zookeeper

@@ -17,20 +17,22 @@ class ZooKeeperCollector : public Collector {
  public:
   ZooKeeperCollector(const TargetConfig& config, HostPort address)
       : address_(std::move(address)),
+        max_reply_bytes_(config.max_reply_bytes),
         shard_id_(config.cluster_id),
         // A configured node name replaces whatever the server says, so the
         // server id is asked for only when none is configured.
         ask_server_id_(config.node.empty()) {}
 
   absl::StatusOr<NodeModel> Collect(absl::Time deadline) override {
-    auto srvr = SendFourLetterWord(address_, "srvr", deadline);
+    auto srvr = SendFourLetterWord(address_, "srvr", max_reply_bytes_, deadline);
     if (!srvr.ok()) return srvr.status();
     auto status = ParseSrvr(*srvr);
     if (!status.ok()) return status.status();
 
     MappingInput input{shard_id_, ""};
     if (ask_server_id_) {
-      auto conf = SendFourLetterWord(address_, "conf", deadline);
+      auto conf = SendFourLetterWord(address_, "conf", max_reply_bytes_,
+                                     deadline);
       if (!conf.ok()) return conf.status();
       auto server_id = ParseConfServerId(*conf);
       if (!server_id.ok()) return server_id.status();
@@ -43,6 +45,7 @@ class ZooKeeperCollector : public Collector {
 
  private:
   const HostPort address_;
+  const size_t max_reply_bytes_;
   const std::string shard_id_;
   const bool ask_server_id_;
 };

@@ -1,11 +1,14 @@
 // Every target kind at once, each with a distinctive password (right and
 // wrong ones): no secret may appear in metrics, logs, error messages, the
 // landing page, /probe answers or reload errors.
+#include <map>
 #include <set>
+#include <string>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
 #include "tests/support/etcd_cluster.h"
 #include "tests/support/exporter_process.h"
 #include "tests/support/mariadb_server.h"
@@ -87,6 +90,12 @@ TEST(SecretsTest, NoKindLeaksAPassword) {
     absl::StrAppend(&config, "  - {name: ", k.kind, "-env, kind: ", k.kind,
                     ", address: \"", k.address, "\"", user,
                     ", password_env: DSE_SECRET", extra, "}\n");
+    // The same servers check that every kind's client enforces
+    // max_reply_bytes: each reply here is larger than 64 bytes.
+    absl::StrAppend(&config, "  - {name: ", k.kind, "-limited, kind: ", k.kind,
+                    ", address: \"", k.address, "\"", user,
+                    ", password_file: ", good_file, ", max_reply_bytes: 64",
+                    extra, "}\n");
   }
   absl::StrAppend(
       &config, "modules:\n  pg:\n    kind: postgresql\n    username: monitor\n",
@@ -109,6 +118,12 @@ TEST(SecretsTest, NoKindLeaksAPassword) {
                 1)
           << k.kind;
     }
+    for (const Kind& k : kinds) {
+      EXPECT_EQ(
+          ValueOf(samples, "datastore_up", {{"target", k.kind + "-limited"}}),
+          0)
+          << k.kind;
+    }
     // Kinds that check passwords refuse the wrong one (etcd 3.4 answers
     // status without a login, ZooKeeper has no authentication).
     for (const char* kind : {"redis", "mysql", "postgresql"}) {
@@ -119,7 +134,20 @@ TEST(SecretsTest, NoKindLeaksAPassword) {
     }
   }
   everything += HttpFetch((*exporter)->url("/")).body;
-  everything += HttpFetch((*exporter)->url("/api/status")).body;
+  const std::string status = HttpFetch((*exporter)->url("/api/status")).body;
+  // /api/status lists each target with its last error.
+  std::map<std::string, std::string> errors;
+  const nlohmann::json status_json = nlohmann::json::parse(status);
+  for (const auto& target : status_json.at("targets")) {
+    errors[target.at("name").get<std::string>()] =
+        target.at("error").get<std::string>();
+  }
+  for (const Kind& k : kinds) {
+    EXPECT_THAT(errors[k.kind + "-limited"],
+                HasSubstr("reply larger than 64 bytes"))
+        << k.kind;
+  }
+  everything += status;
   for (const char* target : {"redis-wrong", "postgresql-wrong", "mysql-good"}) {
     for (const char* path : {"/api/unstable/info/datastore?target=",
                              "/api/unstable/shards?target="}) {

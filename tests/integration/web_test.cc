@@ -27,7 +27,8 @@ std::string Bcrypt(const std::string& password) {
   return hash ? hash : "";
 }
 
-// Makes a CA, a server certificate for 127.0.0.1 and a client certificate.
+// Makes a CA, a server certificate for 127.0.0.1, a client certificate the CA
+// signed, and a self-signed client certificate (a stranger's).
 void MakeCertificates(const std::string& dir) {
   const std::string script = absl::StrCat("set -e; cd ", dir, R"(
 openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=test-ca
@@ -36,6 +37,7 @@ printf 'subjectAltName=IP:127.0.0.1\n' > san.ext
 openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile san.ext
 openssl req -newkey rsa:2048 -nodes -keyout client.key -out client.csr -subj /CN=scraper
 openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out client.pem -days 2
+openssl req -x509 -newkey rsa:2048 -nodes -keyout stranger.key -out stranger.pem -days 2 -subj /CN=stranger
 )");
   CommandResult made = RunCommand({"sh", "-c", script}, absl::Seconds(60));
   ASSERT_EQ(made.exit_code, 0) << made.output;
@@ -173,6 +175,66 @@ TEST_F(WebConfigTest, ClientCertificatesRequired) {
   EXPECT_THAT(without.output, Not(HasSubstr("datastore_up")));
   // The server survives refused handshakes.
   EXPECT_EQ(RunCurl(with_cert).status, "200");
+}
+
+// Each client_auth_type as exporter-toolkit (Go's crypto/tls) defines it,
+// with no client certificate, the CA's, and a stranger's.
+TEST_F(WebConfigTest, EveryClientAuthTypeDoesWhatItSays) {
+  struct Case {
+    const char* type;
+    bool none, signed_by_ca, stranger;  // Whether each gets the metrics.
+  } cases[] = {
+      {"NoClientCert", true, true, true},
+      {"RequestClientCert", true, true, true},
+      {"RequireAnyClientCert", false, true, true},
+      {"VerifyClientCertIfGiven", true, true, false},
+      {"RequireAndVerifyClientCert", false, true, false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.type);
+    std::string web = WebFile(absl::StrCat(
+        "tls_server_config:\n  cert_file: ", File("server.pem"),
+        "\n  key_file: ", File("server.key"), "\n  client_auth_type: ", c.type,
+        "\n  client_ca_file: ", File("ca.pem"), "\n"));
+    int port = FreePort();
+    std::string config = File("exporter.yml");
+    WriteFile(config, Config());
+    auto exporter = Process::Start(
+        {ExporterBinary(), "--config.file=" + config,
+         "--web.config.file=" + web,
+         "--web.listen-address=127.0.0.1:" + std::to_string(port)},
+        ProcessOptions{File("exporter.log"), "", {}});
+    ASSERT_TRUE(exporter.ok());
+    const std::string url =
+        absl::StrCat("https://127.0.0.1:", port, "/metrics");
+    auto fetch = [&](const std::string& cert) {
+      std::vector<std::string> args = {"--cacert", File("ca.pem")};
+      if (!cert.empty()) {
+        args.insert(args.end(), {"--cert", File(cert + ".pem"), "--key",
+                                 File(cert + ".key")});
+      }
+      args.push_back(url);
+      return RunCurl(args);
+    };
+    ASSERT_TRUE(WaitFor([&] { return fetch("client").status == "200"; },
+                        absl::Seconds(10)))
+        << ReadFile(File("exporter.log"));
+    for (auto [cert, allowed] :
+         {std::make_pair(std::string(), c.none),
+          std::make_pair(std::string("client"), c.signed_by_ca),
+          std::make_pair(std::string("stranger"), c.stranger)}) {
+      Curl got = fetch(cert);
+      SCOPED_TRACE(cert.empty() ? "no certificate" : cert);
+      if (allowed) {
+        EXPECT_EQ(got.status, "200") << got.output;
+        EXPECT_THAT(got.output, HasSubstr("datastore_up"));
+      } else {
+        EXPECT_NE(got.status, "200") << got.output;
+        EXPECT_THAT(got.output, Not(HasSubstr("datastore_up")));
+      }
+    }
+    (*exporter)->Stop();
+  }
 }
 
 TEST_F(WebConfigTest, BadWebConfigIsAClearErrorAtStart) {
