@@ -108,7 +108,12 @@ absl::Status Parse(const std::string& text, Pattern* pattern) {
           pattern->prefix < 0 || pattern->prefix > 32) {
         return bad("expected an IPv4 CIDR block such as 10.0.1.0/24");
       }
-    } else if (AllOf(host, [](char c) {
+    } else if (std::any_of(host.begin(), host.end(),
+                           [](char c) {
+                             return absl::ascii_isdigit(
+                                 static_cast<unsigned char>(c));
+                           }) &&
+               AllOf(host, [](char c) {
                  return absl::ascii_isdigit(static_cast<unsigned char>(c)) ||
                         c == '.' || IsGlobChar(c) || c == '-';
                })) {

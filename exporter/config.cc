@@ -14,9 +14,11 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "exporter/allow_list.h"
@@ -404,9 +406,12 @@ absl::Status ReplyTooLarge(size_t limit) {
       absl::StrCat("reply larger than ", limit, " bytes"));
 }
 
-std::string ScrubSecret(const std::string& text, const std::string& secret) {
+std::string ScrubSecret(const std::string& input, const std::string& secret) {
   constexpr size_t kShortestCut = 8;
-  if (secret.empty()) return text;
+  if (secret.empty()) return input;
+  // Whole occurrences first, so that a cut-short match cannot swallow the
+  // start of a whole one (secrets that repeat themselves).
+  const std::string text = absl::StrReplaceAll(input, {{secret, "<secret>"}});
   std::string out;
   size_t i = 0;
   while (i < text.size()) {
@@ -550,6 +555,14 @@ absl::StatusOr<HostPort> ParseHostPort(const std::string& address,
     if (inet_pton(AF_INET6, result.host.c_str(), &v6) != 1) {
       return absl::InvalidArgumentError(absl::StrCat(
           "address \"", address, "\": not an IPv6 address in brackets"));
+    }
+    // An IPv4 address written as IPv6 (::ffff:a.b.c.d, ::a.b.c.d) would
+    // reach IPv4 hosts that no IPv4 pattern allowed.
+    if (result.host.find('.') != std::string::npos ||
+        IN6_IS_ADDR_V4MAPPED(&v6) || IN6_IS_ADDR_V4COMPAT(&v6)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("address \"", address,
+                       "\": write IPv4 addresses as a.b.c.d, not inside IPv6"));
     }
   } else {
     for (char c : result.host) {

@@ -63,6 +63,8 @@ TEST(ScrubSecret, WholeAndCutShortOccurrences) {
   EXPECT_EQ(ScrubSecret("abc and abcdefg", "abcdefghijkl"), "abc and abcdefg");
   EXPECT_EQ(ScrubSecret("short pw xy", "xy"), "short pw <secret>");
   EXPECT_EQ(ScrubSecret("anything", ""), "anything");
+  // A secret that repeats itself: the whole occurrence goes first.
+  EXPECT_EQ(ScrubSecret("aaaaaaaaaaaX", "aaaaaaaaaaX"), "a<secret>");
 }
 
 struct BadConfig {
@@ -329,7 +331,8 @@ TEST(AllowList, PatternsMatchParsedAddressesByKind) {
         "127.0.0.1:4710\r", "127.0.0.1:+4710", "127.0.0.1:4710+",
         " 127.0.0.1:47101", "127.0.0.1 :47101", "127.1:47101",
         "2130706433:47101", "0x7f.0.0.1:47101", "[::1 ]:47101",
-        "127.0.0.1:047101"}) {
+        "127.0.0.1:047101", "[::ffff:127.0.0.1]:47101",
+        "[::ffff:7f00:1]:47101"}) {
     EXPECT_FALSE(ParseHostPort(bad, 0).ok()) << bad;
   }
   EXPECT_FALSE(CheckAllowPattern("10.0.1.0/33:1").ok());

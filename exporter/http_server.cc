@@ -189,13 +189,28 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
       std::to_string(server_options.max_header_bytes);
   const std::string request_timeout =
       std::to_string(server_options.request_timeout_ms);
-  std::vector<std::string> settings = {"listening_ports",       ports,
-                                       "num_threads",           threads,
-                                       "request_timeout_ms",    request_timeout,
-                                       "max_request_size",      header_bytes,
-                                       "enable_keep_alive",     "yes",
-                                       "keep_alive_timeout_ms", "60000"};
+  std::vector<std::string> settings = {
+      "listening_ports",
+      ports,
+      "num_threads",
+      threads,
+      "request_timeout_ms",
+      request_timeout,
+      "max_request_size",
+      header_bytes,
+      "enable_keep_alive",
+      "yes",
+      "keep_alive_timeout_ms",
+      std::to_string(server_options.keep_alive_timeout_ms)};
   std::string pem;
+  // The combined PEM holds the private key: removed on every way out, once
+  // civetweb has read it.
+  struct RemoveFile {
+    const std::string& path;
+    ~RemoveFile() {
+      if (!path.empty()) unlink(path.c_str());
+    }
+  } remove_pem{pem};
   if (tls) {
     auto combined = CombinedPem(*web);
     if (!combined.ok()) return combined.status();
@@ -269,7 +284,6 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
     mg_init_library(MG_FEATURES_TLS);
   }
   server->context_ = mg_start2(&init, &error);
-  if (!pem.empty()) unlink(pem.c_str());
   if (server->context_ == nullptr) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on \"", listen_address,

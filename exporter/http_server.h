@@ -43,7 +43,16 @@ struct HttpServerOptions {
   const WebConfig* web = nullptr;  // TLS and basic auth; null = plain HTTP.
   int max_requests = 40;           // In flight at once; more get 503.
   int max_header_bytes = 16384;    // Request line and headers.
-  int request_timeout_ms = 10000;  // A client slower than this is dropped.
+  // civetweb gives each connection a worker thread, so a client that holds
+  // connections open holds workers. Measured with
+  // tests/bench/http_starvation.py (see tests/bench/README.md): with 60 s of
+  // keep-alive, 100 idle keep-alive connections stalled a scrape for 59 s;
+  // with 1 s, a scrape took 1 ms (at most 0.75 s). A request (line and
+  // headers) must arrive within request_timeout_ms in all: a slowloris of
+  // 100 connections then delayed scrapes by 1.8 s at the median (19 s with
+  // 10 s).
+  int request_timeout_ms = 2000;
+  int keep_alive_timeout_ms = 1000;  // Idle time between two requests.
 };
 
 class HttpServer {

@@ -173,6 +173,10 @@ absl::Status Connection::Connect(absl::Time deadline) {
   Api().mysql_options(mysql_, MYSQL_OPT_READ_TIMEOUT, &seconds);
   Api().mysql_options(mysql_, MYSQL_OPT_WRITE_TIMEOUT, &seconds);
   Api().mysql_options(mysql_, MYSQL_OPT_LOCAL_INFILE, &no_local_files);
+  // libmariadb allocates a packet as large as its header announces, up to
+  // this bound.
+  unsigned long max_packet = max_reply_bytes_;
+  Api().mysql_options(mysql_, MYSQL_OPT_MAX_ALLOWED_PACKET, &max_packet);
   Api().mysql_optionsv(mysql_, MYSQL_OPT_CONNECT_ATTR_ADD, "program_name",
                        "datastore_exporter");
 
@@ -204,8 +208,9 @@ absl::StatusOr<QueryReply> Connection::Query(
   // A kept connection may have been closed by the server since the last
   // scrape (restart, wait_timeout): try once more on a fresh one. Timeouts
   // are not retried: the deadline has passed.
-  if (reused && absl::IsUnavailable(reply.status())) {
-    received_ = 0;
+  // Only when nothing came back: a server that answered part of the reply
+  // does not get a second budget.
+  if (reused && received_ == 0 && absl::IsUnavailable(reply.status())) {
     reply = QueryOnce(statements, deadline);
   }
   return reply;

@@ -81,9 +81,16 @@ absl::Status Connection::Connect(absl::Time deadline) {
   if ((*replies)[0].error) {
     Close();
     // A server without AUTH echoes its arguments in the error
-    // ("unknown command 'AUTH', with args beginning with: '...'").
+    // ("unknown command 'AUTH', with args beginning with: '...'"), cut
+    // after 128 characters: what follows that phrase is dropped, and the
+    // rest scrubbed of the password all the same.
+    std::string why = (*replies)[0].text;
+    const std::string echo = "with args beginning with:";
+    if (size_t at = why.find(echo); at != std::string::npos) {
+      why = absl::StrCat(why.substr(0, at + echo.size()), " ...");
+    }
     return absl::PermissionDeniedError(
-        absl::StrCat("AUTH: ", ScrubSecret((*replies)[0].text, *password)));
+        absl::StrCat("AUTH: ", ScrubSecret(why, *password)));
   }
   return absl::OkStatus();
 }
