@@ -193,10 +193,13 @@ def main():
         print(f"image test: image {image_mb:.1f} MB on disk, base debian:12-slim {base_mb:.1f} MB: "
               f"the runtime stage adds {image_mb - base_mb:.1f} MB")
         manifest = json.loads(config["Manifest"])
-        steps = [h.get("created_by", "") for h in config["Docker"]["history"] if not h.get("empty_layer")]
+        base_config = json.loads(buildah("inspect", "--type", "image",
+                                         "docker.io/library/debian:12-slim").stdout)
+        base_layers = {l["digest"] for l in json.loads(base_config["Manifest"])["layers"]}
         print("layers:")
-        for layer, step in zip(manifest["layers"], steps):
-            print(f"  {layer['size'] / 1e6:8.2f} MB  {' '.join(step.split())[:90]}")
+        for layer in manifest["layers"]:
+            what = "debian:12-slim base" if layer["digest"] in base_layers else "the runtime stage"
+            print(f"  {layer['size'] / 1e6:8.2f} MB  {what}")
         print(f"packages the runtime stage added ({len(added)}, {sum(s for s, _ in added) / 1024:.1f} MB "
               "installed size by dpkg):")
         for size, name in added:
