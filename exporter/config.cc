@@ -346,7 +346,11 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path,
                                             size_t limit) {
   // O_NONBLOCK: opening a FIFO must not wait for a writer.
   int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0) return absl::NotFoundError(std::strerror(errno));
+  if (fd < 0) {
+    const int error = errno;
+    return error == ENOENT ? absl::NotFoundError(std::strerror(error))
+                           : absl::FailedPreconditionError(std::strerror(error));
+  }
   struct stat info {};
   std::string content;
   absl::Status status;
