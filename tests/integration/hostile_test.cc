@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -168,6 +169,63 @@ TEST(HostileTargetTest, TrickleAndSilenceAnswerByTheDeadlineOnEveryPath) {
       ExpectStopsOnSigterm(***exporter);
     }
   }
+}
+
+// Every kind against a server that trickles a plausible start of its
+// protocol, one byte every 200 ms: the client waits for the rest, and the
+// target's 2 s timeout must still hold by the wall clock.
+TEST(HostileTargetTest, EveryKindStopsATrickleAtItsTimeout) {
+  TempDir dir;
+  const std::string http =
+      "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+      "Content-Length: 100000\r\n\r\n{\"header\":";
+  struct Case {
+    std::string kind, payload;
+  } cases[] = {
+      {"redis", InfoReply()},
+      {"zookeeper", "Zookeeper version: 3.8.0-debian, built on 2023"},
+      {"etcd", http},
+      {"replicante", http},
+      // No TLS ('N'), AuthenticationOk, then a ParameterStatus announcing
+      // 256 bytes.
+      {"postgresql", std::string("NR\0\0\0\x08\0\0\0\0S\0\0\x01\0", 15) +
+                         "server_version" + std::string(64, 'x')},
+      // A handshake packet header announcing 255 bytes, then its start.
+      {"mysql", std::string("\xff\0\0\0\x0a", 5) + "10.11.6-MariaDB" +
+                    std::string(64, 'x')},
+  };
+  std::vector<std::unique_ptr<FaultServer>> servers;
+  std::string config = "targets:\n";
+  for (const Case& c : cases) {
+    servers.push_back(std::make_unique<FaultServer>(
+        Behaviour::kTrickle, c.payload, absl::Milliseconds(200),
+        absl::Seconds(60), /*speaks_first=*/c.kind == "mysql"));
+    config += TargetYaml(c.kind, c.kind, servers.back()->address(),
+                         c.kind == "postgresql"
+                             ? "username: u, options: {dbname: d}"
+                             : (c.kind == "mysql" ? "username: u" : ""));
+  }
+  auto exporter = ExporterProcess::Start(dir, config);
+  ASSERT_TRUE(exporter.ok()) << exporter.status();
+  for (int round = 0; round < 2; ++round) {
+    HttpResult result;
+    double seconds = TimedFetch(**exporter, "/metrics", &result);
+    std::printf("every kind trickling: scrape %.2f s\n", seconds);
+    EXPECT_EQ(result.status, 200);
+    EXPECT_LT(seconds, 2.5);
+    std::vector<Sample> samples = ParseExposition(result.body);
+    for (const Case& c : cases) {
+      EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", c.kind}}), 0)
+          << c.kind;
+      // It waited for the trickle to its deadline, rather than failing on
+      // the first bytes (which would test nothing).
+      EXPECT_GT(ValueOf(samples, "datastore_collect_duration_seconds",
+                        {{"target", c.kind}}),
+                1.5)
+          << c.kind;
+    }
+  }
+  ExpectStopsOnSigterm(**exporter);
 }
 
 TEST(HostileTargetTest, BytesThatAreNotUtf8NeverReachALabel) {

@@ -26,11 +26,13 @@ bool Ready(int fd, short events) {
 }  // namespace
 
 FaultServer::FaultServer(Behaviour behaviour, std::string payload,
-                         absl::Duration interval, absl::Duration lifetime)
+                         absl::Duration interval, absl::Duration lifetime,
+                         bool speaks_first)
     : behaviour_(behaviour),
       payload_(std::move(payload)),
       interval_(interval),
-      end_(absl::Now() + lifetime) {
+      end_(absl::Now() + lifetime),
+      speaks_first_(speaks_first) {
   listen_fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -98,7 +100,7 @@ void FaultServer::Serve(int fd) {
       if (got < 0) return;
     }
   };
-  if (behaviour_ != Behaviour::kNeverAnswer) {
+  if (behaviour_ != Behaviour::kNeverAnswer && !speaks_first_) {
     while (running() && !Ready(fd, POLLIN)) {
     }
   }

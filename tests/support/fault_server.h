@@ -26,10 +26,13 @@ class FaultServer {
 
   // Listens on 127.0.0.1 at a free port; serves each connection on a thread
   // of its own until the client closes or the server is destroyed (each
-  // loop stops by itself after `lifetime`).
+  // loop stops by itself after `lifetime`). The payload goes out once the
+  // client's first bytes came, or at once with `speaks_first` (protocols
+  // where the server talks first: MySQL).
   FaultServer(Behaviour behaviour, std::string payload = "",
               absl::Duration interval = absl::Milliseconds(500),
-              absl::Duration lifetime = absl::Seconds(60));
+              absl::Duration lifetime = absl::Seconds(60),
+              bool speaks_first = false);
   ~FaultServer();
   FaultServer(const FaultServer&) = delete;
   FaultServer& operator=(const FaultServer&) = delete;
@@ -47,6 +50,7 @@ class FaultServer {
   const std::string payload_;
   const absl::Duration interval_;
   const absl::Time end_;
+  const bool speaks_first_;
   int listen_fd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};
