@@ -348,8 +348,9 @@ absl::StatusOr<std::string> ReadRegularFile(const std::string& path,
   int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     const int error = errno;
-    return error == ENOENT ? absl::NotFoundError(std::strerror(error))
-                           : absl::FailedPreconditionError(std::strerror(error));
+    return error == ENOENT
+               ? absl::NotFoundError(std::strerror(error))
+               : absl::FailedPreconditionError(std::strerror(error));
   }
   struct stat info {};
   std::string content;

@@ -37,8 +37,8 @@ class EtcdCollector : public Collector {
   EtcdCollector(const HostPort& address, absl::StatusOr<TlsOptions> tls,
                 Credentials credentials, size_t max_reply_bytes)
       : options_error_(tls.status()),
-        client_(address, tls.ok() ? *tls : TlsOptions(),
-                std::move(credentials), max_reply_bytes) {}
+        client_(address, tls.ok() ? *tls : TlsOptions(), std::move(credentials),
+                max_reply_bytes) {}
 
   absl::StatusOr<NodeModel> Collect(absl::Time deadline) override {
     if (!options_error_.ok()) return options_error_;
@@ -117,8 +117,7 @@ Kind EtcdKind() {
     HostPort address = ParseHostPort(config.address, kDefaultPort).value();
     return std::make_unique<EtcdCollector>(
         address, TlsOptionsFrom(config.options),
-        Credentials{config.username, config.password},
-        config.max_reply_bytes);
+        Credentials{config.username, config.password}, config.max_reply_bytes);
   };
   return kind;
 }

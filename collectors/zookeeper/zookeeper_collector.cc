@@ -24,15 +24,16 @@ class ZooKeeperCollector : public Collector {
         ask_server_id_(config.node.empty()) {}
 
   absl::StatusOr<NodeModel> Collect(absl::Time deadline) override {
-    auto srvr = SendFourLetterWord(address_, "srvr", max_reply_bytes_, deadline);
+    auto srvr =
+        SendFourLetterWord(address_, "srvr", max_reply_bytes_, deadline);
     if (!srvr.ok()) return srvr.status();
     auto status = ParseSrvr(*srvr);
     if (!status.ok()) return status.status();
 
     MappingInput input{shard_id_, ""};
     if (ask_server_id_) {
-      auto conf = SendFourLetterWord(address_, "conf", max_reply_bytes_,
-                                     deadline);
+      auto conf =
+          SendFourLetterWord(address_, "conf", max_reply_bytes_, deadline);
       if (!conf.ok()) return conf.status();
       auto server_id = ParseConfServerId(*conf);
       if (!server_id.ok()) return server_id.status();
