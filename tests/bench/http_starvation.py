@@ -72,8 +72,13 @@ def idle_keepalive(port, count, stop):
             held.append(s)
         except OSError:
             pass
+    hold_until(stop, held)
+
+
+def hold_until(stop, sockets):
+    """Keeps the sockets open until the attack ends."""
     stop.wait()
-    for s in held:
+    for s in sockets:
         s.close()
 
 
@@ -87,9 +92,7 @@ def idle_tcp(port, count, stop):
             held.append(s)
         except OSError:
             pass
-    stop.wait()
-    for s in held:
-        s.close()
+    hold_until(stop, held)
 
 
 def slowloris(port, count, stop):
