@@ -19,7 +19,8 @@ namespace dse::mysql {
   X(mysql_error) \
   X(mysql_fetch_fields) \
   X(mysql_fetch_lengths) \
-  X(mysql_fetch_row) \
+  X(mysql_fetch_row_cont) \
+  X(mysql_fetch_row_start) \
   X(mysql_field_count) \
   X(mysql_free_result) \
   X(mysql_get_server_info) \
@@ -37,8 +38,7 @@ namespace dse::mysql {
   X(mysql_real_connect_start) \
   X(mysql_real_query_cont) \
   X(mysql_real_query_start) \
-  X(mysql_store_result_cont) \
-  X(mysql_store_result_start)
+  X(mysql_use_result)
 // clang-format on
 
 struct LibMariaDb {

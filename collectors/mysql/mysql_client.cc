@@ -32,26 +32,6 @@ bool IsClientError(unsigned int code) {
   return (code >= 2000 && code <= 2999) || (code >= 5000 && code <= 5999);
 }
 
-ResultSet ToResultSet(MYSQL_RES* result) {
-  ResultSet set;
-  if (result == nullptr) return set;
-  const unsigned int width = Api().mysql_num_fields(result);
-  const MYSQL_FIELD* fields = Api().mysql_fetch_fields(result);
-  for (unsigned int i = 0; i < width; ++i) {
-    set.columns.emplace_back(fields[i].name, fields[i].name_length);
-  }
-  // A stored result is in memory: fetching does no I/O.
-  while (MYSQL_ROW row = Api().mysql_fetch_row(result)) {
-    const unsigned long* lengths = Api().mysql_fetch_lengths(result);
-    std::vector<std::optional<std::string>> values(width);
-    for (unsigned int i = 0; i < width; ++i) {
-      if (row[i] != nullptr) values[i].emplace(row[i], lengths[i]);
-    }
-    set.rows.push_back(std::move(values));
-  }
-  return set;
-}
-
 }  // namespace
 
 Connection::Connection(HostPort address, std::string username,
@@ -216,6 +196,44 @@ absl::StatusOr<QueryReply> Connection::Query(
   return reply;
 }
 
+absl::StatusOr<ResultSet> Connection::FetchRows(MYSQL_RES* result,
+                                                absl::Time deadline) {
+  ResultSet set;
+  const unsigned int width = Api().mysql_num_fields(result);
+  const MYSQL_FIELD* fields = Api().mysql_fetch_fields(result);
+  for (unsigned int i = 0; i < width; ++i) {
+    set.columns.emplace_back(fields[i].name, fields[i].name_length);
+  }
+  size_t bytes = 0;  // Of the values kept, which libmariadb frees per row.
+  for (;;) {
+    MYSQL_ROW row = nullptr;
+    absl::Status driven = Drive(
+        Api().mysql_fetch_row_start(&row, result),
+        [&](int events) {
+          return Api().mysql_fetch_row_cont(&row, result, events);
+        },
+        deadline, "query");
+    if (!driven.ok()) return driven;
+    if (row == nullptr) return set;  // The last row, or an error.
+    const unsigned long* lengths = Api().mysql_fetch_lengths(result);
+    std::vector<std::optional<std::string>> values(width);
+    for (unsigned int i = 0; i < width; ++i) {
+      if (row[i] == nullptr) continue;
+      bytes += lengths[i];
+      values[i].emplace(row[i], lengths[i]);
+    }
+    if (bytes > max_reply_bytes_) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("query: ", ReplyTooLarge(max_reply_bytes_).message()));
+    }
+    // A row that was already buffered takes no wait, so Drive did not look.
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError("query: timed out");
+    }
+    set.rows.push_back(std::move(values));
+  }
+}
+
 absl::StatusOr<QueryReply> Connection::QueryOnce(
     const std::vector<std::string>& statements, absl::Time deadline) {
   absl::Status connected = Connect(deadline);
@@ -247,21 +265,27 @@ absl::StatusOr<QueryReply> Connection::QueryOnce(
 
   // One result per statement; the loop ends after as many.
   while (reply.results.size() < statements.size()) {
-    MYSQL_RES* result = nullptr;
-    driven = Drive(
-        Api().mysql_store_result_start(&result, mysql_),
-        [&](int events) {
-          return Api().mysql_store_result_cont(&result, mysql_, events);
-        },
-        deadline, "query");
-    if (!driven.ok()) {
-      Close();
-      return driven;
+    // Unbuffered: mysql_store_result would read a server that streams rows
+    // without end in one call, past the deadline and the limit.
+    MYSQL_RES* result = Api().mysql_use_result(mysql_);
+    if (result == nullptr) {
+      if (Api().mysql_field_count(mysql_) != 0) return failed();
+      reply.results.emplace_back();  // A statement without rows.
+    } else {
+      absl::StatusOr<ResultSet> rows = FetchRows(result, deadline);
+      if (!rows.ok()) {
+        // Freeing an unfinished result reads its remaining rows: the
+        // connection is cut first so that those reads fail at once.
+        Api().mariadb_cancel(mysql_);
+        Api().mysql_free_result(result);
+        Close();
+        return rows.status();
+      }
+      Api().mysql_free_result(result);
+      // The rows ended on an error (a lost connection, a killed query).
+      if (Api().mysql_errno(mysql_) != 0) return failed();
+      reply.results.push_back(*std::move(rows));
     }
-    if (result == nullptr && Api().mysql_field_count(mysql_) != 0)
-      return failed();
-    reply.results.push_back(ToResultSet(result));
-    Api().mysql_free_result(result);
     if (!Api().mysql_more_results(mysql_)) break;
     int next = 0;
     driven = Drive(

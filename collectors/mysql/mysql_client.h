@@ -15,6 +15,7 @@
 #include "exporter/config.h"
 
 struct st_mysql;
+struct st_mysql_res;
 
 namespace dse::mysql {
 
@@ -60,6 +61,10 @@ class Connection {
   // An error of the last call, as a status (closing the connection when it
   // is a client-side error such as a lost connection).
   absl::Status ClientError(absl::string_view what);
+  // Reads the rows of a result one at a time: the deadline and the byte
+  // limit are checked after each.
+  absl::StatusOr<ResultSet> FetchRows(st_mysql_res* result,
+                                      absl::Time deadline);
   absl::StatusOr<QueryReply> QueryOnce(
       const std::vector<std::string>& statements, absl::Time deadline);
   void Close();
