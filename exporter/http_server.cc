@@ -3,6 +3,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <vector>
@@ -184,7 +185,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   if (tls) ports += "s";
   // More worker threads than the request limit, so that requests past the
   // limit are answered 503 at once instead of queueing.
-  const std::string threads = std::to_string(server_options.max_requests + 4);
+  const std::string threads = std::to_string(std::max(
+      server_options.max_connections, server_options.max_requests + 4));
   const std::string header_bytes =
       std::to_string(server_options.max_header_bytes);
   const std::string request_timeout =

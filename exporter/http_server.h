@@ -53,6 +53,13 @@ struct HttpServerOptions {
   // 10 s).
   int request_timeout_ms = 2000;
   int keep_alive_timeout_ms = 1000;  // Idle time between two requests.
+  // Connections served at once, a worker thread each (at least max_requests
+  // + 4, so that requests past the limit are answered 503 at once). With
+  // 44, 1000 idle TCP connections from one client delayed a scrape by 11 s
+  // and a 100-connection slowloris by 1.8 s; with 200, both 1 ms at the
+  // median, for 3 MB more resident memory (19 KB a worker idle, 44 KB once
+  // each has served a connection).
+  int max_connections = 200;
 };
 
 class HttpServer {

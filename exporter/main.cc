@@ -36,6 +36,7 @@ struct Flags {
   std::string target_timeout;
   std::string web_config_file;
   int max_requests = 40;
+  int max_connections = 200;
 };
 
 int Fail(int code, const std::string& message) {
@@ -95,6 +96,9 @@ int Run(int argc, char** argv) {
                  "TLS and basic auth configuration (exporter-toolkit format)");
   cli.add_option("--web.max-requests", flags.max_requests,
                  "Requests served at once; more are answered 503")
+      ->check(CLI::Range(1, 10000));
+  cli.add_option("--web.max-connections", flags.max_connections,
+                 "Connections served at once, a thread each (idle ones too)")
       ->check(CLI::Range(1, 10000));
   cli.add_option("--log.level", flags.log_level, "debug, info, warn or error");
   cli.add_option("--log.format", flags.log_format, "logfmt or json");
@@ -210,6 +214,7 @@ int Run(int argc, char** argv) {
   HttpServerOptions server_options;
   server_options.web = &web;
   server_options.max_requests = flags.max_requests;
+  server_options.max_connections = flags.max_connections;
   auto server = HttpServer::Start(
       flags.listen_address,
       [&app](const HttpRequest& r) { return app.Handle(r); }, server_options);

@@ -178,6 +178,10 @@ def main():
             worst = max(times) if times else float("nan")
             print(f"{name:44} {len(times):7d} {failures:6d} {median:9.3f} {worst:7.2f}", flush=True)
             time.sleep(2)
+        with open(f"/proc/{processes[-1].pid}/status") as status:
+            for line in status:
+                if line.startswith(("VmHWM", "VmRSS", "Threads")):
+                    print("exporter", " ".join(line.split()))
     finally:
         for p in reversed(processes):
             p.terminate()

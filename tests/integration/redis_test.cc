@@ -315,6 +315,9 @@ TEST(ExporterCommandLineTest, BadConfigAndFlagsExitTwoBeforeListening) {
         "--cluster-id=c"},
        "",
        "--web.telemetry-path"},
+      {{"--web.max-connections=0", "--target=redis://h:1", "--cluster-id=c"},
+       "",
+       "--web.max-connections"},
   };
   for (const BadStart& bad : table) {
     int port = FreePort();
