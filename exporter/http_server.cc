@@ -192,16 +192,12 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(
   const std::string request_timeout =
       std::to_string(server_options.request_timeout_ms);
   std::vector<std::string> settings = {
-      "listening_ports",
-      ports,
-      "num_threads",
-      threads,
-      "request_timeout_ms",
-      request_timeout,
-      "max_request_size",
-      header_bytes,
-      "enable_keep_alive",
-      "yes",
+      "listening_ports", ports, "num_threads", threads, "request_timeout_ms",
+      request_timeout, "max_request_size", header_bytes,
+      // An absolute-form request line ("GET http://host:port/metrics") is
+      // served when it names this port; civetweb otherwise also wants the
+      // host to be its authentication_domain, and closes without a reply.
+      "enable_auth_domain_check", "no", "enable_keep_alive", "yes",
       "keep_alive_timeout_ms",
       std::to_string(server_options.keep_alive_timeout_ms)};
   std::string pem;

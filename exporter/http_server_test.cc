@@ -1,6 +1,10 @@
 #include "exporter/http_server.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "exporter/app.h"
@@ -63,6 +67,29 @@ std::string Gunzip(const std::string& data) {
   return out;
 }
 
+// What the server answers to `request` sent as is on a new connection,
+// until it closes (at most 5 s).
+std::string RawExchange(int port, const std::string& request) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  timeval five{5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &five, sizeof five);
+  std::string reply;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+      send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(request.size())) {
+    char buffer[4096];
+    for (ssize_t n; (n = recv(fd, buffer, sizeof buffer, 0)) > 0;) {
+      reply.append(buffer, static_cast<size_t>(n));
+    }
+  }
+  close(fd);
+  return reply;
+}
+
 // One server for the suite: stopping civetweb takes about 2 s.
 class HttpServerTest : public ::testing::Test {
  protected:
@@ -104,6 +131,18 @@ TEST_F(HttpServerTest, HealthyLandingAndNotFound) {
   EXPECT_EQ(missing.status, 404);
   EXPECT_THAT(missing.body, HasSubstr("/nope"));
   EXPECT_EQ(Fetch(base_ + "/metrics", "POST").status, 405);
+}
+
+TEST_F(HttpServerTest, AbsoluteFormRequestLineNamingThisPort) {
+  const std::string port = std::to_string(server_->port());
+  for (const char* host : {"127.0.0.1", "exporter.example"}) {
+    std::string reply = RawExchange(
+        server_->port(), std::string("GET http://") + host + ":" + port +
+                             "/-/healthy HTTP/1.1\r\nHost: " + host +
+                             "\r\nConnection: close\r\n\r\n");
+    EXPECT_THAT(reply, HasSubstr("HTTP/1.1 200 OK")) << host;
+    EXPECT_THAT(reply, HasSubstr("Healthy")) << host;
+  }
 }
 
 TEST_F(HttpServerTest, GzipWhenAsked) {

@@ -5,6 +5,7 @@
 
 #include <future>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -140,6 +141,24 @@ TEST_F(WebConfigTest, TlsWithBasicAuth) {
   EXPECT_EQ(good.status, "200") << good.output;
   EXPECT_THAT(good.output,
               HasSubstr("datastore_up{target=\"cache\",kind=\"redis\"} 1"));
+  // Every path is behind the same auth, /-/reload (POST) and the NUL trick
+  // included.
+  const std::string base = absl::StrCat("https://127.0.0.1:", port);
+  for (const char* path : {"/-/reload", "/-/healthy", "/", "/api/status"}) {
+    EXPECT_EQ(RunCurl({"--cacert", File("ca.pem"), "-X",
+                       std::string(path) == "/-/reload" ? "POST" : "GET",
+                       base + path})
+                  .status,
+              "401")
+        << path;
+  }
+  EXPECT_EQ(RunCurl({"--cacert", File("ca.pem"), "-H",
+                     "Authorization: Basic " +
+                         absl::Base64Escape("prometheus:" + password +
+                                            std::string(1, '\0') + "junk"),
+                     url})
+                .status,
+            "401");
   // Plain HTTP to the TLS port gets no metrics.
   Curl plain = RunCurl({absl::StrCat("http://127.0.0.1:", port, "/metrics")});
   EXPECT_THAT(plain.output, Not(HasSubstr("datastore_up")));
