@@ -6,9 +6,11 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <atomic>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -271,6 +273,85 @@ TEST(HostileTargetTest, NoFalseDownWhenTheServerClosedTheConnection) {
   EXPECT_EQ(ValueOf((*exporter)->Scrape(), "datastore_up", {{"target", "r"}}),
             1)
       << "first scrape after a restart";
+}
+
+// A short soak: a Redis restarted again and again, a server that closes
+// the connection after every reply, one that never answers and a port
+// where nothing listens, scraped without pause. Every scrape answers by its
+// deadline, the closing server is never down (one reconnect each time),
+// memory stays flat, and the restarted Redis is up again once it stays up.
+TEST(HostileTargetTest, SoakWithFlappingTargets) {
+  TempDir dir;
+  auto redis = RedisServer::Start(dir);
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  FaultServer closing(
+      Behaviour::kReplyThenClose,
+      InfoReply() + "-ERR This instance has cluster support disabled\r\n");
+  FaultServer silent(Behaviour::kNeverAnswer);
+  const int nothing = FreePort();
+  auto exporter = ExporterProcess::Start(
+      dir,
+      "targets:\n" + TargetYaml("flapping", "redis", (*redis)->address()) +
+          TargetYaml("closing", "redis", closing.address()) +
+          TargetYaml("silent", "redis", silent.address()) +
+          TargetYaml("refused", "redis", absl::StrCat("127.0.0.1:", nothing)));
+  ASSERT_TRUE(exporter.ok()) << exporter.status();
+
+  std::atomic<bool> stop{false};
+  int scrapes = 0, late = 0, failed = 0, closing_down = 0, flapping_up = 0;
+  double slowest = 0;
+  std::thread scraper([&] {
+    // Bounded: the flapping below takes about 15 s.
+    const absl::Time end = absl::Now() + absl::Seconds(60);
+    while (!stop.load() && absl::Now() < end) {
+      HttpResult result;
+      // Prometheus's timeout, shorter than the targets' 2 s: the silent
+      // one is abandoned then.
+      double seconds = TimedFetch(**exporter, "/metrics", &result,
+                                  {"X-Prometheus-Scrape-Timeout-Seconds: 1"});
+      ++scrapes;
+      slowest = std::max(slowest, seconds);
+      if (seconds > 1.5) ++late;
+      if (result.status != 200) {
+        ++failed;
+        continue;
+      }
+      std::vector<Sample> samples = ParseExposition(result.body);
+      if (ValueOf(samples, "datastore_up", {{"target", "closing"}}) != 1)
+        ++closing_down;
+      if (ValueOf(samples, "datastore_up", {{"target", "flapping"}}) == 1)
+        ++flapping_up;
+    }
+  });
+  for (int flap = 0; flap < 6; ++flap) {
+    absl::SleepFor(absl::Milliseconds(1000));
+    (*redis)->process().Stop();
+    absl::SleepFor(absl::Milliseconds(1000));
+    EXPECT_TRUE((*redis)->Restart().ok()) << "restart " << flap;
+  }
+  absl::SleepFor(absl::Milliseconds(2500));
+  stop = true;
+  scraper.join();
+  std::printf("soak: %d scrapes, slowest %.2f s, flapping up in %d\n", scrapes,
+              slowest, flapping_up);
+  EXPECT_GE(scrapes, 10);
+  EXPECT_EQ(failed, 0);
+  EXPECT_EQ(late, 0) << "slowest scrape " << slowest << " s";
+  EXPECT_EQ(closing_down, 0) << "the server that closes after each reply";
+  EXPECT_GT(flapping_up, 0);
+  EXPECT_LT(flapping_up, scrapes) << "never seen down while stopped";
+  EXPECT_GE(closing.connections(), scrapes);
+  // Up again once it stays up; the other two stay down.
+  std::vector<Sample> last = (*exporter)->Scrape();
+  EXPECT_EQ(ValueOf(last, "datastore_up", {{"target", "flapping"}}), 1);
+  EXPECT_EQ(ValueOf(last, "datastore_up", {{"target", "silent"}}), 0);
+  EXPECT_EQ(ValueOf(last, "datastore_up", {{"target", "refused"}}), 0);
+  double peak = PeakRssMb((*exporter)->process().pid());
+  std::printf("soak: peak RSS %.1f MB\n", peak);
+#ifndef DSE_SANITIZED
+  EXPECT_LT(peak, 32);
+#endif
+  ExpectStopsOnSigterm(**exporter);
 }
 
 TEST(HostileTargetTest, AnEchoedPasswordNeverShows) {

@@ -113,6 +113,13 @@ void FaultServer::Serve(int fd) {
       }
       while (running() && open) drain();
       break;
+    case Behaviour::kReplyThenClose:
+      // The request is read first: closing on unread bytes would send a
+      // reset, which can discard the reply on the client's side.
+      drain();
+      send_all(payload_.data(), payload_.size());
+      shutdown(fd, SHUT_WR);
+      break;
     case Behaviour::kEndless: {
       if (!send_all(payload_.data(), payload_.size())) break;
       const std::string filler(64 * 1024, 'x');

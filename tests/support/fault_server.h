@@ -18,10 +18,11 @@ namespace dse::testing {
 class FaultServer {
  public:
   enum class Behaviour {
-    kNeverAnswer,  // Reads whatever comes and never writes.
-    kEndless,      // Writes `payload`, then 'x' without end.
-    kTrickle,      // Writes `payload` one byte every `interval`.
-    kReply,        // Writes `payload` once the request came; stays open.
+    kNeverAnswer,     // Reads whatever comes and never writes.
+    kEndless,         // Writes `payload`, then 'x' without end.
+    kTrickle,         // Writes `payload` one byte every `interval`.
+    kReply,           // Writes `payload` once the request came; stays open.
+    kReplyThenClose,  // Writes `payload` once the request came; closes.
   };
 
   // Listens on 127.0.0.1 at a free port; serves each connection on a thread
