@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -51,6 +52,8 @@ struct AddrInfoDeleter {
 };
 using AddrInfoList = std::unique_ptr<addrinfo, AddrInfoDeleter>;
 
+constexpr int kMaxPendingLookups = 16;
+
 // One name lookup, shared with the thread running it so that a lookup that
 // outlives its caller's deadline finishes (and is freed) unobserved.
 struct Lookup {
@@ -75,12 +78,23 @@ absl::StatusOr<AddrInfoList> Resolve(const HostPort& address,
   }
   // getaddrinfo has no timeout of its own: run it on a thread and stop
   // waiting at the deadline.
+  // A resolver that never answers leaves a thread per lookup: at most
+  // kMaxPendingLookups of them, after which lookups fail at once until some
+  // end.
+  static std::atomic<int> pending{0};
+  if (pending.fetch_add(1) >= kMaxPendingLookups) {
+    --pending;
+    return absl::ResourceExhaustedError(
+        absl::StrCat("resolve \"", address.host, "\": ", kMaxPendingLookups,
+                     " name lookups are pending already"));
+  }
   hints.ai_flags = AI_NUMERICSERV;
   auto lookup = std::make_shared<Lookup>();
   try {
     std::thread([lookup, host = address.host, port, hints] {
       addrinfo* found = nullptr;
       int result = getaddrinfo(host.c_str(), port.c_str(), &hints, &found);
+      --pending;
       std::lock_guard<std::mutex> lock(lookup->mutex);
       lookup->result = result;
       lookup->list.reset(found);
@@ -88,6 +102,7 @@ absl::StatusOr<AddrInfoList> Resolve(const HostPort& address,
       lookup->done_signal.notify_all();
     }).detach();
   } catch (const std::system_error& e) {
+    --pending;
     return absl::ResourceExhaustedError(
         absl::StrCat("resolve \"", address.host, "\": ", e.what()));
   }
