@@ -1,7 +1,11 @@
 #include "exporter/metrics.h"
 
 #include <cmath>
+#include <cstdlib>
+#include <fstream>
 #include <limits>
+#include <regex>
+#include <sstream>
 #include <string>
 
 #include "exporter/model.h"
@@ -30,6 +34,71 @@ TargetResult Up() {
   shard.lags.push_back(Lag{"seconds", 1.5});
   result.model.shards.push_back(shard);
   return result;
+}
+
+// Every family, several targets and shards, units, escapes, repaired
+// UTF-8, extreme values: the golden below was written by the exporter's
+// serializer before prometheus-cpp carried the metrics, so that the switch
+// is proven to change no byte of the model's output.
+std::vector<TargetResult> GoldenResults() {
+  std::vector<TargetResult> results;
+  TargetResult a = Up();
+  a.model.shards[0].lags.push_back(Lag{"bytes", 0});
+  a.model.shards[0].lags.push_back(Lag{"operations", 3.25e-7});
+  results.push_back(a);
+  TargetResult b;
+  b.target = "pg \"main\"\\";
+  b.kind = "postgresql";
+  b.up = true;
+  b.duration_seconds = 0.0123456789;
+  b.model.cluster_id = "7301234567890123456";
+  b.model.cluster_display_name = "line\nbreak " + ValidUtf8("caf\xC3\xA9 \xFF");
+  b.model.node = "[::1]:5432";
+  b.model.version = "15.18 (Debian 15.18-0+deb12u1)";
+  for (int i = 0; i < 3; ++i) {
+    Shard shard;
+    shard.id = "shard-" + std::to_string(i);
+    shard.role = i == 0   ? Role::kPrimary
+                 : i == 1 ? Role::kRecovering
+                          : Role::kUnknown;
+    if (i != 2) shard.commit_offset = CommitOffset{"lsn", ~0ull >> i};
+    if (i == 1) shard.lags.push_back(Lag{"seconds", 12345678.901234567});
+    b.model.shards.push_back(shard);
+  }
+  results.push_back(b);
+  TargetResult down;
+  down.target = "zk-1";
+  down.kind = "zookeeper";
+  down.duration_seconds = 2.000001;
+  down.error = "connect: Connection refused";
+  results.push_back(down);
+  TargetResult empty;
+  empty.target = "etcd-1";
+  empty.kind = "etcd";
+  empty.up = true;
+  empty.model.cluster_id = "cdf818194e3a8c32";
+  empty.model.node = "8e9e05c52164694d";
+  results.push_back(empty);
+  return results;
+}
+
+// build_info's version and revision change with every commit.
+std::string MaskBuildInfo(const std::string& text) {
+  return std::regex_replace(
+      text, std::regex("datastore_exporter_build_info\\{[^}]*\\}"),
+      "datastore_exporter_build_info{MASKED}");
+}
+
+TEST(BuildFamilies, TextIsTheGoldenByteForByte) {
+  const std::string path = "exporter/testdata/families.golden.txt";
+  const std::string text =
+      MaskBuildInfo(SerializeText(BuildFamilies(GoldenResults())));
+  if (std::getenv("DSE_WRITE_GOLDEN") != nullptr) std::ofstream(path) << text;
+  std::ifstream golden(path);
+  ASSERT_TRUE(golden.good()) << path;
+  std::stringstream expected;
+  expected << golden.rdbuf();
+  EXPECT_EQ(text, expected.str());
 }
 
 TEST(BuildFamilies, FollowsTheMetricContract) {

@@ -3,10 +3,14 @@
 #include <signal.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <regex>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -226,6 +230,59 @@ TEST_F(RedisPairTest, GzipAndContentType) {
       result.headers,
       HasSubstr("Content-Type: text/plain; version=0.0.4; charset=utf-8"));
   EXPECT_THAT(result.headers, HasSubstr("Content-Encoding: gzip"));
+}
+
+// The model's series of a real scrape (and of a /probe) against the
+// golden recorded before prometheus-cpp carried the metrics: same names,
+// labels, order and values. Masked: collection times, ports, the server's
+// version and the exporter's build. Only the model's families are compared,
+// not the exporter's own telemetry.
+TEST(RedisGoldenTest, RealScrapeAndProbeAreTheGolden) {
+  TempDir dir;
+  auto redis = RedisServer::Start(dir);
+  ASSERT_TRUE(redis.ok()) << redis.status();
+  const int nothing = FreePort();
+  auto exporter = ExporterProcess::Start(
+      dir, absl::StrCat("targets:\n", TargetYaml("solo", (*redis)->address()),
+                        TargetYaml("gone", absl::StrCat("127.0.0.1:", nothing)),
+                        "modules:\n  cache:\n    kind: redis\n"
+                        "    cluster_id: probed\n"
+                        "    allowed_targets: [\"127.0.0.1:*\"]\n"));
+  ASSERT_TRUE(exporter.ok()) << exporter.status();
+  auto model_only = [&](const std::string& text) {
+    std::string kept;
+    for (absl::string_view line : absl::StrSplit(text, '\n')) {
+      absl::string_view name = line;
+      absl::ConsumePrefix(&name, "# HELP ");
+      absl::ConsumePrefix(&name, "# TYPE ");
+      if (!absl::StartsWith(name, "datastore_")) continue;
+      if (absl::StartsWith(name, "datastore_exporter_") &&
+          !absl::StartsWith(name, "datastore_exporter_build_info"))
+        continue;
+      absl::StrAppend(&kept, line, "\n");
+    }
+    kept = std::regex_replace(
+        kept, std::regex("(datastore_collect_duration_seconds\\{[^}]*\\}) .*"),
+        "$1 TIME");
+    kept = std::regex_replace(kept, std::regex("127\\.0\\.0\\.1:[0-9]+"),
+                              "127.0.0.1:PORT");
+    kept = std::regex_replace(kept, std::regex("version=\"[^\"]*\""),
+                              "version=\"V\"");
+    kept = std::regex_replace(kept, std::regex("revision=\"[^\"]*\""),
+                              "revision=\"R\"");
+    return kept;
+  };
+  HttpResult metrics = HttpFetch((*exporter)->url("/metrics"));
+  HttpResult probe = HttpFetch(
+      (*exporter)->url("/probe?module=cache&target=" + (*redis)->address()));
+  ASSERT_EQ(metrics.status, 200);
+  ASSERT_EQ(probe.status, 200);
+  const std::string text = absl::StrCat(model_only(metrics.body), "# /probe\n",
+                                        model_only(probe.body));
+  const std::string path =
+      DSE_SOURCE_DIR "/tests/integration/testdata/redis_scrape.golden.txt";
+  if (std::getenv("DSE_WRITE_GOLDEN") != nullptr) WriteFile(path, text);
+  EXPECT_EQ(text, ReadFile(path));
 }
 
 TEST(RedisAuthTest, PasswordFromFileAndWrongPasswordNeverShown) {
