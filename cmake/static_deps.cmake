@@ -12,12 +12,12 @@
 # `crypt` every target links) at the static archives beside the .so files, so
 # that every executable links them. Their link dependencies stay as declared,
 # and CMake orders the archives after their users. dse_static_runtime() adds
-# -static-libstdc++ -static-libgcc to one executable, and --gc-sections to
-# leave out what it does not use of the archives (libstdc++.a and absl have a
-# section per function; about 450 kB less text and RSS): tests and benchmarks
-# keep the shared libstdc++ (libbenchmark.so needs it anyway).
+# --gc-sections to one executable, to leave out what it does not use of the
+# archives (absl has a section per function). libstdc++ and libgcc were
+# linked statically too until prometheus-cpp (a shared library linking the
+# shared libstdc++) carried the metrics.
 option(DSE_STATIC_DEPS
-  "Link absl, yaml-cpp, hiredis, zlib and libcrypt statically, and libstdc++/libgcc into datastore_exporter"
+  "Link absl, yaml-cpp, hiredis, zlib and libcrypt statically into datastore_exporter"
   ON)
 set(DSE_STATIC OFF)
 if(DSE_STATIC_DEPS AND DSE_SANITIZE STREQUAL "" AND NOT DSE_FUZZ)
@@ -81,11 +81,11 @@ if(DSE_STATIC)
   set_target_properties(crypt PROPERTIES IMPORTED_LOCATION "${DSE_CRYPT_ARCHIVE}")
 endif()
 
-# -static-libstdc++ -static-libgcc and --gc-sections for `target` when
-# DSE_STATIC.
+# --gc-sections for `target` when DSE_STATIC. libstdc++ stays shared:
+# libprometheus-cpp-core.so links it, and two C++ runtimes in one process
+# (a static copy beside the shared one) would each keep their own state.
 function(dse_static_runtime target)
   if(DSE_STATIC)
-    target_link_options(${target} PRIVATE
-      -static-libstdc++ -static-libgcc -Wl,--gc-sections)
+    target_link_options(${target} PRIVATE -Wl,--gc-sections)
   endif()
 endfunction()

@@ -10,6 +10,7 @@
 #include "exporter/metrics.h"
 #include "exporter/model_api.h"
 #include "exporter/status_page.h"
+#include "prometheus/text_serializer.h"
 
 namespace dse {
 namespace {
@@ -105,7 +106,8 @@ HttpResponse App::Metrics(const HttpRequest& request) {
   std::vector<TargetResult> results = CollectAll(Targets(), deadline);
   HttpResponse response;
   response.content_type = kMetricsContentType;
-  response.body = SerializeText(BuildFamilies(results));
+  response.body =
+      prometheus::TextSerializer().Serialize(BuildFamilies(results));
   response.compressible = true;
   return response;
 }
@@ -176,7 +178,8 @@ HttpResponse App::Probe(const HttpRequest& request) {
   std::vector<TargetResult> results = {target->Collect(deadline)};
   HttpResponse response;
   response.content_type = kMetricsContentType;
-  response.body = SerializeText(BuildFamilies(results));
+  response.body =
+      prometheus::TextSerializer().Serialize(BuildFamilies(results));
   response.compressible = true;
   return response;
 }

@@ -1,42 +1,24 @@
 #include "exporter/metrics.h"
 
-#include <charconv>
-#include <cmath>
-#include <string_view>
-#include <system_error>
+#include <utility>
 
 namespace dse {
 namespace {
 
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+
 MetricFamily Family(const char* name, const char* help) {
-  MetricFamily family;
-  family.name = name;
-  family.help = help;
-  return family;
+  return MetricFamily{name, help, prometheus::MetricType::Gauge, {}};
 }
 
-void AddSample(MetricFamily& family, std::vector<LabelPair> labels,
+void AddSample(MetricFamily& family, std::vector<ClientMetric::Label> labels,
                double value) {
-  family.samples.push_back(GaugeSample{std::move(labels), value});
+  ClientMetric metric;
+  metric.label = std::move(labels);
+  metric.gauge.value = value;
+  family.metric.push_back(std::move(metric));
 }
-
-// Appends `text` with backslash and newline escaped, and double quote too
-// when `quote` (label values; help text leaves it as is).
-void AppendEscaped(std::string& out, std::string_view text, bool quote) {
-  size_t plain = 0;  // Start of the run not yet appended.
-  for (size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (c != '\\' && c != '\n' && !(quote && c == '"')) continue;
-    out.append(text.data() + plain, i - plain);
-    out += '\\';
-    out += c == '\n' ? 'n' : c;
-    plain = i + 1;
-  }
-  out.append(text.data() + plain, text.size() - plain);
-}
-
-// An upper bound of what AppendValue writes: "-1.234567890123456e-308".
-constexpr size_t kMaxValueChars = 24;
 
 constexpr Role kAllRoles[] = {Role::kPrimary, Role::kSecondary,
                               Role::kRecovering, Role::kUnknown};
@@ -120,70 +102,9 @@ std::vector<MetricFamily> BuildFamilies(
   std::vector<MetricFamily> families;
   for (MetricFamily* family :
        {&up, &info, &role, &offset, &lag, &duration, &build}) {
-    if (!family->samples.empty()) families.push_back(std::move(*family));
+    if (!family->metric.empty()) families.push_back(std::move(*family));
   }
   return families;
-}
-
-void AppendValue(std::string& out, double value) {
-  if (std::isnan(value)) {
-    out += "Nan";
-  } else if (std::isinf(value)) {
-    out += value < 0 ? "-Inf" : "+Inf";
-  } else {
-    // to_chars with a precision is printf's "%.16g" in the C locale.
-    char buffer[kMaxValueChars + 8];
-    const std::to_chars_result result = std::to_chars(
-        buffer, buffer + sizeof(buffer), value, std::chars_format::general, 16);
-    if (result.ec == std::errc()) out.append(buffer, result.ptr);
-  }
-}
-
-std::string SerializeText(const std::vector<MetricFamily>& families) {
-  // One pass for the size (escapes aside) so that the text is allocated once.
-  size_t size = 0;
-  for (const MetricFamily& family : families) {
-    size += family.help.size() + 2 * family.name.size() + 24;
-    for (const GaugeSample& sample : family.samples) {
-      size += family.name.size() + kMaxValueChars + 4;
-      for (const LabelPair& label : sample.labels) {
-        size += label.name.size() + label.value.size() + 4;
-      }
-    }
-  }
-  std::string out;
-  out.reserve(size);
-  for (const MetricFamily& family : families) {
-    if (!family.help.empty()) {
-      out += "# HELP ";
-      out += family.name;
-      out += ' ';
-      AppendEscaped(out, family.help, /*quote=*/false);
-      out += '\n';
-    }
-    out += "# TYPE ";
-    out += family.name;
-    out += " gauge\n";
-    for (const GaugeSample& sample : family.samples) {
-      out += family.name;
-      if (!sample.labels.empty()) {
-        char separator = '{';
-        for (const LabelPair& label : sample.labels) {
-          out += separator;
-          out += label.name;
-          out += "=\"";
-          AppendEscaped(out, label.value, /*quote=*/true);
-          out += '"';
-          separator = ',';
-        }
-        out += '}';
-      }
-      out += ' ';
-      AppendValue(out, sample.value);
-      out += '\n';
-    }
-  }
-  return out;
 }
 
 }  // namespace dse

@@ -1,7 +1,8 @@
-// The one place that turns collected models into Prometheus metric families,
-// and their serialization in the Prometheus text format 0.0.4. Metric names
-// and help texts are written here and nowhere else (see the metric contract in
-// README.md).
+// The one place that turns collected models into Prometheus metric families
+// (prometheus-cpp's, which prometheus::TextSerializer writes in the text
+// format 0.0.4). The model's metric names and help texts are written here and
+// nowhere else (see the metric contract in README.md); the exporter's own
+// telemetry is in telemetry.h.
 #ifndef DATASTORE_EXPORTER_EXPORTER_METRICS_H_
 #define DATASTORE_EXPORTER_EXPORTER_METRICS_H_
 
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "exporter/model.h"
+#include "prometheus/metric_family.h"
 
 namespace dse {
 
@@ -22,43 +24,11 @@ struct TargetResult {
   std::string error;  // Why the target is down; empty when up.
 };
 
-// One label pair of a sample. Names are written as given (they are ours and
-// valid); values are escaped when serialized.
-struct LabelPair {
-  std::string name;
-  std::string value;
-};
-
-// One gauge sample: labels in output order, and the value.
-struct GaugeSample {
-  std::vector<LabelPair> labels;
-  double value = 0;
-};
-
-// A gauge metric family: every family of the metric contract is a gauge.
-struct MetricFamily {
-  std::string name;
-  std::string help;
-  std::vector<GaugeSample> samples;
-};
-
 // Builds every family of the metric contract for the given results, plus
-// datastore_exporter_build_info.
-std::vector<MetricFamily> BuildFamilies(
+// datastore_exporter_build_info: gauges, in the contract's order, labels in
+// output order. prometheus::TextSerializer writes them.
+std::vector<prometheus::MetricFamily> BuildFamilies(
     const std::vector<TargetResult>& results);
-
-// Serializes families in the Prometheus text format 0.0.4: "# HELP" and
-// "# TYPE <name> gauge" lines (no HELP line for an empty help), then one line
-// per sample. Help text escapes backslash and newline (prometheus-cpp 1.0.1
-// did not; our help texts have neither); label values escape backslash,
-// double quote and newline. Values are written as AppendValue does.
-std::string SerializeText(const std::vector<MetricFamily>& families);
-
-// Appends a sample value as the text format writes it: "Nan", "+Inf", "-Inf",
-// otherwise the shortest of plain or exponent notation with 16 significant
-// digits and no trailing zeros (printf "%.16g"), as prometheus-cpp 1.0.1
-// wrote them, so that the output did not change when it was replaced.
-void AppendValue(std::string& out, double value);
 
 // The version and revision the binary was built from.
 const char* ExporterVersion();
