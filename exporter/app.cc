@@ -50,6 +50,7 @@ void App::SetConfig(const Config& config) {
 }
 
 void App::SetReady(bool ready, std::string error) {
+  telemetry_.ConfigLoaded(ready, absl::Now());
   std::lock_guard<std::mutex> lock(mutex_);
   ready_ = ready;
   ready_error_ = std::move(error);
@@ -100,14 +101,25 @@ HttpResponse App::Handle(const HttpRequest& request) {
   return Text(404, absl::StrCat("not found: ", request.path, "\n"));
 }
 
+void App::ObserveRequest(const HttpRequest& request, int code, double seconds) {
+  telemetry_.ObserveRequest(HandlerLabel(request.path, telemetry_path_), code,
+                            seconds);
+}
+
 HttpResponse App::Metrics(const HttpRequest& request) {
   absl::Time deadline = ScrapeDeadline(
       request.Header("X-Prometheus-Scrape-Timeout-Seconds"), absl::Now());
   std::vector<TargetResult> results = CollectAll(Targets(), deadline);
+  for (const TargetResult& result : results) {
+    telemetry_.CountCollection(result.target, result);
+  }
+  std::vector<prometheus::MetricFamily> families = BuildFamilies(results);
+  for (prometheus::MetricFamily& family : telemetry_.Collect()) {
+    families.push_back(std::move(family));
+  }
   HttpResponse response;
   response.content_type = kMetricsContentType;
-  response.body =
-      prometheus::TextSerializer().Serialize(BuildFamilies(results));
+  response.body = prometheus::TextSerializer().Serialize(families);
   response.compressible = true;
   return response;
 }
@@ -176,6 +188,8 @@ HttpResponse App::Probe(const HttpRequest& request) {
   absl::Time deadline = ScrapeDeadline(
       request.Header("X-Prometheus-Scrape-Timeout-Seconds"), absl::Now());
   std::vector<TargetResult> results = {target->Collect(deadline)};
+  // By module: probed addresses are unbounded, label values must not be.
+  telemetry_.CountCollection("probe:" + module.name, results[0]);
   HttpResponse response;
   response.content_type = kMetricsContentType;
   response.body =

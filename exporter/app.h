@@ -17,6 +17,7 @@
 #include "exporter/config.h"
 #include "exporter/http_server.h"
 #include "exporter/scrape.h"
+#include "exporter/telemetry.h"
 
 namespace dse {
 
@@ -27,12 +28,15 @@ class App {
   // Installs a new configuration: new targets and modules serve from the next
   // request on; collections under way finish on the old ones.
   void SetConfig(const Config& config);
-  // Records whether the last configuration load succeeded (/-/ready).
+  // Records whether the last configuration load succeeded (/-/ready, and
+  // the reload telemetry).
   void SetReady(bool ready, std::string error = "");
   // Called by POST /-/reload; returns the load's outcome.
   void SetReloader(std::function<absl::Status()> reloader);
 
   HttpResponse Handle(const HttpRequest& request);
+  // Counts an answered request in the telemetry.
+  void ObserveRequest(const HttpRequest& request, int code, double seconds);
 
   // The targets of the current configuration.
   std::vector<std::shared_ptr<Target>> Targets() const;
@@ -47,6 +51,7 @@ class App {
 
   const std::string telemetry_path_;
   const KindRegistry& kinds_;
+  Telemetry telemetry_;
   mutable std::mutex mutex_;
   std::vector<std::shared_ptr<Target>> targets_;
   std::map<std::string, ModuleConfig> modules_;

@@ -100,7 +100,9 @@ std::string GzipCompress(const std::string& data) {
 }
 
 HttpServer::HttpServer(HttpHandler handler, const HttpServerOptions& options)
-    : handler_(std::move(handler)), max_requests_(options.max_requests) {
+    : handler_(std::move(handler)),
+      max_requests_(options.max_requests),
+      observe_(options.observe) {
   if (options.web != nullptr && !options.web->basic_auth_users.empty()) {
     authenticator_ =
         std::make_unique<BasicAuthenticator>(options.web->basic_auth_users);
@@ -301,6 +303,7 @@ HttpServer::~HttpServer() {
 
 int HttpServer::HandleRequest(mg_connection* connection, void* self) {
   auto* server = static_cast<HttpServer*>(self);
+  const absl::Time start = absl::Now();
   const mg_request_info* info = mg_get_request_info(connection);
   HttpRequest request;
   request.method = info->request_method ? info->request_method : "";
@@ -365,6 +368,10 @@ int HttpServer::HandleRequest(mg_connection* connection, void* self) {
   // the header (Nagle), adding ~40 ms to every keep-alive request.
   if (request.method != "HEAD") head += body;
   mg_write(connection, head.data(), head.size());
+  if (server->observe_) {
+    server->observe_(request, response.status,
+                     absl::ToDoubleSeconds(absl::Now() - start));
+  }
   return response.status;
 }
 

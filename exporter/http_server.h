@@ -60,6 +60,8 @@ struct HttpServerOptions {
   // median, for 3 MB more resident memory (19 KB a worker idle, 44 KB once
   // each has served a connection).
   int max_connections = 200;
+  // Told of every answered request (its status and seconds taken).
+  std::function<void(const HttpRequest&, int, double)> observe;
 };
 
 class HttpServer {
@@ -81,6 +83,7 @@ class HttpServer {
 
   HttpHandler handler_;
   const int max_requests_;
+  const std::function<void(const HttpRequest&, int, double)> observe_;
   std::atomic<int> in_flight_{0};
   std::unique_ptr<BasicAuthenticator> authenticator_;
   // SSL_CTX_set_verify mode for client_auth_type RequestClientCert or

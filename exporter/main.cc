@@ -215,6 +215,10 @@ int Run(int argc, char** argv) {
   server_options.web = &web;
   server_options.max_requests = flags.max_requests;
   server_options.max_connections = flags.max_connections;
+  server_options.observe = [&app](const HttpRequest& request, int code,
+                                  double seconds) {
+    app.ObserveRequest(request, code, seconds);
+  };
   auto server = HttpServer::Start(
       flags.listen_address,
       [&app](const HttpRequest& r) { return app.Handle(r); }, server_options);

@@ -28,18 +28,24 @@ TargetResult Target::Collect(absl::Time deadline) {
   std::unique_lock<std::timed_mutex> turn(collect_mutex_, std::defer_lock);
   if (!turn.try_lock_until(absl::ToChronoTime(deadline))) {
     result.error = "another collection of this target is still running";
+    result.reason = FailureReason::kTimeout;
   } else {
     absl::StatusOr<NodeModel> model;
+    bool threw = false;
     try {
       model = collector_->Collect(deadline);
     } catch (const std::exception& e) {
       model =
           absl::InternalError(absl::StrCat("unexpected exception: ", e.what()));
+      threw = true;
     } catch (...) {
       model = absl::InternalError("unexpected exception");
+      threw = true;
     }
     if (!model.ok()) {
       result.error = std::string(model.status().message());
+      result.reason =
+          threw ? FailureReason::kOther : ReasonOf(model.status().code());
     } else {
       result.model = *std::move(model);
       if (!config_.cluster_id.empty())
@@ -52,6 +58,7 @@ TargetResult Target::Collect(absl::Time deadline) {
       if (result.model.cluster_id.empty()) {
         result.error =
             "the datastore gave no cluster ID and none is configured";
+        result.reason = FailureReason::kModel;
       } else {
         result.up = true;
       }
@@ -221,6 +228,7 @@ std::vector<TargetResult> CollectAll(
     results[i].target = targets[i]->config().name;
     results[i].kind = targets[i]->config().kind;
     results[i].error = "collection did not finish before the scrape deadline";
+    results[i].reason = FailureReason::kTimeout;
   }
   return results;
 }

@@ -15,6 +15,7 @@ namespace dse::postgresql {
   X(PQclear) \
   X(PQconnectPoll) \
   X(PQconnectStartParams) \
+  X(PQconnectionNeedsPassword) \
   X(PQconsumeInput) \
   X(PQerrorMessage) \
   X(PQfinish) \

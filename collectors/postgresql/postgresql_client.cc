@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -113,8 +114,15 @@ absl::Status Connection::Connect(absl::Time deadline) {
   while (state != PGRES_POLLING_OK) {
     if (state == PGRES_POLLING_FAILED) {
       std::string why = OneLine(pq_->PQerrorMessage(connection_));
+      // A password was asked for and none given, or the server refused it
+      // (SQLSTATE 28P01 or 28000, which libpq gives only as text).
+      const bool refused = pq_->PQconnectionNeedsPassword(connection_) != 0 ||
+                           absl::StrContains(why, "authentication failed");
       Close();
       // libpq's messages name the host, port and user, never the password.
+      if (refused) {
+        return absl::PermissionDeniedError(absl::StrCat("connect: ", why));
+      }
       return absl::UnavailableError(absl::StrCat("connect: ", why));
     }
     absl::Status ready = WaitForSocket(

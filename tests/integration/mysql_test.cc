@@ -326,6 +326,9 @@ TEST_F(MariaDbPairTest, PasswordsFromFileOrEnvironmentAndNeverShown) {
   EXPECT_EQ(Up(samples, "file"), 1);
   EXPECT_EQ(Up(samples, "env"), 1);
   EXPECT_EQ(Up(samples, "bad"), 0);
+  EXPECT_EQ(ValueOf(samples, "datastore_exporter_collection_errors_total",
+                    {{"target", "bad"}, {"reason", "auth"}}),
+            1);
   std::string logs = (*exporter)->Logs();
   EXPECT_THAT(logs, HasSubstr("target=bad"));
   EXPECT_THAT(logs, HasSubstr("Access denied for user"));

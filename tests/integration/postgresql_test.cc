@@ -423,6 +423,9 @@ TEST_F(PostgresPairTest, PasswordSourcesAndWrongPasswordNeverShown) {
   EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", "env"}}), 1);
   EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", "pgpass"}}), 1);
   EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", "bad"}}), 0);
+  EXPECT_EQ(ValueOf(samples, "datastore_exporter_collection_errors_total",
+                    {{"target", "bad"}, {"reason", "auth"}}),
+            1);
   std::string logs = (*exporter)->Logs();
   EXPECT_THAT(logs, HasSubstr("target=bad"));
   EXPECT_THAT(logs, HasSubstr("password authentication failed for user"));

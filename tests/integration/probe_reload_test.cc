@@ -15,6 +15,7 @@ namespace dse::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(ProbeTest, AllowedTargetsOnlyAndClearErrors) {
   TempDir dir;
@@ -42,8 +43,21 @@ TEST(ProbeTest, AllowedTargetsOnlyAndClearErrors) {
             1);
   EXPECT_EQ(
       Select(samples, "datastore_info", {{"cluster_id", "probed"}}).size(), 1u);
-  // The exporter's own /metrics does not include probed targets.
-  EXPECT_TRUE(Select((*exporter)->Scrape(), "datastore_up").empty());
+  // A probe answers with the probed target's series only: none of the
+  // exporter's own telemetry.
+  EXPECT_THAT(ok.body, Not(HasSubstr("process_")));
+  EXPECT_THAT(ok.body, Not(HasSubstr("datastore_exporter_collections_total")));
+  EXPECT_THAT(ok.body, Not(HasSubstr("datastore_exporter_http_")));
+  // The exporter's own /metrics does not include probed targets, and counts
+  // probes by module (probed addresses would make labels unbounded).
+  std::vector<Sample> own = (*exporter)->Scrape();
+  EXPECT_TRUE(Select(own, "datastore_up").empty());
+  EXPECT_EQ(ValueOf(own, "datastore_exporter_collections_total",
+                    {{"target", "probe:cache"}, {"kind", "redis"}}),
+            1);
+  EXPECT_TRUE(
+      Select(own, "datastore_exporter_collections_total", {{"target", address}})
+          .empty());
 
   // Not on the allow-list: refused before any connection is made.
   HttpResult denied =
@@ -75,6 +89,10 @@ TEST(ProbeTest, AllowedTargetsOnlyAndClearErrors) {
   EXPECT_EQ(ValueOf(ParseExposition(down.body), "datastore_up",
                     {{"target", address}}),
             0);
+  EXPECT_EQ(ValueOf((*exporter)->Scrape(),
+                    "datastore_exporter_collection_errors_total",
+                    {{"target", "probe:cache"}, {"reason", "connect"}}),
+            1);
 }
 
 std::string OneTarget(const std::string& name, const std::string& address) {
@@ -94,6 +112,14 @@ TEST(ReloadTest, SighupAndPostReloadSwapTargetsAndBadConfigKeepsTheOld) {
   EXPECT_EQ(
       ValueOf((*exporter)->Scrape(), "datastore_up", {{"target", "first"}}), 1);
   EXPECT_EQ(HttpFetch((*exporter)->url("/-/ready")).status, 200);
+  std::vector<Sample> started = (*exporter)->Scrape();
+  EXPECT_EQ(
+      ValueOf(started, "datastore_exporter_config_last_reload_successful", {}),
+      1);
+  const double loaded_at = ValueOf(
+      started,
+      "datastore_exporter_config_last_reload_success_timestamp_seconds", {});
+  EXPECT_GT(loaded_at, absl::ToUnixSeconds(absl::Now()) - 60);
 
   // The config file is the one ExporterProcess wrote: find it in the log dir.
   std::string config_path;
@@ -120,9 +146,17 @@ TEST(ReloadTest, SighupAndPostReloadSwapTargetsAndBadConfigKeepsTheOld) {
   HttpResult reload = HttpFetch((*exporter)->url("/-/reload"), "POST");
   EXPECT_EQ(reload.status, 500);
   EXPECT_THAT(reload.body, HasSubstr("unknown kind \"nope\""));
-  EXPECT_EQ(
-      ValueOf((*exporter)->Scrape(), "datastore_up", {{"target", "second"}}),
-      1);
+  std::vector<Sample> after_failure = (*exporter)->Scrape();
+  EXPECT_EQ(ValueOf(after_failure, "datastore_up", {{"target", "second"}}), 1);
+  EXPECT_EQ(ValueOf(after_failure,
+                    "datastore_exporter_config_last_reload_successful", {}),
+            0);
+  // The time of the last success stays that of the SIGHUP reload.
+  EXPECT_GE(ValueOf(after_failure,
+                    "datastore_exporter_config_last_reload_success_timestamp_"
+                    "seconds",
+                    {}),
+            loaded_at);
   HttpResult ready = HttpFetch((*exporter)->url("/-/ready"));
   EXPECT_EQ(ready.status, 503);
   EXPECT_THAT(ready.body, HasSubstr("unknown kind"));
@@ -133,8 +167,15 @@ TEST(ReloadTest, SighupAndPostReloadSwapTargetsAndBadConfigKeepsTheOld) {
   ASSERT_TRUE(WriteFile(config_path, OneTarget("first", (*first)->address())));
   EXPECT_EQ(HttpFetch((*exporter)->url("/-/reload"), "POST").status, 200);
   EXPECT_EQ(HttpFetch((*exporter)->url("/-/ready")).status, 200);
+  std::vector<Sample> fixed = (*exporter)->Scrape();
+  EXPECT_EQ(ValueOf(fixed, "datastore_up", {{"target", "first"}}), 1);
   EXPECT_EQ(
-      ValueOf((*exporter)->Scrape(), "datastore_up", {{"target", "first"}}), 1);
+      ValueOf(fixed, "datastore_exporter_config_last_reload_successful", {}),
+      1);
+  // Reloads are POSTs to /-/reload: counted by handler and code.
+  EXPECT_EQ(ValueOf(fixed, "datastore_exporter_http_requests_total",
+                    {{"handler", "/-/reload"}, {"code", "500"}}),
+            1);
 }
 
 }  // namespace

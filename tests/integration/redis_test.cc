@@ -310,6 +310,16 @@ TEST(RedisAuthTest, PasswordFromFileAndWrongPasswordNeverShown) {
   EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", "good"}}), 1);
   EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", "env"}}), 1);
   EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", "bad"}}), 0);
+  // The exporter's own telemetry says why: someone must fix the password.
+  EXPECT_EQ(ValueOf(samples, "datastore_exporter_collection_errors_total",
+                    {{"target", "bad"}, {"reason", "auth"}}),
+            1);
+  EXPECT_EQ(ValueOf(samples, "datastore_exporter_collections_total",
+                    {{"target", "good"}}),
+            1);
+  EXPECT_TRUE(Select(samples, "datastore_exporter_collection_errors_total",
+                     {{"target", "good"}})
+                  .empty());
   std::string logs = (*exporter)->Logs();
   EXPECT_THAT(logs, HasSubstr("target=bad"));
   EXPECT_THAT(logs, HasSubstr("WRONGPASS"));

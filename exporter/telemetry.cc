@@ -1,0 +1,214 @@
+#include "exporter/telemetry.h"
+
+#include <dirent.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+
+namespace dse {
+namespace {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+
+// Prometheus's default buckets: a scrape takes a millisecond to seconds.
+const prometheus::Histogram::BucketBoundaries& DurationBuckets() {
+  static const auto* buckets = new prometheus::Histogram::BucketBoundaries{
+      0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+  return *buckets;
+}
+
+std::string ReadWhole(const char* path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// The fields of /proc/self/stat after the command (which may hold spaces
+// and parentheses): fields[0] is the state, field N of proc(5) is
+// fields[N - 3].
+std::vector<std::string> StatFields() {
+  const std::string stat = ReadWhole("/proc/self/stat");
+  const size_t end_of_command = stat.rfind(')');
+  if (end_of_command == std::string::npos) return {};
+  return absl::StrSplit(stat.substr(end_of_command + 1), ' ',
+                        absl::SkipEmpty());
+}
+
+double Field(const std::vector<std::string>& fields, size_t proc5_number) {
+  double value = 0;
+  if (proc5_number < 3 || proc5_number - 3 >= fields.size()) return 0;
+  if (!absl::SimpleAtod(fields[proc5_number - 3], &value)) return 0;
+  return value;
+}
+
+// Seconds since the epoch at which the machine booted (btime, /proc/stat).
+double BootTime() {
+  for (absl::string_view line : absl::StrSplit(ReadWhole("/proc/stat"), '\n')) {
+    if (absl::ConsumePrefix(&line, "btime ")) {
+      double seconds = 0;
+      if (absl::SimpleAtod(line, &seconds)) return seconds;
+    }
+  }
+  return 0;
+}
+
+double OpenFds() {
+  DIR* directory = opendir("/proc/self/fd");
+  if (directory == nullptr) return 0;
+  double count = 0;
+  while (const dirent* entry = readdir(directory)) {
+    if (entry->d_name[0] != '.') ++count;
+  }
+  closedir(directory);
+  return count - 1;  // The directory's own descriptor.
+}
+
+}  // namespace
+
+std::string HandlerLabel(std::string_view path,
+                         std::string_view telemetry_path) {
+  if (path == telemetry_path) return std::string(telemetry_path);
+  for (std::string_view known :
+       {"/probe", "/", "/api/status", "/-/healthy", "/-/ready", "/-/reload"}) {
+    if (path == known) return std::string(known);
+  }
+  if (path.rfind("/api/unstable/", 0) == 0) return "/api/unstable";
+  return "other";
+}
+
+Telemetry::Telemetry()
+    : collections_(BuildCounter()
+                       .Name("datastore_exporter_collections_total")
+                       .Help("Collections of a target, failed ones included.")
+                       .Register(registry_)),
+      collection_errors_(
+          BuildCounter()
+              .Name("datastore_exporter_collection_errors_total")
+              .Help("Failed collections of a target, by reason: connect, "
+                    "timeout, auth, protocol, model or other.")
+              .Register(registry_)),
+      http_requests_(BuildCounter()
+                         .Name("datastore_exporter_http_requests_total")
+                         .Help("HTTP requests answered, by handler and code.")
+                         .Register(registry_)),
+      http_duration_(
+          BuildHistogram()
+              .Name("datastore_exporter_http_request_duration_seconds")
+              .Help("Time from a request's headers to its answer, by handler.")
+              .Register(registry_)),
+      reload_successful_(
+          BuildGauge()
+              .Name("datastore_exporter_config_last_reload_successful")
+              .Help(
+                  "1 if the last load of the configuration succeeded, else 0.")
+              .Register(registry_)
+              .Add({})),
+      reload_success_time_(
+          BuildGauge()
+              .Name("datastore_exporter_config_last_reload_success_timestamp_"
+                    "seconds")
+              .Help("Time of the last successful load of the configuration.")
+              .Register(registry_)
+              .Add({})),
+      cpu_seconds_(BuildCounter()
+                       .Name("process_cpu_seconds_total")
+                       .Help("Total user and system CPU time spent in seconds.")
+                       .Register(registry_)
+                       .Add({})),
+      resident_bytes_(BuildGauge()
+                          .Name("process_resident_memory_bytes")
+                          .Help("Resident memory size in bytes.")
+                          .Register(registry_)
+                          .Add({})),
+      virtual_bytes_(BuildGauge()
+                         .Name("process_virtual_memory_bytes")
+                         .Help("Virtual memory size in bytes.")
+                         .Register(registry_)
+                         .Add({})),
+      open_fds_(BuildGauge()
+                    .Name("process_open_fds")
+                    .Help("Number of open file descriptors.")
+                    .Register(registry_)
+                    .Add({})),
+      max_fds_(BuildGauge()
+                   .Name("process_max_fds")
+                   .Help("Maximum number of open file descriptors.")
+                   .Register(registry_)
+                   .Add({})),
+      start_time_(
+          BuildGauge()
+              .Name("process_start_time_seconds")
+              .Help("Start time of the process since unix epoch in seconds.")
+              .Register(registry_)
+              .Add({})) {
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  if (ticks > 0) start_time_.Set(BootTime() + Field(StatFields(), 22) / ticks);
+}
+
+void Telemetry::CountCollection(const std::string& target,
+                                const TargetResult& result) {
+  collections_.Add({{"target", target}, {"kind", result.kind}}).Increment();
+  if (result.up) return;
+  const FailureReason reason = result.reason == FailureReason::kNone
+                                   ? FailureReason::kOther
+                                   : result.reason;
+  collection_errors_
+      .Add({{"target", target},
+            {"kind", result.kind},
+            {"reason", std::string(FailureReasonName(reason))}})
+      .Increment();
+}
+
+void Telemetry::ObserveRequest(const std::string& handler, int code,
+                               double seconds) {
+  http_requests_.Add({{"handler", handler}, {"code", std::to_string(code)}})
+      .Increment();
+  http_duration_.Add({{"handler", handler}}, DurationBuckets())
+      .Observe(seconds);
+}
+
+void Telemetry::ConfigLoaded(bool ok, absl::Time when) {
+  reload_successful_.Set(ok ? 1 : 0);
+  if (ok)
+    reload_success_time_.Set(absl::ToDoubleSeconds(when - absl::UnixEpoch()));
+}
+
+void Telemetry::ReadProcess() {
+  const std::vector<std::string> fields = StatFields();
+  const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+  std::lock_guard<std::mutex> lock(process_mutex_);
+  if (ticks > 0) {
+    // utime + stime (fields 14 and 15); a counter only goes up.
+    const double cpu = (Field(fields, 14) + Field(fields, 15)) / ticks;
+    if (cpu > cpu_counted_) {
+      cpu_seconds_.Increment(cpu - cpu_counted_);
+      cpu_counted_ = cpu;
+    }
+  }
+  virtual_bytes_.Set(Field(fields, 23));
+  resident_bytes_.Set(Field(fields, 24) *
+                      static_cast<double>(sysconf(_SC_PAGESIZE)));
+  open_fds_.Set(OpenFds());
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0) {
+    max_fds_.Set(files.rlim_cur == RLIM_INFINITY
+                     ? -1
+                     : static_cast<double>(files.rlim_cur));
+  }
+}
+
+std::vector<prometheus::MetricFamily> Telemetry::Collect() {
+  ReadProcess();
+  return registry_.Collect();
+}
+
+}  // namespace dse
