@@ -92,6 +92,9 @@ EMPTY_ALLOWED = {
     ("datastore-overview", "Worst reported replication lag by cluster", "A"): NO_SECONDS_LAG,
     ("datastore-cluster", "Replication lag reported by the node (seconds)", "A"): NO_SECONDS_LAG,
     ("datastore-cluster", "Replication lag reported by the node ($unit)", "A"): NO_LOCAL_LAG,
+    ("datastore-cluster", "Collection errors by reason", "A"): (
+        {"redis", "etcd", "zookeeper", "mysql", "postgresql", "replicante"},
+        "no collection fails while the cluster is healthy"),
 }
 
 
@@ -670,6 +673,8 @@ class EndToEnd:
                      "password_file": os.path.join(self.workdir, "password")}
                     for name, server in self.postgres.items()]
         self.node_count = len(targets)
+        self.targets = targets
+        self.exporter_port = exporter_port
         self.write("exporter.yml", {"targets": targets})
         self.processes.start("exporter", [exporter, "--config.file=exporter.yml",
                                           f"--web.listen-address=127.0.0.1:{exporter_port}"])
@@ -950,6 +955,38 @@ class EndToEnd:
                     "three promotions: b, then a, then b again",
                     cluster_id="failover", shard="failover")
 
+    def reload(self, expected_status):
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.exporter_port}/-/reload", method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                status = response.status
+        except urllib.error.HTTPError as error:
+            status = error.code
+        if status != expected_status:
+            raise Failure(f"POST /-/reload answered {status}, expected {expected_status}")
+
+    def config_reload_fails(self):
+        log("exporter: a configuration that does not load, then a fixed one")
+        self.write("exporter.yml", {"targets": [{"name": "broken", "kind": "nope"}]})
+        self.reload(500)
+        self.expect("DatastoreExporterConfigReloadFailed", "firing",
+                    "a reload of a configuration naming an unknown kind", job="datastore")
+        # Fixed, with one more target whose password the server refuses.
+        with open(os.path.join(self.workdir, "wrong-password"), "w") as f:
+            f.write("not-the-password\n")
+        refused = {"name": "postgres-refused", "kind": "postgresql", "node": "postgres-refused",
+                   "address": f"127.0.0.1:{self.postgres['primary'].port}",
+                   "username": "monitor",
+                   "password_file": os.path.join(self.workdir, "wrong-password")}
+        self.write("exporter.yml", {"targets": self.targets + [refused]})
+        self.reload(200)
+        self.expect("DatastoreExporterConfigReloadFailed", "resolved",
+                    "the fixed configuration reloaded", job="datastore")
+        self.expect("DatastoreCollectionsFailing", "firing",
+                    "a target whose password the server refuses",
+                    target="postgres-refused", reason="auth")
+
     def exporter_down(self):
         log("exporter: killing it")
         self.processes.stop("exporter", signal.SIGKILL)
@@ -964,6 +1001,7 @@ class EndToEnd:
         self.failover()
         self.lag_ends()
         self.processes.check_alive()
+        self.config_reload_fails()
         self.exporter_down()
 
     def close(self):

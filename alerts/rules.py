@@ -208,6 +208,8 @@ def check_alert_conventions(rules_file, sections):
         # Every alert's description names where the problem is: the cluster,
         # the shard (except for cluster-wide alerts) and the node(s).
         needed = {"DatastoreExporterDown": ["instance"],
+                  "DatastoreExporterConfigReloadFailed": ["instance"],
+                  "DatastoreCollectionsFailing": ["target", "instance"],
                   "DatastoreVersionSkew": ["cluster_id", "node"]}.get(
                       name, ["cluster_id", "shard", "node"])
         for label in needed:

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
@@ -126,8 +127,9 @@ std::vector<std::string> ModelSeries(const std::vector<Sample>& samples,
                                      const std::vector<std::string>& targets) {
   std::vector<std::string> series;
   for (const Sample& sample : samples) {
+    // Not the model: timings, and the exporter's own build and telemetry.
     if (sample.name == "datastore_collect_duration_seconds" ||
-        sample.name == "datastore_exporter_build_info") {
+        absl::StartsWith(sample.name, "datastore_exporter_")) {
       continue;
     }
     auto target = sample.labels.find("target");
