@@ -2,14 +2,16 @@
 
 #include <utility>
 
+#include "exporter/metric_names.h"
+
 namespace dse {
 namespace {
 
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 
-MetricFamily Family(const char* name, const char* help) {
-  return MetricFamily{name, help, prometheus::MetricType::Gauge, {}};
+MetricFamily Family(const metric::Name& name) {
+  return MetricFamily{name.name, name.help, prometheus::MetricType::Gauge, {}};
 }
 
 void AddSample(MetricFamily& family, std::vector<ClientMetric::Label> labels,
@@ -74,27 +76,13 @@ const char* ExporterRevision() { return DSE_REVISION; }
 
 std::vector<MetricFamily> BuildFamilies(
     const std::vector<TargetResult>& results) {
-  MetricFamily up = Family(
-      "datastore_up",
-      "1 if the target was reached and modelled in this scrape, else 0.");
-  MetricFamily info = Family(
-      "datastore_info",
-      "Administration information of the node (Datastore Model); always 1.");
-  MetricFamily role = Family(
-      "datastore_shard_role",
-      "Role of the node for the shard: one series per role, exactly one is 1.");
-  MetricFamily offset = Family(
-      "datastore_shard_commit_offset",
-      "The node's commit offset for the shard, in the datastore's own unit.");
-  MetricFamily lag = Family(
-      "datastore_shard_replication_lag",
-      "Replication lag of the node's copy of the shard; absent when unknown.");
-  MetricFamily duration =
-      Family("datastore_collect_duration_seconds",
-             "Time the collection of this target took in this scrape.");
-  MetricFamily build =
-      Family("datastore_exporter_build_info",
-             "Version and revision of datastore_exporter; always 1.");
+  MetricFamily up = Family(metric::kUp);
+  MetricFamily info = Family(metric::kInfo);
+  MetricFamily role = Family(metric::kShardRole);
+  MetricFamily offset = Family(metric::kShardCommitOffset);
+  MetricFamily lag = Family(metric::kShardReplicationLag);
+  MetricFamily duration = Family(metric::kCollectDuration);
+  MetricFamily build = Family(metric::kBuildInfo);
 
   for (const TargetResult& result : results) {
     AddSample(up, {{"target", result.target}, {"kind", result.kind}},

@@ -1,8 +1,7 @@
 // The one place that turns collected models into Prometheus metric families
 // (prometheus-cpp's, which prometheus::TextSerializer writes in the text
-// format 0.0.4). The model's metric names and help texts are written here and
-// nowhere else (see the metric contract in README.md); the exporter's own
-// telemetry is in telemetry.h.
+// format 0.0.4). Every metric's name and help text is in metric_names.h; the
+// exporter's own telemetry is built in telemetry.h.
 #ifndef DATASTORE_EXPORTER_EXPORTER_METRICS_H_
 #define DATASTORE_EXPORTER_EXPORTER_METRICS_H_
 

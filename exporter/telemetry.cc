@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
+#include "exporter/metric_names.h"
 
 namespace dse {
 namespace {
@@ -87,69 +88,61 @@ std::string HandlerLabel(std::string_view path,
 
 Telemetry::Telemetry()
     : collections_(BuildCounter()
-                       .Name("datastore_exporter_collections_total")
-                       .Help("Collections of a target, failed ones included.")
+                       .Name(metric::kCollections.name)
+                       .Help(metric::kCollections.help)
                        .Register(registry_)),
-      collection_errors_(
-          BuildCounter()
-              .Name("datastore_exporter_collection_errors_total")
-              .Help("Failed collections of a target, by reason: connect, "
-                    "timeout, auth, protocol, model or other.")
-              .Register(registry_)),
+      collection_errors_(BuildCounter()
+                             .Name(metric::kCollectionErrors.name)
+                             .Help(metric::kCollectionErrors.help)
+                             .Register(registry_)),
       http_requests_(BuildCounter()
-                         .Name("datastore_exporter_http_requests_total")
-                         .Help("HTTP requests answered, by handler and code.")
+                         .Name(metric::kHttpRequests.name)
+                         .Help(metric::kHttpRequests.help)
                          .Register(registry_)),
-      http_duration_(
-          BuildHistogram()
-              .Name("datastore_exporter_http_request_duration_seconds")
-              .Help("Time from a request's headers to its answer, by handler.")
-              .Register(registry_)),
-      reload_successful_(
-          BuildGauge()
-              .Name("datastore_exporter_config_last_reload_successful")
-              .Help(
-                  "1 if the last load of the configuration succeeded, else 0.")
-              .Register(registry_)
-              .Add({})),
-      reload_success_time_(
-          BuildGauge()
-              .Name("datastore_exporter_config_last_reload_success_timestamp_"
-                    "seconds")
-              .Help("Time of the last successful load of the configuration.")
-              .Register(registry_)
-              .Add({})),
+      http_duration_(BuildHistogram()
+                         .Name(metric::kHttpRequestDuration.name)
+                         .Help(metric::kHttpRequestDuration.help)
+                         .Register(registry_)),
+      reload_successful_(BuildGauge()
+                             .Name(metric::kConfigReloadSuccessful.name)
+                             .Help(metric::kConfigReloadSuccessful.help)
+                             .Register(registry_)
+                             .Add({})),
+      reload_success_time_(BuildGauge()
+                               .Name(metric::kConfigReloadSuccessTime.name)
+                               .Help(metric::kConfigReloadSuccessTime.help)
+                               .Register(registry_)
+                               .Add({})),
       cpu_seconds_(BuildCounter()
-                       .Name("process_cpu_seconds_total")
-                       .Help("Total user and system CPU time spent in seconds.")
+                       .Name(metric::kProcessCpu.name)
+                       .Help(metric::kProcessCpu.help)
                        .Register(registry_)
                        .Add({})),
       resident_bytes_(BuildGauge()
-                          .Name("process_resident_memory_bytes")
-                          .Help("Resident memory size in bytes.")
+                          .Name(metric::kProcessResidentMemory.name)
+                          .Help(metric::kProcessResidentMemory.help)
                           .Register(registry_)
                           .Add({})),
       virtual_bytes_(BuildGauge()
-                         .Name("process_virtual_memory_bytes")
-                         .Help("Virtual memory size in bytes.")
+                         .Name(metric::kProcessVirtualMemory.name)
+                         .Help(metric::kProcessVirtualMemory.help)
                          .Register(registry_)
                          .Add({})),
       open_fds_(BuildGauge()
-                    .Name("process_open_fds")
-                    .Help("Number of open file descriptors.")
+                    .Name(metric::kProcessOpenFds.name)
+                    .Help(metric::kProcessOpenFds.help)
                     .Register(registry_)
                     .Add({})),
       max_fds_(BuildGauge()
-                   .Name("process_max_fds")
-                   .Help("Maximum number of open file descriptors.")
+                   .Name(metric::kProcessMaxFds.name)
+                   .Help(metric::kProcessMaxFds.help)
                    .Register(registry_)
                    .Add({})),
-      start_time_(
-          BuildGauge()
-              .Name("process_start_time_seconds")
-              .Help("Start time of the process since unix epoch in seconds.")
-              .Register(registry_)
-              .Add({})) {
+      start_time_(BuildGauge()
+                      .Name(metric::kProcessStartTime.name)
+                      .Help(metric::kProcessStartTime.help)
+                      .Register(registry_)
+                      .Add({})) {
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   if (ticks > 0) start_time_.Set(BootTime() + Field(StatFields(), 22) / ticks);
 }

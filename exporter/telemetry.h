@@ -1,8 +1,8 @@
 // The exporter's own telemetry, served on /metrics after the model's
 // families (never on /probe): the process (read from /proc at scrape time),
 // collections and their errors by reason, HTTP requests, and configuration
-// reloads. Kept in a prometheus::Registry; these metric names and help texts
-// are written here and nowhere else.
+// reloads. Kept in a prometheus::Registry; names and help texts are in
+// metric_names.h.
 #ifndef DATASTORE_EXPORTER_EXPORTER_TELEMETRY_H_
 #define DATASTORE_EXPORTER_EXPORTER_TELEMETRY_H_
 
