@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "collectors/redis/redis_parse.h"
 #include "exporter/metrics.h"
+#include "exporter/telemetry.h"
 #include "prometheus/text_serializer.h"
 
 namespace dse {
@@ -107,6 +108,25 @@ void BM_TextSerializer(benchmark::State& state) {
 }
 // 13,000 targets give about 100,000 series.
 BENCHMARK(BM_TextSerializer)->Arg(2)->Arg(200)->Arg(13000);
+
+// The exporter's own telemetry as one /metrics adds it: /proc read, the
+// registry collected and serialized (a few targets and handlers counted).
+void BM_TelemetryCollectAndSerialize(benchmark::State& state) {
+  Telemetry telemetry;
+  for (const TargetResult& result : Results(static_cast<int>(state.range(0)))) {
+    telemetry.CountCollection(result.target, result);
+  }
+  telemetry.ObserveRequest("/metrics", 200, 0.001);
+  size_t bytes = 0;
+  for (auto _ : state) {
+    std::string text =
+        prometheus::TextSerializer().Serialize(telemetry.Collect());
+    bytes = text.size();
+    benchmark::DoNotOptimize(text);
+  }
+  state.counters["bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_TelemetryCollectAndSerialize)->Arg(2)->Arg(200);
 
 }  // namespace
 }  // namespace dse
