@@ -171,10 +171,8 @@ HttpResponse App::Probe(const HttpRequest& request) {
     module = it->second;
   }
   const Kind* kind = kinds_.Find(module.settings.kind);
-  int default_port = 0;
-  if (kind != nullptr)
-    (void)absl::SimpleAtoi(kind->default_port, &default_port);
-  auto parsed = ParseHostPort(address, default_port);
+  auto parsed =
+      ParseHostPort(address, kind != nullptr ? kind->default_port : 0);
   if (!parsed.ok()) {
     return Text(400, absl::StrCat("target: ", parsed.status().message(), "\n"));
   }

@@ -37,7 +37,8 @@ struct Kind {
   // False when the datastore has no cluster ID of its own: `cluster_id` is
   // then required in the target's configuration.
   bool native_cluster_id = false;
-  std::string default_port;  // Used when an address has no port.
+  // Used when an address has no port; 0: every address must give one.
+  int default_port = 0;
   // Keys accepted under a target's `options:`; anything else is an error.
   std::vector<std::string> option_keys;
   // Optional: checks the option values of a target when the configuration is

@@ -287,9 +287,7 @@ void ParseTarget(const YAML::Node& node, size_t index,
   } else if (target.address.empty()) {
     problems.Add(node.Mark(), absl::StrCat(where, ": \"address\" is required"));
   } else if (kind != nullptr) {
-    int default_port = 0;
-    (void)absl::SimpleAtoi(kind->default_port, &default_port);
-    auto parsed = ParseHostPort(target.address, default_port);
+    auto parsed = ParseHostPort(target.address, kind->default_port);
     if (!parsed.ok()) {
       problems.Add(node["address"].Mark(),
                    absl::StrCat(where, ": ", parsed.status().message()));
@@ -645,9 +643,7 @@ absl::StatusOr<TargetConfig> TargetFromUrl(const std::string& url,
     target.username = user;
     rest = rest.substr(at + 1);
   }
-  int default_port = 0;
-  (void)absl::SimpleAtoi(kind->default_port, &default_port);
-  auto host_port = ParseHostPort(rest, default_port);
+  auto host_port = ParseHostPort(rest, kind->default_port);
   if (!host_port.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("--target: ", host_port.status().message()));

@@ -104,7 +104,7 @@ Kind EtcdKind() {
   Kind kind;
   kind.name = "etcd";
   kind.native_cluster_id = true;
-  kind.default_port = std::to_string(kDefaultPort);
+  kind.default_port = kDefaultPort;
   kind.option_keys = {"tls", "ca_file", "cert_file", "key_file",
                       "insecure_skip_verify"};
   kind.validate = [](const TargetConfig& config) {

@@ -56,7 +56,7 @@ TEST(EtcdKind, HasItsOwnClusterIdAndDefaultPort) {
   Kind kind = EtcdKind();
   EXPECT_EQ(kind.name, "etcd");
   EXPECT_TRUE(kind.native_cluster_id);
-  EXPECT_EQ(kind.default_port, "2379");
+  EXPECT_EQ(kind.default_port, 2379);
 }
 
 }  // namespace

@@ -49,7 +49,7 @@ Kind MySqlKind() {
   Kind kind;
   kind.name = "mysql";
   kind.native_cluster_id = false;  // MariaDB has no cluster-wide ID.
-  kind.default_port = std::to_string(kDefaultPort);
+  kind.default_port = kDefaultPort;
   kind.load = [] { return LoadLibMariaDb().status(); };
   kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
     // The address was validated when the configuration was loaded.

@@ -37,7 +37,7 @@ Kind PostgresqlKind() {
   Kind kind;
   kind.name = "postgresql";
   kind.native_cluster_id = true;
-  kind.default_port = std::to_string(kDefaultPort);
+  kind.default_port = kDefaultPort;
   // libpq connection keywords, passed through as they are.
   kind.option_keys = {"dbname", "sslmode", "sslrootcert", "sslcert",
                       "sslkey", "sslcrl",  "passfile",    "application_name"};

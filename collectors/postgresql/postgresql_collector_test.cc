@@ -36,7 +36,7 @@ TEST(PostgresqlKind, NeedsNoClusterIdAndPassesLibpqOptions) {
   EXPECT_EQ(target.options.at("dbname"), "ops");
   // Building a collector does no I/O (nothing listens on 10.0.0.5 here).
   EXPECT_NE(kinds.Find("postgresql")->make(target), nullptr);
-  EXPECT_EQ(kinds.Find("postgresql")->default_port, "5432");
+  EXPECT_EQ(kinds.Find("postgresql")->default_port, 5432);
 }
 
 TEST(PostgresqlKind, RejectsOptionsThatAreNotPassedThrough) {

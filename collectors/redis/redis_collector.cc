@@ -54,7 +54,7 @@ Kind RedisKind() {
   Kind kind;
   kind.name = "redis";
   kind.native_cluster_id = false;
-  kind.default_port = std::to_string(kDefaultPort);
+  kind.default_port = kDefaultPort;
   kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
     // The address was validated when the configuration was loaded.
     HostPort address = ParseHostPort(config.address, kDefaultPort).value();

@@ -51,7 +51,7 @@ Kind ReplicanteKind() {
   Kind kind;
   kind.name = "replicante";
   kind.native_cluster_id = true;  // The API gives cluster_id.
-  kind.default_port = "";         // Agents listen on various ports: give one.
+  kind.default_port = 0;          // Agents listen on various ports: give one.
   kind.option_keys = {"target", "scheme", "ca_file"};
   kind.load = [] { return LoadLibCurl().status(); };
   kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
