@@ -10,14 +10,14 @@
 //
 // ROLE is "primary", "secondary", "recovering" or {"unknown": "<state>"};
 // UNIT is "seconds" or {"unit": "<name>"}. exporter/README-api.md gives the
-// mapping field by field. Pure: no I/O; nothing here throws.
+// mapping field by field; collectors/replicante/replicante_parse.h reads them
+// back. Pure: no I/O; nothing here throws.
 #ifndef DATASTORE_EXPORTER_EXPORTER_MODEL_JSON_H_
 #define DATASTORE_EXPORTER_EXPORTER_MODEL_JSON_H_
 
 #include <string>
 #include <vector>
 
-#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "exporter/model.h"
 #include "nlohmann/json.hpp"
@@ -35,23 +35,6 @@ nlohmann::json UnitToJson(const std::string& unit);
 // Compact text of a document. Invalid UTF-8 in a string (a datastore may
 // report anything) is replaced by U+FFFD instead of throwing.
 std::string DumpJson(const nlohmann::json& value);
-
-// The administration part of a node, as /api/unstable/info/datastore gives it.
-struct AgentDatastoreInfo {
-  std::string cluster_id;
-  std::string cluster_display_name;
-  std::string kind;
-  std::string node;
-  std::string version;
-};
-
-// Parsers of the two documents, lenient where the Replicante agents differ:
-// roles in any letter case, {"other": "<state>"} as {"unknown": ...}, a
-// missing `lag`/`commit_offset` as null, and the "milliseconds" unit (lags
-// are converted to seconds; commit offsets keep the unit). Errors say which
-// document and field: `shards[1].role: expected ...`.
-absl::StatusOr<AgentDatastoreInfo> ParseDatastoreInfo(absl::string_view text);
-absl::StatusOr<std::vector<Shard>> ParseShards(absl::string_view text);
 
 }  // namespace dse
 

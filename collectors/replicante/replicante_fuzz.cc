@@ -7,6 +7,7 @@
 #include <string>
 
 #include "collectors/replicante/replicante_mapping.h"
+#include "collectors/replicante/replicante_parse.h"
 #include "exporter/model_json.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -15,7 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto model = dse::replicante::BuildModel(text, text);
   (void)dse::replicante::ErrorBodyMessage(text);
   if (model.ok()) {
-    auto again = dse::ParseShards(dse::DumpJson(dse::ShardsToJson(*model)));
+    auto again =
+        dse::replicante::ParseShards(dse::DumpJson(dse::ShardsToJson(*model)));
     if (!again.ok() || again->size() != model->shards.size()) std::abort();
   }
   return 0;

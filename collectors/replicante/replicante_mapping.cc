@@ -5,7 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "exporter/model_json.h"
+#include "collectors/replicante/replicante_parse.h"
 #include "nlohmann/json.hpp"
 
 namespace dse::replicante {
