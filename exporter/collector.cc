@@ -6,20 +6,6 @@
 
 namespace dse {
 
-std::string_view RoleName(Role role) {
-  switch (role) {
-    case Role::kPrimary:
-      return "primary";
-    case Role::kSecondary:
-      return "secondary";
-    case Role::kRecovering:
-      return "recovering";
-    case Role::kUnknown:
-      break;
-  }
-  return "unknown";
-}
-
 void KindRegistry::Add(Kind kind) {
   std::string name = kind.name;
   kinds_[name] = std::move(kind);

@@ -1,6 +1,21 @@
 #include "exporter/model.h"
 
 namespace dse {
+
+std::string_view RoleName(Role role) {
+  switch (role) {
+    case Role::kPrimary:
+      return "primary";
+    case Role::kSecondary:
+      return "secondary";
+    case Role::kRecovering:
+      return "recovering";
+    case Role::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
 namespace {
 
 // Length of the well-formed UTF-8 sequence at text[i] (RFC 3629: no
