@@ -1,5 +1,6 @@
 #include "exporter/app.h"
 
+#include <set>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -43,10 +44,19 @@ App::App(std::string telemetry_path, const KindRegistry& kinds)
 
 void App::SetConfig(const Config& config) {
   std::vector<std::shared_ptr<Target>> targets = MakeTargets(config, kinds_);
-  std::lock_guard<std::mutex> lock(mutex_);
-  targets_ = std::move(targets);
-  modules_ = config.modules;
-  probe_cache_.clear();
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    targets_ = std::move(targets);
+    modules_ = config.modules;
+    probe_cache_.clear();
+  }
+  // Counters of targets and modules that stay go on; the others' go (a
+  // scrape still running on the old targets may count one once more).
+  std::set<std::string> kept;
+  for (const TargetConfig& target : config.targets) kept.insert(target.name);
+  for (const auto& [name, unused] : config.modules)
+    kept.insert("probe:" + name);
+  telemetry_.KeepTargets(kept);
 }
 
 void App::SetReady(bool ready, std::string error) {

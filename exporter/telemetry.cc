@@ -154,16 +154,37 @@ Telemetry::Telemetry()
 
 void Telemetry::CountCollection(const std::string& target,
                                 const TargetResult& result) {
-  collections_.Add({{"target", target}, {"kind", result.kind}}).Increment();
+  std::lock_guard<std::mutex> lock(targets_mutex_);
+  prometheus::Counter& collections =
+      collections_.Add({{"target", target}, {"kind", result.kind}});
+  collections.Increment();
+  collection_series_[target].insert(&collections);
   if (result.up) return;
   const FailureReason reason = result.reason == FailureReason::kNone
                                    ? FailureReason::kOther
                                    : result.reason;
-  collection_errors_
-      .Add({{"target", target},
-            {"kind", result.kind},
-            {"reason", std::string(FailureReasonName(reason))}})
-      .Increment();
+  prometheus::Counter& errors = collection_errors_.Add(
+      {{"target", target},
+       {"kind", result.kind},
+       {"reason", std::string(FailureReasonName(reason))}});
+  errors.Increment();
+  error_series_[target].insert(&errors);
+}
+
+void Telemetry::KeepTargets(const std::set<std::string>& kept) {
+  std::lock_guard<std::mutex> lock(targets_mutex_);
+  for (auto* series : {&collection_series_, &error_series_}) {
+    auto& family =
+        series == &collection_series_ ? collections_ : collection_errors_;
+    for (auto it = series->begin(); it != series->end();) {
+      if (kept.count(it->first) != 0) {
+        ++it;
+        continue;
+      }
+      for (prometheus::Counter* counter : it->second) family.Remove(counter);
+      it = series->erase(it);
+    }
+  }
 }
 
 void Telemetry::ObserveRequest(const std::string& handler, int code,

@@ -6,7 +6,9 @@
 #ifndef DATASTORE_EXPORTER_EXPORTER_TELEMETRY_H_
 #define DATASTORE_EXPORTER_EXPORTER_TELEMETRY_H_
 
+#include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,6 +39,9 @@ class Telemetry {
   // `target` is the label: the configured name, or "probe:MODULE" for a
   // /probe (whose addresses are unbounded).
   void CountCollection(const std::string& target, const TargetResult& result);
+  // After a reload: the collection series of every target label not in
+  // `kept` are removed (those of kept targets go on counting).
+  void KeepTargets(const std::set<std::string>& kept);
   // One HTTP request, answered with `code` after `seconds`.
   void ObserveRequest(const std::string& handler, int code, double seconds);
   // The outcome of a configuration load (at start and on every reload).
@@ -61,6 +66,10 @@ class Telemetry {
   prometheus::Gauge& open_fds_;
   prometheus::Gauge& max_fds_;
   prometheus::Gauge& start_time_;
+  // The series of each target label, for KeepTargets.
+  std::mutex targets_mutex_;
+  std::map<std::string, std::set<prometheus::Counter*>> collection_series_;
+  std::map<std::string, std::set<prometheus::Counter*>> error_series_;
   std::mutex process_mutex_;
   double cpu_counted_ = 0;  // Of process_cpu_seconds_total, so far.
 };

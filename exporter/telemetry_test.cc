@@ -95,6 +95,38 @@ TEST(Telemetry, CountsCollectionsAndErrorsByReason) {
                               "counter\n"));
 }
 
+TEST(Telemetry, ReloadKeepsTheCountsOfTargetsThatStayOnly) {
+  Telemetry telemetry;
+  TargetResult down;
+  down.kind = "redis";
+  down.reason = FailureReason::kConnect;
+  TargetResult up = down;
+  up.up = true;
+  telemetry.CountCollection("stays", up);
+  telemetry.CountCollection("stays", down);
+  telemetry.CountCollection("goes", down);
+  telemetry.CountCollection("probe:gone", up);
+  telemetry.KeepTargets({"stays", "new"});
+  telemetry.CountCollection("stays", up);
+  std::string text = Text(telemetry);
+  EXPECT_EQ(Value(text,
+                  "datastore_exporter_collections_total{kind=\"redis\","
+                  "target=\"stays\"}"),
+            3);
+  EXPECT_EQ(Value(text,
+                  "datastore_exporter_collection_errors_total{kind=\"redis\","
+                  "reason=\"connect\",target=\"stays\"}"),
+            1);
+  EXPECT_THAT(text, Not(HasSubstr("target=\"goes\"")));
+  EXPECT_THAT(text, Not(HasSubstr("target=\"probe:gone\"")));
+  // A removed target that comes back starts again from zero.
+  telemetry.CountCollection("goes", up);
+  EXPECT_EQ(Value(Text(telemetry),
+                  "datastore_exporter_collections_total{kind=\"redis\","
+                  "target=\"goes\"}"),
+            1);
+}
+
 TEST(Telemetry, RequestsAndTheirDurations) {
   Telemetry telemetry;
   telemetry.ObserveRequest("/metrics", 200, 0.003);

@@ -140,6 +140,15 @@ TEST(ReloadTest, SighupAndPostReloadSwapTargetsAndBadConfigKeepsTheOld) {
       },
       absl::Seconds(10)));
 
+  // The removed target's telemetry went with it.
+  std::vector<Sample> swapped = (*exporter)->Scrape();
+  EXPECT_TRUE(Select(swapped, "datastore_exporter_collections_total",
+                     {{"target", "first"}})
+                  .empty());
+  const double second_count = ValueOf(
+      swapped, "datastore_exporter_collections_total", {{"target", "second"}});
+  EXPECT_GE(second_count, 1);
+
   // A bad file is rejected, logged, and the previous configuration serves on.
   ASSERT_TRUE(
       WriteFile(config_path, "targets:\n  - {name: broken, kind: nope}\n"));
@@ -151,6 +160,10 @@ TEST(ReloadTest, SighupAndPostReloadSwapTargetsAndBadConfigKeepsTheOld) {
   EXPECT_EQ(ValueOf(after_failure,
                     "datastore_exporter_config_last_reload_successful", {}),
             0);
+  // Counters survive a reload that keeps their target.
+  EXPECT_GT(ValueOf(after_failure, "datastore_exporter_collections_total",
+                    {{"target", "second"}}),
+            second_count);
   // The time of the last success stays that of the SIGHUP reload.
   EXPECT_GE(ValueOf(after_failure,
                     "datastore_exporter_config_last_reload_success_timestamp_"
