@@ -206,15 +206,22 @@ HttpResponse App::Probe(const HttpRequest& request) {
   return response;
 }
 
-HttpResponse App::Reload(const HttpRequest&) {
+absl::Status App::ReloadConfig() {
   std::function<absl::Status()> reloader;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     reloader = reloader_;
   }
-  if (!reloader) return Text(500, "reload is not available\n");
+  if (!reloader) return absl::UnimplementedError("reload is not available");
   std::lock_guard<std::mutex> one_at_a_time(reload_mutex_);
-  absl::Status status = reloader();
+  return reloader();
+}
+
+HttpResponse App::Reload(const HttpRequest&) {
+  absl::Status status = ReloadConfig();
+  if (absl::IsUnimplemented(status)) {
+    return Text(500, absl::StrCat(status.message(), "\n"));
+  }
   if (!status.ok()) {
     return Text(500, absl::StrCat("reload failed; the previous configuration "
                                   "keeps serving:\n",

@@ -33,6 +33,9 @@ class App {
   void SetReady(bool ready, std::string error = "");
   // Called by POST /-/reload; returns the load's outcome.
   void SetReloader(std::function<absl::Status()> reloader);
+  // Runs the reloader (one reload at a time), as POST /-/reload and SIGHUP
+  // do.
+  absl::Status ReloadConfig();
 
   HttpResponse Handle(const HttpRequest& request);
   // Counts an answered request in the telemetry.

@@ -236,10 +236,8 @@ int Run(int argc, char** argv) {
     int received = 0;
     sigwait(&signals, &received);
     if (received == SIGHUP) {
-      HttpRequest reload;
-      reload.method = "POST";
-      reload.path = "/-/reload";
-      app.Handle(reload);
+      // Its outcome is logged by the reloader.
+      (void)app.ReloadConfig();
       continue;
     }
     Log(LogLevel::kInfo, "shutting down", {{"signal", strsignal(received)}});
