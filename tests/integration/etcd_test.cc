@@ -20,8 +20,7 @@ using ::testing::Not;
 
 std::string TargetYaml(const std::string& name, const std::string& address,
                        const std::string& extra = "") {
-  return absl::StrCat("  - name: ", name,
-                      "\n    kind: etcd\n    address: ", address, "\n", extra);
+  return TargetBlock(name, "etcd", address, extra);
 }
 
 // The targets whose role is primary.

@@ -1,7 +1,6 @@
 // The model API (/api/unstable/...) and the "replicante" kind, end to end:
 // exporter A serves a real Redis pair; exporter B reads A's agent API with
 // `kind: replicante` and must export the same model.
-#include <crypt.h>
 
 #include <algorithm>
 
@@ -203,16 +202,6 @@ TEST_F(ModelApiTest, SidecarFormNeedsNoClusterId) {
   EXPECT_EQ(ValueOf(samples, "datastore_shard_role",
                     {{"cluster_id", "cache"}, {"role", "secondary"}}),
             1);
-}
-
-std::string Bcrypt(const std::string& password) {
-  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  EXPECT_NE(crypt_gensalt_rn("$2b$", 5, nullptr, 0, salt, sizeof salt),
-            nullptr);
-  crypt_data data{};
-  const char* hash = crypt_r(password.c_str(), salt, &data);
-  EXPECT_NE(hash, nullptr);
-  return hash ? hash : "";
 }
 
 TEST_F(ModelApiTest, BasicAuthPasswordFromFileNeverShown) {

@@ -21,9 +21,8 @@ constexpr char kPassword[] = "Exp-4c1d8e-unique";
 
 std::string TargetYaml(const std::string& name, const std::string& address,
                        const std::string& extra) {
-  return absl::StrCat("  - name: ", name,
-                      "\n    kind: mysql\n    address: ", address,
-                      "\n    cluster_id: db\n", extra);
+  return TargetBlock(name, "mysql", address,
+                     std::string("    cluster_id: db\n") + extra);
 }
 
 double Offset(const std::vector<Sample>& samples, const std::string& target,

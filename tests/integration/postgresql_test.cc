@@ -25,9 +25,8 @@ constexpr char kPassword[] = "Pg-monitor-4c8e1f-unique";
 
 std::string TargetYaml(const std::string& name, const std::string& address,
                        const std::string& extra = "") {
-  return absl::StrCat("  - name: ", name,
-                      "\n    kind: postgresql\n    address: ", address,
-                      "\n    username: monitor\n", extra);
+  return TargetBlock(name, "postgresql", address,
+                     std::string("    username: monitor\n") + extra);
 }
 
 double LagOf(const std::vector<Sample>& samples, const std::string& target,

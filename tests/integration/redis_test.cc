@@ -25,9 +25,8 @@ using ::testing::Not;
 
 std::string TargetYaml(const std::string& name, const std::string& address,
                        const std::string& extra = "") {
-  return absl::StrCat("  - name: ", name,
-                      "\n    kind: redis\n    address: ", address,
-                      "\n    cluster_id: cache\n", extra);
+  return TargetBlock(name, "redis", address,
+                     std::string("    cluster_id: cache\n") + extra);
 }
 
 class RedisPairTest : public ::testing::Test {

@@ -1,6 +1,5 @@
 // --web.config.file (TLS, client certificates, basic auth) and request limits,
 // end to end with real TLS: certificates made by openssl, requests by curl.
-#include <crypt.h>
 #include <signal.h>
 
 #include <future>
@@ -17,16 +16,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-std::string Bcrypt(const std::string& password) {
-  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-  EXPECT_NE(crypt_gensalt_rn("$2b$", 5, nullptr, 0, salt, sizeof salt),
-            nullptr);
-  crypt_data data{};
-  const char* hash = crypt_r(password.c_str(), salt, &data);
-  EXPECT_NE(hash, nullptr);
-  return hash ? hash : "";
-}
 
 // Makes a CA, a server certificate for 127.0.0.1, a client certificate the CA
 // signed, and a self-signed client certificate (a stranger's).

@@ -23,9 +23,9 @@ std::string TargetName(int index) { return absl::StrCat("zk", index + 1); }
 
 std::string TargetYaml(const std::string& name, const std::string& address,
                        const std::string& extra = "") {
-  return absl::StrCat("  - name: ", name,
-                      "\n    kind: zookeeper\n    address: ", address,
-                      "\n    cluster_id: ", kClusterId, "\n", extra);
+  return TargetBlock(
+      name, "zookeeper", address,
+      absl::StrCat("    cluster_id: ", kClusterId, "\n") + extra);
 }
 
 // Targets whose role is primary.

@@ -1,5 +1,6 @@
 #include "tests/support/exporter_process.h"
 
+#include <crypt.h>
 #include <curl/curl.h>
 
 #include <cmath>
@@ -130,6 +131,22 @@ std::string RoleOf(const std::vector<Sample>& samples,
 }
 
 std::string ExporterBinary() { return DSE_EXPORTER_BINARY; }
+
+std::string TargetBlock(const std::string& name, const std::string& kind,
+                        const std::string& address, const std::string& more) {
+  return absl::StrCat("  - name: ", name, "\n    kind: ", kind,
+                      "\n    address: ", address, "\n", more);
+}
+
+std::string Bcrypt(const std::string& password) {
+  char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+  EXPECT_NE(crypt_gensalt_rn("$2b$", 5, nullptr, 0, salt, sizeof salt),
+            nullptr);
+  crypt_data data{};
+  const char* hash = crypt_r(password.c_str(), salt, &data);
+  EXPECT_NE(hash, nullptr);
+  return hash ? hash : "";
+}
 
 std::string PromtoolComplaints(const TempDir& dir,
                                const std::string& exposition) {

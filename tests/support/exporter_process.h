@@ -48,6 +48,16 @@ double ValueOf(const std::vector<Sample>& samples, const std::string& name,
 std::string RoleOf(const std::vector<Sample>& samples,
                    const std::string& target, const std::string& shard = "");
 
+// One entry of a configuration's `targets:` list, in block style: name,
+// kind and address, then `more` (further keys, each line indented by four
+// spaces and ending in a newline).
+std::string TargetBlock(const std::string& name, const std::string& kind,
+                        const std::string& address,
+                        const std::string& more = "");
+
+// A bcrypt hash of `password` (cost 5), as basic_auth_users takes it.
+std::string Bcrypt(const std::string& password);
+
 // The exporter binary built alongside the tests.
 std::string ExporterBinary();
 
