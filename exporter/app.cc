@@ -44,18 +44,16 @@ App::App(std::string telemetry_path, const KindRegistry& kinds)
 
 void App::SetConfig(const Config& config) {
   std::vector<std::shared_ptr<Target>> targets = MakeTargets(config, kinds_);
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    targets_ = std::move(targets);
-    modules_ = config.modules;
-    probe_cache_.clear();
-  }
-  // Counters of targets and modules that stay go on; the others' go (a
-  // scrape still running on the old targets may count one once more).
+  // Counters of targets and modules that stay go on; the others' go.
   std::set<std::string> kept;
   for (const TargetConfig& target : config.targets) kept.insert(target.name);
   for (const auto& [name, unused] : config.modules)
     kept.insert("probe:" + name);
+  std::lock_guard<std::mutex> lock(mutex_);
+  targets_ = std::move(targets);
+  modules_ = config.modules;
+  probe_cache_.clear();
+  ++config_generation_;
   telemetry_.KeepTargets(kept);
 }
 
@@ -119,9 +117,21 @@ void App::ObserveRequest(const HttpRequest& request, int code, double seconds) {
 HttpResponse App::Metrics(const HttpRequest& request) {
   absl::Time deadline = ScrapeDeadline(
       request.Header("X-Prometheus-Scrape-Timeout-Seconds"), absl::Now());
-  std::vector<TargetResult> results = CollectAll(Targets(), deadline);
-  for (const TargetResult& result : results) {
-    telemetry_.CountCollection(result.target, result);
+  std::vector<std::shared_ptr<Target>> targets;
+  uint64_t generation = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    targets = targets_;
+    generation = config_generation_;
+  }
+  std::vector<TargetResult> results = CollectAll(targets, deadline);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (generation == config_generation_) {
+      for (const TargetResult& result : results) {
+        telemetry_.CountCollection(result.target, result);
+      }
+    }
   }
   std::vector<prometheus::MetricFamily> families = BuildFamilies(results);
   for (prometheus::MetricFamily& family : telemetry_.Collect()) {
@@ -168,6 +178,7 @@ HttpResponse App::Probe(const HttpRequest& request) {
                          " (use /probe?target=HOST:PORT&module=NAME)\n"));
   }
   ModuleConfig module;
+  uint64_t generation = 0;  // Of the configuration the module is from.
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = modules_.find(module_name);
@@ -179,6 +190,7 @@ HttpResponse App::Probe(const HttpRequest& request) {
                                     absl::StrJoin(names, ", "), ")\n"));
     }
     module = it->second;
+    generation = config_generation_;
   }
   const Kind* kind = kinds_.Find(module.settings.kind);
   auto parsed =
@@ -196,8 +208,13 @@ HttpResponse App::Probe(const HttpRequest& request) {
   absl::Time deadline = ScrapeDeadline(
       request.Header("X-Prometheus-Scrape-Timeout-Seconds"), absl::Now());
   std::vector<TargetResult> results = {target->Collect(deadline)};
-  // By module: probed addresses are unbounded, label values must not be.
-  telemetry_.CountCollection("probe:" + module.name, results[0]);
+  {
+    // By module: probed addresses are unbounded, label values must not be.
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (generation == config_generation_) {
+      telemetry_.CountCollection("probe:" + module.name, results[0]);
+    }
+  }
   HttpResponse response;
   response.content_type = kMetricsContentType;
   response.body =

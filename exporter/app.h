@@ -4,6 +4,7 @@
 #ifndef DATASTORE_EXPORTER_EXPORTER_APP_H_
 #define DATASTORE_EXPORTER_EXPORTER_APP_H_
 
+#include <cstdint>
 #include <functional>
 #include <list>
 #include <map>
@@ -65,6 +66,10 @@ class App {
   // first, bounded so that probes of many addresses cannot grow memory.
   std::list<std::pair<std::string, std::shared_ptr<Target>>> probe_cache_;
   std::mutex reload_mutex_;
+  // Bumped by SetConfig (under mutex_): a scrape that straddled a reload
+  // does not count its collections, so that a removed target's series
+  // cannot come back.
+  uint64_t config_generation_ = 0;
 };
 
 // Deadline of a scrape: the Prometheus-sent timeout less a safety offset, so
