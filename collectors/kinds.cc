@@ -1,11 +1,12 @@
 // The registry of datastore kinds: one line per kind.
+#include "collectors/kinds.h"
+
 #include "collectors/etcd/etcd_collector.h"
 #include "collectors/mysql/mysql_collector.h"
 #include "collectors/postgresql/postgresql_collector.h"
 #include "collectors/redis/redis_collector.h"
 #include "collectors/replicante/replicante_collector.h"
 #include "collectors/zookeeper/zookeeper_collector.h"
-#include "exporter/collector.h"
 
 namespace dse {
 

@@ -338,7 +338,7 @@ def check_runtime_libs():
         elif "not found" in line:
             fail(f"ldd: {line.strip()}")
     # The datastore client libraries are opened at run time (dlopen by soname,
-    # exporter/shared_library.h), so ldd does not show them: find the sonames
+    # exporter/model/shared_library.h), so ldd does not show them: find the sonames
     # in the binary and resolve them as the loader would.
     with open(binary, "rb") as f:
         sonames = sorted(set(m.decode() for m in re.findall(rb"\x00(lib[a-z0-9_+-]+\.so\.[0-9]+)\x00", f.read())))

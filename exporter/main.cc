@@ -8,14 +8,14 @@
 
 #include "CLI/CLI.hpp"
 #include "absl/strings/str_cat.h"
-#include "exporter/app.h"
-#include "exporter/collector.h"
-#include "exporter/config.h"
-#include "exporter/http_server.h"
-#include "exporter/log.h"
-#include "exporter/metrics.h"
-#include "exporter/scrape.h"
-#include "exporter/web_config.h"
+#include "collectors/kinds.h"
+#include "exporter/config/config.h"
+#include "exporter/model/log.h"
+#include "exporter/scrape/metrics.h"
+#include "exporter/scrape/scrape.h"
+#include "exporter/web/app.h"
+#include "exporter/web/http_server.h"
+#include "exporter/web/web_config.h"
 
 namespace dse {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "collectors/etcd/etcd_client.h"
-#include "exporter/collector.h"
+#include "exporter/model/collector.h"
 
 namespace dse::etcd {
 

@@ -1,5 +1,5 @@
 // libcurl, loaded when the first etcd or agent-API target is collected (see
-// exporter/shared_library.h for why it is not linked).
+// exporter/model/shared_library.h for why it is not linked).
 #ifndef DATASTORE_EXPORTER_COLLECTORS_LIBCURL_LIBCURL_H_
 #define DATASTORE_EXPORTER_COLLECTORS_LIBCURL_LIBCURL_H_
 
@@ -11,7 +11,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "exporter/shared_library.h"
+#include "exporter/model/shared_library.h"
 
 namespace dse {
 

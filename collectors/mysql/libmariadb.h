@@ -1,12 +1,12 @@
 // libmariadb, loaded when the first MySQL/MariaDB target is collected (see
-// exporter/shared_library.h for why it is not linked).
+// exporter/model/shared_library.h for why it is not linked).
 #ifndef DATASTORE_EXPORTER_COLLECTORS_MYSQL_LIBMARIADB_H_
 #define DATASTORE_EXPORTER_COLLECTORS_MYSQL_LIBMARIADB_H_
 
 #include <mysql.h>
 
 #include "absl/status/statusor.h"
-#include "exporter/shared_library.h"
+#include "exporter/model/shared_library.h"
 
 namespace dse::mysql {
 

@@ -12,7 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "collectors/mysql/mysql_parse.h"
-#include "exporter/config.h"
+#include "exporter/model/target.h"
 
 struct st_mysql;
 struct st_mysql_res;

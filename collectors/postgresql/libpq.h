@@ -1,12 +1,12 @@
 // libpq, loaded when the first PostgreSQL target is collected (see
-// exporter/shared_library.h for why it is not linked).
+// exporter/model/shared_library.h for why it is not linked).
 #ifndef DATASTORE_EXPORTER_COLLECTORS_POSTGRESQL_LIBPQ_H_
 #define DATASTORE_EXPORTER_COLLECTORS_POSTGRESQL_LIBPQ_H_
 
 #include <libpq-fe.h>
 
 #include "absl/status/statusor.h"
-#include "exporter/shared_library.h"
+#include "exporter/model/shared_library.h"
 
 namespace dse::postgresql {
 

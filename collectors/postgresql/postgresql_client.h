@@ -10,7 +10,7 @@
 #include "absl/time/time.h"
 #include "collectors/postgresql/libpq.h"
 #include "collectors/postgresql/postgresql_parse.h"
-#include "exporter/config.h"
+#include "exporter/model/target.h"
 
 namespace dse::postgresql {
 

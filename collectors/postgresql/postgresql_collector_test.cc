@@ -3,63 +3,47 @@
 // tests/integration/postgresql_test.cc.)
 #include "collectors/postgresql/postgresql_collector.h"
 
-#include "exporter/config.h"
-#include "gmock/gmock.h"
+#include <string>
+
+#include "exporter/model/target.h"
 #include "gtest/gtest.h"
 
 namespace dse::postgresql {
 namespace {
 
-using ::testing::HasSubstr;
-
-KindRegistry Kinds() {
-  KindRegistry kinds;
-  kinds.Add(PostgresqlKind());
-  return kinds;
+bool Takes(const Kind& kind, const std::string& option) {
+  for (const std::string& key : kind.option_keys) {
+    if (key == option) return true;
+  }
+  return false;
 }
 
 TEST(PostgresqlKind, NeedsNoClusterIdAndPassesLibpqOptions) {
-  KindRegistry kinds = Kinds();
-  auto config = ParseConfig(R"(targets:
-  - name: pg-a
-    kind: postgresql
-    address: 10.0.0.5
-    username: monitor
-    password_file: /run/secret
-    options: {sslmode: verify-full, dbname: ops}
-)",
-                            "good.yml", kinds);
-  ASSERT_TRUE(config.ok()) << config.status();
-  const TargetConfig& target = config->targets[0];
-  EXPECT_EQ(target.cluster_id, "");
-  EXPECT_EQ(target.options.at("sslmode"), "verify-full");
-  EXPECT_EQ(target.options.at("dbname"), "ops");
+  const Kind kind = PostgresqlKind();
+  EXPECT_TRUE(kind.native_cluster_id);
+  EXPECT_EQ(kind.default_port, 5432);
+  EXPECT_TRUE(Takes(kind, "sslmode"));
+  EXPECT_TRUE(Takes(kind, "dbname"));
+  TargetConfig target;
+  target.name = "pg-a";
+  target.kind = "postgresql";
+  target.address = "10.0.0.5";
+  target.username = "monitor";
+  target.password.file = "/run/secret";
+  target.options = {{"sslmode", "verify-full"}, {"dbname", "ops"}};
+  if (kind.validate) {
+    EXPECT_TRUE(kind.validate(target).ok());
+  }
   // Building a collector does no I/O (nothing listens on 10.0.0.5 here).
-  EXPECT_NE(kinds.Find("postgresql")->make(target), nullptr);
-  EXPECT_EQ(kinds.Find("postgresql")->default_port, 5432);
+  EXPECT_NE(kind.make(target), nullptr);
 }
 
-TEST(PostgresqlKind, RejectsOptionsThatAreNotPassedThrough) {
-  auto config = ParseConfig(
-      "targets:\n  - {name: a, kind: postgresql, address: h:1, "
-      "options: {host: other}}\n",
-      "bad.yml", Kinds());
-  ASSERT_FALSE(config.ok());
-  EXPECT_THAT(config.status().message(),
-              HasSubstr("unknown option \"host\" for kind \"postgresql\""));
-  EXPECT_THAT(config.status().message(), HasSubstr("sslmode"));
-}
-
-TEST(PostgresqlKind, SidecarUrlTakesOptionsAndNoPassword) {
-  KindRegistry kinds = Kinds();
-  auto target = TargetFromUrl(
-      "postgresql://monitor@127.0.0.1:5433?sslmode=disable", "", kinds);
-  ASSERT_TRUE(target.ok()) << target.status();
-  EXPECT_EQ(target->username, "monitor");
-  EXPECT_EQ(target->address, "127.0.0.1:5433");
-  EXPECT_EQ(target->options.at("sslmode"), "disable");
-  EXPECT_FALSE(
-      TargetFromUrl("postgresql://monitor:secret@127.0.0.1", "", kinds).ok());
+TEST(PostgresqlKind, TakesNoOptionThatNamesAnotherServerOrUser) {
+  const Kind kind = PostgresqlKind();
+  for (const char* option :
+       {"host", "hostaddr", "port", "user", "password", "service"}) {
+    EXPECT_FALSE(Takes(kind, option)) << option;
+  }
 }
 
 }  // namespace

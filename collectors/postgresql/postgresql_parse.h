@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "exporter/model.h"
+#include "exporter/model/model.h"
 
 namespace dse::postgresql {
 

@@ -9,7 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "collectors/net/socket.h"
-#include "exporter/config.h"
+#include "exporter/model/target.h"
 
 struct redisReader;
 

@@ -2,7 +2,7 @@
 #ifndef DATASTORE_EXPORTER_COLLECTORS_REDIS_REDIS_COLLECTOR_H_
 #define DATASTORE_EXPORTER_COLLECTORS_REDIS_REDIS_COLLECTOR_H_
 
-#include "exporter/collector.h"
+#include "exporter/model/collector.h"
 
 namespace dse::redis {
 

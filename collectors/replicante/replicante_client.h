@@ -7,7 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "exporter/config.h"
+#include "exporter/model/target.h"
 
 namespace dse::replicante {
 

@@ -3,7 +3,7 @@
 #ifndef DATASTORE_EXPORTER_COLLECTORS_REPLICANTE_REPLICANTE_COLLECTOR_H_
 #define DATASTORE_EXPORTER_COLLECTORS_REPLICANTE_REPLICANTE_COLLECTOR_H_
 
-#include "exporter/collector.h"
+#include "exporter/model/collector.h"
 
 namespace dse::replicante {
 

@@ -8,7 +8,7 @@
 
 #include "collectors/replicante/replicante_mapping.h"
 #include "collectors/replicante/replicante_parse.h"
-#include "exporter/model_json.h"
+#include "exporter/model/model_json.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

@@ -1,6 +1,6 @@
 // Parsers of the two documents of the Replicante agent API (unstable) that
 // the replicante kind reads: GET /api/unstable/info/datastore and GET
-// /api/unstable/shards, in the shape exporter/model_json.h writes and
+// /api/unstable/shards, in the shape exporter/model/model_json.h writes and
 // exporter/README-api.md describes. Pure: no I/O; nothing here throws.
 #ifndef DATASTORE_EXPORTER_COLLECTORS_REPLICANTE_REPLICANTE_PARSE_H_
 #define DATASTORE_EXPORTER_COLLECTORS_REPLICANTE_REPLICANTE_PARSE_H_
@@ -10,7 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "exporter/model.h"
+#include "exporter/model/model.h"
 
 namespace dse::replicante {
 

@@ -1,6 +1,6 @@
 #include "collectors/replicante/replicante_parse.h"
 
-#include "exporter/model_json.h"
+#include "exporter/model/model_json.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 

@@ -8,7 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "exporter/config.h"
+#include "exporter/model/target.h"
 
 namespace dse::zookeeper {
 

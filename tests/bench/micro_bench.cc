@@ -8,8 +8,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "collectors/redis/redis_parse.h"
-#include "exporter/metrics.h"
-#include "exporter/telemetry.h"
+#include "exporter/scrape/metrics.h"
+#include "exporter/scrape/telemetry.h"
 #include "prometheus/text_serializer.h"
 
 namespace dse {

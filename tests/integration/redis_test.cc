@@ -438,7 +438,7 @@ TEST(ExporterCommandLineTest, BadConfigAndFlagsExitTwoBeforeListening) {
 }
 
 // Client libraries are opened when a configuration needs them
-// (exporter/shared_library.h). A broken one stops the start with an error
+// (exporter/model/shared_library.h). A broken one stops the start with an error
 // naming the target, the library and its package. The broken copies shadow
 // the real ones through LD_LIBRARY_PATH.
 TEST(ExporterCommandLineTest, UnloadableClientLibraryIsNamedBeforeListening) {

@@ -1,0 +1,258 @@
+#include "exporter/web/app.h"
+
+#include <set>
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "exporter/config/allow_list.h"
+#include "exporter/scrape/metrics.h"
+#include "exporter/web/model_api.h"
+#include "exporter/web/status_page.h"
+#include "prometheus/text_serializer.h"
+
+namespace dse {
+namespace {
+
+constexpr char kMetricsContentType[] =
+    "text/plain; version=0.0.4; charset=utf-8";
+
+HttpResponse Text(int status, std::string body) {
+  HttpResponse response;
+  response.status = status;
+  response.body = std::move(body);
+  return response;
+}
+
+}  // namespace
+
+absl::Time ScrapeDeadline(const std::string& timeout_header, absl::Time now) {
+  double seconds = 0;
+  if (timeout_header.empty() || !absl::SimpleAtod(timeout_header, &seconds) ||
+      !(seconds > 0)) {
+    return absl::InfiniteFuture();
+  }
+  // Leave a quarter second (or a tenth of a short timeout) for the answer.
+  double offset = std::min(0.25, seconds / 10);
+  return now + absl::Seconds(seconds - offset);
+}
+
+App::App(std::string telemetry_path, const KindRegistry& kinds)
+    : telemetry_path_(std::move(telemetry_path)), kinds_(kinds) {}
+
+void App::SetConfig(const Config& config) {
+  std::vector<std::shared_ptr<Target>> targets = MakeTargets(config, kinds_);
+  // Counters of targets and modules that stay go on; the others' go.
+  std::set<std::string> kept;
+  for (const TargetConfig& target : config.targets) kept.insert(target.name);
+  for (const auto& [name, unused] : config.modules)
+    kept.insert("probe:" + name);
+  std::lock_guard<std::mutex> lock(mutex_);
+  targets_ = std::move(targets);
+  modules_ = config.modules;
+  probe_cache_.clear();
+  ++config_generation_;
+  telemetry_.KeepTargets(kept);
+}
+
+void App::SetReady(bool ready, std::string error) {
+  telemetry_.ConfigLoaded(ready, absl::Now());
+  std::lock_guard<std::mutex> lock(mutex_);
+  ready_ = ready;
+  ready_error_ = std::move(error);
+}
+
+void App::SetReloader(std::function<absl::Status()> reloader) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  reloader_ = std::move(reloader);
+}
+
+std::vector<std::shared_ptr<Target>> App::Targets() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return targets_;
+}
+
+HttpResponse App::Handle(const HttpRequest& request) {
+  const bool read = request.method == "GET" || request.method == "HEAD";
+  if (request.path == "/-/reload") {
+    if (request.method != "POST" && request.method != "PUT") {
+      HttpResponse response = Text(405, "method not allowed: use POST\n");
+      response.headers.emplace_back("Allow", "POST, PUT");
+      return response;
+    }
+    return Reload(request);
+  }
+  if (!read) {
+    HttpResponse response = Text(405, "method not allowed: use GET\n");
+    response.headers.emplace_back("Allow", "GET, HEAD");
+    return response;
+  }
+  if (request.path == telemetry_path_) return Metrics(request);
+  if (request.path == "/probe") return Probe(request);
+  if (request.path == "/-/healthy") return Text(200, "Healthy\n");
+  if (request.path == "/-/ready") return Ready();
+  if (request.path == "/" || request.path == "/api/status" ||
+      IsModelApiPath(request.path)) {
+    // Collected now, like /metrics: the page and the API show the present.
+    absl::Time deadline = ScrapeDeadline(
+        request.Header("X-Prometheus-Scrape-Timeout-Seconds"), absl::Now());
+    if (request.path == "/") {
+      return ServeStatusPage(request, Targets(), deadline, telemetry_path_);
+    }
+    if (request.path == "/api/status") {
+      return ServeStatusJson(Targets(), deadline);
+    }
+    return ServeModelApi(request, Targets(), deadline);
+  }
+  return Text(404, absl::StrCat("not found: ", request.path, "\n"));
+}
+
+void App::ObserveRequest(const HttpRequest& request, int code, double seconds) {
+  telemetry_.ObserveRequest(HandlerLabel(request.path, telemetry_path_), code,
+                            seconds);
+}
+
+HttpResponse App::Metrics(const HttpRequest& request) {
+  absl::Time deadline = ScrapeDeadline(
+      request.Header("X-Prometheus-Scrape-Timeout-Seconds"), absl::Now());
+  std::vector<std::shared_ptr<Target>> targets;
+  uint64_t generation = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    targets = targets_;
+    generation = config_generation_;
+  }
+  std::vector<TargetResult> results = CollectAll(targets, deadline);
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (generation == config_generation_) {
+      for (const TargetResult& result : results) {
+        telemetry_.CountCollection(result.target, result);
+      }
+    }
+  }
+  std::vector<prometheus::MetricFamily> families = BuildFamilies(results);
+  for (prometheus::MetricFamily& family : telemetry_.Collect()) {
+    families.push_back(std::move(family));
+  }
+  HttpResponse response;
+  response.content_type = kMetricsContentType;
+  response.body = prometheus::TextSerializer().Serialize(families);
+  response.compressible = true;
+  return response;
+}
+
+std::shared_ptr<Target> App::ProbeTarget(const ModuleConfig& module,
+                                         const std::string& address) {
+  constexpr size_t kMaxCachedProbes = 256;
+  const std::string key = module.name + "\n" + address;
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto it = probe_cache_.begin(); it != probe_cache_.end(); ++it) {
+    if (it->first == key) {
+      probe_cache_.splice(probe_cache_.begin(), probe_cache_, it);
+      return it->second;
+    }
+  }
+  TargetConfig config = module.settings;
+  config.name = address;
+  config.address = address;
+  const Kind* kind = kinds_.Find(config.kind);
+  if (kind == nullptr) return nullptr;  // Rejected when the config loaded.
+  auto target = std::make_shared<Target>(config, kind->make(config));
+  probe_cache_.emplace_front(key, target);
+  if (probe_cache_.size() > kMaxCachedProbes) probe_cache_.pop_back();
+  return target;
+}
+
+HttpResponse App::Probe(const HttpRequest& request) {
+  const std::string address = request.QueryParameter("target");
+  const std::string module_name = request.QueryParameter("module");
+  std::vector<std::string> missing;
+  if (address.empty()) missing.push_back("target");
+  if (module_name.empty()) missing.push_back("module");
+  if (!missing.empty()) {
+    return Text(400, absl::StrCat(
+                         "missing parameter(s): ", absl::StrJoin(missing, ", "),
+                         " (use /probe?target=HOST:PORT&module=NAME)\n"));
+  }
+  ModuleConfig module;
+  uint64_t generation = 0;  // Of the configuration the module is from.
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = modules_.find(module_name);
+    if (it == modules_.end()) {
+      std::vector<std::string> names;
+      for (const auto& [name, unused] : modules_) names.push_back(name);
+      return Text(400, absl::StrCat("unknown module \"", module_name,
+                                    "\" (configured: ",
+                                    absl::StrJoin(names, ", "), ")\n"));
+    }
+    module = it->second;
+    generation = config_generation_;
+  }
+  const Kind* kind = kinds_.Find(module.settings.kind);
+  auto parsed =
+      ParseHostPort(address, kind != nullptr ? kind->default_port : 0);
+  if (!parsed.ok()) {
+    return Text(400, absl::StrCat("target: ", parsed.status().message(), "\n"));
+  }
+  if (!ModuleAllows(module, *parsed)) {
+    return Text(403, absl::StrCat("target \"", address,
+                                  "\" is not allowed by module \"", module_name,
+                                  "\"\n"));
+  }
+  std::shared_ptr<Target> target = ProbeTarget(module, address);
+  if (target == nullptr) return Text(500, "module has no usable kind\n");
+  absl::Time deadline = ScrapeDeadline(
+      request.Header("X-Prometheus-Scrape-Timeout-Seconds"), absl::Now());
+  std::vector<TargetResult> results = {target->Collect(deadline)};
+  {
+    // By module: probed addresses are unbounded, label values must not be.
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (generation == config_generation_) {
+      telemetry_.CountCollection("probe:" + module.name, results[0]);
+    }
+  }
+  HttpResponse response;
+  response.content_type = kMetricsContentType;
+  response.body =
+      prometheus::TextSerializer().Serialize(BuildFamilies(results));
+  response.compressible = true;
+  return response;
+}
+
+absl::Status App::ReloadConfig() {
+  std::function<absl::Status()> reloader;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    reloader = reloader_;
+  }
+  if (!reloader) return absl::UnimplementedError("reload is not available");
+  std::lock_guard<std::mutex> one_at_a_time(reload_mutex_);
+  return reloader();
+}
+
+HttpResponse App::Reload(const HttpRequest&) {
+  absl::Status status = ReloadConfig();
+  if (absl::IsUnimplemented(status)) {
+    return Text(500, absl::StrCat(status.message(), "\n"));
+  }
+  if (!status.ok()) {
+    return Text(500, absl::StrCat("reload failed; the previous configuration "
+                                  "keeps serving:\n",
+                                  status.message(), "\n"));
+  }
+  return Text(200, "configuration reloaded\n");
+}
+
+HttpResponse App::Ready() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (ready_) return Text(200, "Ready\n");
+  return Text(503,
+              absl::StrCat("not ready: the last configuration load failed: ",
+                           ready_error_, "\n"));
+}
+
+}  // namespace dse

@@ -1,0 +1,82 @@
+// The exporter's HTTP routes: /metrics, /probe, the status page (/ and
+// /api/status), the model API (/api/unstable/...), /-/healthy, /-/ready and
+// /-/reload, over the targets of the current configuration.
+#ifndef DATASTORE_EXPORTER_EXPORTER_WEB_APP_H_
+#define DATASTORE_EXPORTER_EXPORTER_WEB_APP_H_
+
+#include <cstdint>
+#include <functional>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "exporter/config/config.h"
+#include "exporter/model/collector.h"
+#include "exporter/scrape/scrape.h"
+#include "exporter/scrape/telemetry.h"
+#include "exporter/web/http_server.h"
+
+namespace dse {
+
+class App {
+ public:
+  App(std::string telemetry_path, const KindRegistry& kinds);
+
+  // Installs a new configuration: new targets and modules serve from the next
+  // request on; collections under way finish on the old ones.
+  void SetConfig(const Config& config);
+  // Records whether the last configuration load succeeded (/-/ready, and
+  // the reload telemetry).
+  void SetReady(bool ready, std::string error = "");
+  // Called by POST /-/reload; returns the load's outcome.
+  void SetReloader(std::function<absl::Status()> reloader);
+  // Runs the reloader (one reload at a time), as POST /-/reload and SIGHUP
+  // do.
+  absl::Status ReloadConfig();
+
+  HttpResponse Handle(const HttpRequest& request);
+  // Counts an answered request in the telemetry.
+  void ObserveRequest(const HttpRequest& request, int code, double seconds);
+
+  // The targets of the current configuration.
+  std::vector<std::shared_ptr<Target>> Targets() const;
+
+ private:
+  HttpResponse Metrics(const HttpRequest& request);
+  HttpResponse Probe(const HttpRequest& request);
+  HttpResponse Reload(const HttpRequest& request);
+  HttpResponse Ready() const;
+  std::shared_ptr<Target> ProbeTarget(const ModuleConfig& module,
+                                      const std::string& address);
+
+  const std::string telemetry_path_;
+  const KindRegistry& kinds_;
+  Telemetry telemetry_;
+  mutable std::mutex mutex_;
+  std::vector<std::shared_ptr<Target>> targets_;
+  std::map<std::string, ModuleConfig> modules_;
+  bool ready_ = false;
+  std::string ready_error_;
+  std::function<absl::Status()> reloader_;
+  // Probed targets keep their connection between probes; least recently used
+  // first, bounded so that probes of many addresses cannot grow memory.
+  std::list<std::pair<std::string, std::shared_ptr<Target>>> probe_cache_;
+  std::mutex reload_mutex_;
+  // Bumped by SetConfig (under mutex_): a scrape that straddled a reload
+  // does not count its collections, so that a removed target's series
+  // cannot come back.
+  uint64_t config_generation_ = 0;
+};
+
+// Deadline of a scrape: the Prometheus-sent timeout less a safety offset, so
+// the answer arrives before Prometheus gives up; no header means no limit
+// beyond each target's own timeout.
+absl::Time ScrapeDeadline(const std::string& timeout_header, absl::Time now);
+
+}  // namespace dse
+
+#endif  // DATASTORE_EXPORTER_EXPORTER_WEB_APP_H_
