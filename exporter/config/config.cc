@@ -22,9 +22,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "exporter/config/allow_list.h"
+#include "exporter/config/yaml_reader.h"
 #include "exporter/model/collector.h"
 #include "exporter/model/model.h"
-#include "yaml-cpp/yaml.h"
 
 namespace dse {
 namespace {
@@ -46,205 +46,106 @@ absl::StatusOr<size_t> ParseByteSize(absl::string_view text) {
   return static_cast<size_t>(count * factor);
 }
 
-// Collects every problem of one load, each tagged with its position.
-class Problems {
- public:
-  explicit Problems(std::string source) : source_(std::move(source)) {}
-
-  void Add(const YAML::Mark& mark, const std::string& what) {
-    if (mark.is_null()) {
-      list_.push_back(absl::StrCat(source_, ": ", what));
-    } else {
-      list_.push_back(absl::StrCat(source_, ":", mark.line + 1, ":",
-                                   mark.column + 1, ": ", what));
-    }
-  }
-  bool empty() const { return list_.empty(); }
-  std::string Joined() const { return absl::StrJoin(list_, "\n"); }
-
- private:
-  std::string source_;
-  std::vector<std::string> list_;
-};
-
-std::string TypeName(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map:
-      return "a map";
-    case YAML::NodeType::Sequence:
-      return "a list";
-    case YAML::NodeType::Null:
-      return "nothing";
-    case YAML::NodeType::Scalar:
-      return "a string";
-    default:
-      return "an undefined value";
-  }
-}
-
-bool ReadString(const YAML::Node& node, const std::string& where,
-                const std::string& key, Problems& problems, std::string* out) {
-  if (!node.IsScalar()) {
-    problems.Add(node.Mark(),
-                 absl::StrCat(where, ": \"", key, "\" must be a string, got ",
-                              TypeName(node)));
-    return false;
-  }
-  *out = node.Scalar();
-  return true;
-}
-
-// Iterates a map, reporting duplicate keys; calls `field` for each key.
-template <typename Field>
-void ForEachKey(const YAML::Node& map, const std::string& where,
-                Problems& problems, Field field) {
-  std::set<std::string> seen;
-  for (const auto& entry : map) {
-    const YAML::Node& key = entry.first;
-    if (!key.IsScalar()) {
-      problems.Add(key.Mark(), absl::StrCat(where, ": keys must be strings"));
-      continue;
-    }
-    if (!seen.insert(key.Scalar()).second) {
-      problems.Add(key.Mark(), absl::StrCat(where, ": duplicate key \"",
-                                            key.Scalar(), "\""));
-      continue;
-    }
-    field(key, entry.second);
-  }
-}
-
 // Parses a target, or with `module` set a /probe module (named by its key,
 // without address or node, with allowed_targets).
 void ParseTarget(const YAML::Node& node, size_t index,
-                 const KindRegistry& kinds, Problems& problems,
+                 const KindRegistry& kinds, YamlProblems& problems,
                  std::set<std::string>& names, Config& config,
                  ModuleConfig* module = nullptr) {
   std::string where = module != nullptr
                           ? absl::StrCat("module \"", module->name, "\"")
                           : absl::StrCat("target #", index + 1);
-  if (!node.IsMap()) {
-    problems.Add(node.Mark(),
-                 absl::StrCat(where, ": must be a map, got ", TypeName(node)));
-    return;
-  }
   // Name the target in every message when its name can be read at all.
-  const YAML::Node name = node["name"];
-  if (module == nullptr && name.IsDefined() && name.IsScalar() &&
-      !name.Scalar().empty()) {
-    where = absl::StrCat("target \"", name.Scalar(), "\"");
+  if (module == nullptr && node.IsMap()) {
+    const YAML::Node name = node["name"];
+    if (name.IsDefined() && name.IsScalar() && !name.Scalar().empty()) {
+      where = absl::StrCat("target \"", name.Scalar(), "\"");
+    }
   }
+  const size_t problems_before = problems.size();
   TargetConfig target;
-  YAML::Mark kind_mark, options_mark;
+  std::string timeout, max_reply_bytes;
   std::map<std::string, YAML::Mark> option_marks;
-  bool ok = true;
-  ForEachKey(
-      node, where, problems,
-      [&](const YAML::Node& key, const YAML::Node& value) {
-        const std::string& k = key.Scalar();
-        std::string text;
-        if (k == "options") {
-          options_mark = value.Mark();
-          if (!value.IsMap()) {
-            problems.Add(
-                value.Mark(),
-                absl::StrCat(where, ": \"options\" must be a map, got ",
-                             TypeName(value)));
-            ok = false;
-            return;
-          }
-          ForEachKey(value, where + " options", problems,
-                     [&](const YAML::Node& okey, const YAML::Node& ovalue) {
-                       std::string v;
-                       if (ReadString(ovalue, where + " options", okey.Scalar(),
-                                      problems, &v)) {
-                         target.options[okey.Scalar()] = v;
-                         option_marks[okey.Scalar()] = okey.Mark();
-                       } else {
-                         ok = false;
-                       }
-                     });
+  MapReader reader(node, where, problems);
+  reader.String("kind", &target.kind)
+      .String("cluster_id", &target.cluster_id)
+      .String("cluster_display_name", &target.cluster_display_name)
+      .String("username", &target.username)
+      .String("password_file", &target.password.file)
+      .String("password_env", &target.password.env)
+      .String("timeout", &timeout)
+      .String("max_reply_bytes", &max_reply_bytes)
+      .Value("options", [&](const YAML::Node& value) {
+        if (!value.IsMap()) {
+          problems.Add(value.Mark(),
+                       absl::StrCat(where, ": \"options\" must be a map, got ",
+                                    YamlTypeName(value)));
           return;
         }
-        if (module != nullptr && k == "allowed_targets") {
-          if (!value.IsSequence()) {
-            problems.Add(value.Mark(),
-                         absl::StrCat(where,
-                                      ": \"allowed_targets\" must be a "
-                                      "list of HOST:PORT patterns, got ",
-                                      TypeName(value)));
-            ok = false;
-            return;
-          }
-          for (const auto& pattern : value) {
-            std::string text_pattern;
-            if (ReadString(pattern, where, "allowed_targets", problems,
-                           &text_pattern)) {
-              absl::Status valid = CheckAllowPattern(text_pattern);
-              if (!valid.ok()) {
-                problems.Add(pattern.Mark(),
-                             absl::StrCat(where, ": ", valid.message()));
-                ok = false;
-              }
-              module->allowed_targets.push_back(text_pattern);
-            }
-          }
-          return;
-        }
-        static const std::set<std::string> kStringKeys = {
-            "kind",     "cluster_id",     "cluster_display_name",
-            "username", "password_file",  "password_env",
-            "timeout",  "max_reply_bytes"};
-        static const std::set<std::string> kTargetOnlyKeys = {"name", "address",
-                                                              "node"};
-        if (!kStringKeys.count(k) &&
-            (module != nullptr || !kTargetOnlyKeys.count(k))) {
-          problems.Add(key.Mark(),
-                       absl::StrCat(where, ": unknown key \"", k, "\""));
-          ok = false;
-          return;
-        }
-        if (!ReadString(value, where, k, problems, &text)) {
-          ok = false;
-          return;
-        }
-        if (k == "name") target.name = text;
-        if (k == "kind") {
-          target.kind = text;
-          kind_mark = value.Mark();
-        }
-        if (k == "address") target.address = text;
-        if (k == "cluster_id") target.cluster_id = text;
-        if (k == "cluster_display_name") target.cluster_display_name = text;
-        if (k == "node") target.node = text;
-        if (k == "username") target.username = text;
-        if (k == "password_file") target.password.file = text;
-        if (k == "password_env") target.password.env = text;
-        if (k == "max_reply_bytes") {
-          auto bytes = ParseByteSize(text);
-          if (!bytes.ok()) {
-            problems.Add(value.Mark(),
-                         absl::StrCat(where, ": \"max_reply_bytes\" ",
-                                      bytes.status().message()));
-            ok = false;
-          } else {
-            target.max_reply_bytes = *bytes;
-          }
-        }
-        if (k == "timeout") {
-          absl::Duration d;
-          if (!absl::ParseDuration(text, &d) || d <= absl::ZeroDuration()) {
-            problems.Add(value.Mark(),
-                         absl::StrCat(where,
-                                      ": \"timeout\" must be a positive "
-                                      "duration such as 2s or 500ms, got \"",
-                                      text, "\""));
-            ok = false;
-          } else {
-            target.timeout = d;
-          }
-        }
+        const std::string options_where = where + " options";
+        ForEachYamlEntry(value, options_where, problems,
+                         [&](const YAML::Node& key, const YAML::Node& option) {
+                           std::string text;
+                           if (ReadYamlString(option, options_where,
+                                              key.Scalar(), problems, &text)) {
+                             target.options[key.Scalar()] = text;
+                             option_marks[key.Scalar()] = key.Mark();
+                           }
+                         });
       });
+  if (module != nullptr) {
+    reader.Value("allowed_targets", [&](const YAML::Node& value) {
+      if (!value.IsSequence()) {
+        problems.Add(value.Mark(),
+                     absl::StrCat(where,
+                                  ": \"allowed_targets\" must be a "
+                                  "list of HOST:PORT patterns, got ",
+                                  YamlTypeName(value)));
+        return;
+      }
+      for (const auto& pattern : value) {
+        std::string text;
+        if (!ReadYamlString(pattern, where, "allowed_targets", problems,
+                            &text)) {
+          continue;
+        }
+        absl::Status valid = CheckAllowPattern(text);
+        if (!valid.ok()) {
+          problems.Add(pattern.Mark(),
+                       absl::StrCat(where, ": ", valid.message()));
+        }
+        module->allowed_targets.push_back(text);
+      }
+    });
+  } else {
+    reader.String("name", &target.name)
+        .String("address", &target.address)
+        .String("node", &target.node);
+  }
+  if (!reader.Read()) return;
+  if (reader.Has("max_reply_bytes") && !max_reply_bytes.empty()) {
+    auto bytes = ParseByteSize(max_reply_bytes);
+    if (!bytes.ok()) {
+      problems.Add(reader.MarkOf("max_reply_bytes"),
+                   absl::StrCat(where, ": \"max_reply_bytes\" ",
+                                bytes.status().message()));
+    } else {
+      target.max_reply_bytes = *bytes;
+    }
+  }
+  if (reader.Has("timeout")) {
+    absl::Duration d;
+    if (!absl::ParseDuration(timeout, &d) || d <= absl::ZeroDuration()) {
+      problems.Add(reader.MarkOf("timeout"),
+                   absl::StrCat(where,
+                                ": \"timeout\" must be a positive "
+                                "duration such as 2s or 500ms, got \"",
+                                timeout, "\""));
+    } else {
+      target.timeout = d;
+    }
+  }
+  const bool ok = problems.size() == problems_before;
 
   if (module != nullptr) {
     if (module->allowed_targets.empty()) {
@@ -277,7 +178,7 @@ void ParseTarget(const YAML::Node& node, size_t index,
     kind = kinds.Find(target.kind);
     if (kind == nullptr) {
       problems.Add(
-          kind_mark,
+          reader.MarkOf("kind"),
           absl::StrCat(where, ": unknown kind \"", target.kind,
                        "\" (known: ", absl::StrJoin(kinds.Names(), ", "), ")"));
     }
@@ -289,7 +190,7 @@ void ParseTarget(const YAML::Node& node, size_t index,
   } else if (kind != nullptr) {
     auto parsed = ParseHostPort(target.address, kind->default_port);
     if (!parsed.ok()) {
-      problems.Add(node["address"].Mark(),
+      problems.Add(reader.MarkOf("address"),
                    absl::StrCat(where, ": ", parsed.status().message()));
     }
   }
@@ -327,8 +228,9 @@ void ParseTarget(const YAML::Node& node, size_t index,
   if (kind != nullptr && kind->validate) {
     absl::Status valid = kind->validate(target);
     if (!valid.ok()) {
-      problems.Add(options_mark.is_null() ? node.Mark() : options_mark,
-                   absl::StrCat(where, ": ", valid.message()));
+      problems.Add(
+          reader.Has("options") ? reader.MarkOf("options") : node.Mark(),
+          absl::StrCat(where, ": ", valid.message()));
     }
   }
   if (module != nullptr) {
@@ -343,75 +245,63 @@ void ParseTarget(const YAML::Node& node, size_t index,
 absl::StatusOr<Config> ParseConfig(const std::string& text,
                                    const std::string& source_name,
                                    const KindRegistry& kinds) {
-  Problems problems(source_name);
+  YamlProblems problems(source_name);
   YAML::Node root;
-  try {
-    root = YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    problems.Add(e.mark, absl::StrCat("invalid YAML: ", e.msg));
-    return absl::InvalidArgumentError(problems.Joined());
-  }
+  if (!ParseYaml(text, problems, &root)) return problems.ToStatus();
   Config config;
   if (!root.IsMap()) {
     problems.Add(root.Mark(),
                  absl::StrCat("the configuration must be a map with "
                               "\"targets\", got ",
-                              TypeName(root)));
-    return absl::InvalidArgumentError(problems.Joined());
+                              YamlTypeName(root)));
+    return problems.ToStatus();
   }
-  bool has_targets = false;
   std::set<std::string> names;
+  MapReader reader(root, "", problems);
+  reader.UnknownKeyHint(" (expected targets or modules)")
+      .Value("targets",
+             [&](const YAML::Node& value) {
+               if (!value.IsSequence()) {
+                 problems.Add(value.Mark(),
+                              absl::StrCat("\"targets\" must be a list, got ",
+                                           YamlTypeName(value)));
+                 return;
+               }
+               if (value.size() == 0) {
+                 problems.Add(value.Mark(), "\"targets\" is empty");
+               }
+               for (size_t i = 0; i < value.size(); ++i) {
+                 ParseTarget(value[i], i, kinds, problems, names, config);
+               }
+             })
+      .Value("modules", [&](const YAML::Node& value) {
+        if (!value.IsMap()) {
+          problems.Add(value.Mark(),
+                       absl::StrCat("\"modules\" must be a map of module "
+                                    "names to settings, got ",
+                                    YamlTypeName(value)));
+          return;
+        }
+        ForEachYamlEntry(
+            value, "modules", problems,
+            [&](const YAML::Node& name, const YAML::Node& settings) {
+              ModuleConfig module;
+              module.name = name.Scalar();
+              std::set<std::string> unused;
+              ParseTarget(settings, 0, kinds, problems, unused, config,
+                          &module);
+              config.modules[module.name] = std::move(module);
+            });
+      });
   try {
-    ForEachKey(
-        root, "configuration", problems,
-        [&](const YAML::Node& key, const YAML::Node& value) {
-          if (key.Scalar() == "modules") {
-            has_targets = true;
-            if (!value.IsMap()) {
-              problems.Add(
-                  value.Mark(),
-                  absl::StrCat("\"modules\" must be a map of module names "
-                               "to settings, got ",
-                               TypeName(value)));
-              return;
-            }
-            ForEachKey(value, "modules", problems,
-                       [&](const YAML::Node& name, const YAML::Node& settings) {
-                         ModuleConfig module;
-                         module.name = name.Scalar();
-                         std::set<std::string> unused;
-                         ParseTarget(settings, 0, kinds, problems, unused,
-                                     config, &module);
-                         config.modules[module.name] = std::move(module);
-                       });
-            return;
-          }
-          if (key.Scalar() != "targets") {
-            problems.Add(key.Mark(),
-                         absl::StrCat("unknown key \"", key.Scalar(),
-                                      "\" (expected targets or modules)"));
-            return;
-          }
-          has_targets = true;
-          if (!value.IsSequence()) {
-            problems.Add(value.Mark(),
-                         absl::StrCat("\"targets\" must be a list, got ",
-                                      TypeName(value)));
-            return;
-          }
-          if (value.size() == 0)
-            problems.Add(value.Mark(), "\"targets\" is empty");
-          for (size_t i = 0; i < value.size(); ++i) {
-            ParseTarget(value[i], i, kinds, problems, names, config);
-          }
-        });
+    reader.Read();
   } catch (const YAML::Exception& e) {
     problems.Add(e.mark, absl::StrCat("invalid configuration: ", e.msg));
   }
-  if (!has_targets && problems.empty()) {
+  if (!reader.Has("targets") && !reader.Has("modules") && problems.empty()) {
     problems.Add(root.Mark(), "\"targets\" or \"modules\" is required");
   }
-  if (!problems.empty()) return absl::InvalidArgumentError(problems.Joined());
+  if (!problems.empty()) return problems.ToStatus();
   return config;
 }
 

@@ -11,17 +11,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "exporter/config/config.h"
+#include "exporter/config/yaml_reader.h"
+#include "exporter/model/target.h"
 #include "exporter/web/openssl.h"
-#include "yaml-cpp/yaml.h"
 
 namespace dse {
 namespace {
-
-std::string At(const std::string& path, const YAML::Mark& mark) {
-  if (mark.is_null()) return path;
-  return absl::StrCat(path, ":", mark.line + 1, ":", mark.column + 1);
-}
 
 // Empty when libcrypto cannot be loaded: nothing is remembered then.
 std::string Sha256(const std::string& data) {
@@ -45,6 +40,85 @@ bool SameBytes(const char* a, const char* b, size_t size) {
   return difference == 0;
 }
 
+void ReadTlsServerConfig(const YAML::Node& value, YamlProblems& problems,
+                         WebConfig& config) {
+  static const char* const kClientAuthTypes[] = {
+      "NoClientCert", "RequestClientCert", "RequireAnyClientCert",
+      "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"};
+  static const char* const kVersions[] = {"TLS10", "TLS11", "TLS12", "TLS13"};
+  // A value of `known`, or a problem naming the known ones.
+  auto one_of = [&](const YAML::Node& node, const std::string& key,
+                    const auto& known, std::string* out) {
+    if (!ReadYamlString(node, "tls_server_config", key, problems, out)) return;
+    for (const char* candidate : known) {
+      if (*out == candidate) return;
+    }
+    problems.Add(node.Mark(),
+                 absl::StrCat("unknown ", key, " \"", *out,
+                              "\" (known: ", absl::StrJoin(known, ", "), ")"));
+  };
+  MapReader reader(value, "tls_server_config", problems);
+  reader.String("cert_file", &config.cert_file)
+      .String("key_file", &config.key_file)
+      .String("client_ca_file", &config.client_ca_file)
+      .Value("client_auth_type",
+             [&](const YAML::Node& node) {
+               one_of(node, "client_auth_type", kClientAuthTypes,
+                      &config.client_auth_type);
+             })
+      .Value("min_version", [&](const YAML::Node& node) {
+        one_of(node, "min_version", kVersions, &config.min_version);
+      });
+  if (!reader.Read()) return;
+  if (config.cert_file.empty() || config.key_file.empty()) {
+    problems.Add(value.Mark(),
+                 "tls_server_config needs both cert_file and key_file");
+  }
+  for (const std::string* file :
+       {&config.cert_file, &config.key_file, &config.client_ca_file}) {
+    if (!file->empty() && access(file->c_str(), R_OK) != 0) {
+      problems.Add(value.Mark(), absl::StrCat("cannot read ", *file, ": ",
+                                              std::strerror(errno)));
+    }
+  }
+  const bool verifies =
+      config.client_auth_type == "RequireAndVerifyClientCert" ||
+      config.client_auth_type == "VerifyClientCertIfGiven";
+  if (verifies && config.client_ca_file.empty()) {
+    problems.Add(value.Mark(),
+                 absl::StrCat("client_auth_type ", config.client_auth_type,
+                              " needs client_ca_file"));
+  }
+}
+
+void ReadBasicAuthUsers(const YAML::Node& value, YamlProblems& problems,
+                        WebConfig& config) {
+  if (!value.IsMap()) {
+    problems.Add(value.Mark(),
+                 "\"basic_auth_users\" must be a map of user to bcrypt hash");
+    return;
+  }
+  ForEachYamlEntry(
+      value, "basic_auth_users", problems,
+      [&](const YAML::Node& user, const YAML::Node& hash_node) {
+        std::string hash;
+        if (!ReadYamlString(hash_node, "basic_auth_users", user.Scalar(),
+                            problems, &hash)) {
+          return;
+        }
+        if (!absl::StartsWith(hash, "$2a$") &&
+            !absl::StartsWith(hash, "$2b$") &&
+            !absl::StartsWith(hash, "$2y$")) {
+          // Do not echo the value: it may be a plain password by mistake.
+          problems.Add(hash_node.Mark(),
+                       absl::StrCat("user \"", user.Scalar(),
+                                    "\": expected a bcrypt hash ($2b$...)"));
+          return;
+        }
+        config.basic_auth_users[user.Scalar()] = hash;
+      });
+}
+
 }  // namespace
 
 absl::StatusOr<WebConfig> LoadWebConfig(const std::string& path) {
@@ -54,120 +128,28 @@ absl::StatusOr<WebConfig> LoadWebConfig(const std::string& path) {
                         absl::StrCat(path, ": cannot read web configuration: ",
                                      content.status().message()));
   }
-  std::vector<std::string> problems;
-  auto problem = [&](const YAML::Mark& mark, const std::string& what) {
-    problems.push_back(absl::StrCat(At(path, mark), ": ", what));
-  };
-  WebConfig config;
+  YamlProblems problems(path);
   YAML::Node root;
-  try {
-    root = YAML::Load(*content);
-  } catch (const YAML::Exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(At(path, e.mark), ": invalid YAML: ", e.msg));
-  }
+  if (!ParseYaml(*content, problems, &root)) return problems.ToStatus();
+  WebConfig config;
   if (root.IsNull()) return config;  // An empty file: plain HTTP, no auth.
   if (!root.IsMap()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        At(path, root.Mark()), ": the web configuration must be a map"));
+    problems.Add(root.Mark(), "the web configuration must be a map");
+    return problems.ToStatus();
   }
-  auto read_string = [&](const YAML::Node& node, const std::string& key,
-                         std::string* out) {
-    if (!node.IsScalar()) {
-      problem(node.Mark(), absl::StrCat("\"", key, "\" must be a string"));
-      return;
-    }
-    *out = node.Scalar();
-  };
-  for (const auto& entry : root) {
-    const std::string key = entry.first.Scalar();
-    const YAML::Node& value = entry.second;
-    if (key == "tls_server_config") {
-      if (!value.IsMap()) {
-        problem(value.Mark(), "\"tls_server_config\" must be a map");
-        continue;
-      }
-      for (const auto& tls : value) {
-        const std::string tls_key = tls.first.Scalar();
-        if (tls_key == "cert_file") {
-          read_string(tls.second, tls_key, &config.cert_file);
-        } else if (tls_key == "key_file") {
-          read_string(tls.second, tls_key, &config.key_file);
-        } else if (tls_key == "client_auth_type") {
-          read_string(tls.second, tls_key, &config.client_auth_type);
-          static const char* kTypes[] = {
-              "NoClientCert", "RequestClientCert", "RequireAnyClientCert",
-              "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"};
-          bool known = false;
-          for (const char* type : kTypes)
-            known |= config.client_auth_type == type;
-          if (!known) {
-            problem(tls.second.Mark(),
-                    absl::StrCat(
-                        "unknown client_auth_type \"", config.client_auth_type,
-                        "\" (known: ", absl::StrJoin(kTypes, ", "), ")"));
-          }
-        } else if (tls_key == "client_ca_file") {
-          read_string(tls.second, tls_key, &config.client_ca_file);
-        } else if (tls_key == "min_version") {
-          read_string(tls.second, tls_key, &config.min_version);
-          if (config.min_version != "TLS10" && config.min_version != "TLS11" &&
-              config.min_version != "TLS12" && config.min_version != "TLS13") {
-            problem(tls.second.Mark(),
-                    absl::StrCat("unknown min_version \"", config.min_version,
-                                 "\" (known: TLS10, TLS11, TLS12, TLS13)"));
-          }
-        } else {
-          problem(tls.first.Mark(), absl::StrCat("unknown key \"", tls_key,
-                                                 "\" in tls_server_config"));
-        }
-      }
-      if (config.cert_file.empty() || config.key_file.empty()) {
-        problem(value.Mark(),
-                "tls_server_config needs both cert_file and key_file");
-      }
-      for (const std::string* file :
-           {&config.cert_file, &config.key_file, &config.client_ca_file}) {
-        if (!file->empty() && access(file->c_str(), R_OK) != 0) {
-          problem(value.Mark(), absl::StrCat("cannot read ", *file, ": ",
-                                             std::strerror(errno)));
-        }
-      }
-      bool verifies = config.client_auth_type == "RequireAndVerifyClientCert" ||
-                      config.client_auth_type == "VerifyClientCertIfGiven";
-      if (verifies && config.client_ca_file.empty()) {
-        problem(value.Mark(),
-                absl::StrCat("client_auth_type ", config.client_auth_type,
-                             " needs client_ca_file"));
-      }
-    } else if (key == "basic_auth_users") {
-      if (!value.IsMap()) {
-        problem(value.Mark(),
-                "\"basic_auth_users\" must be a map of user to bcrypt hash");
-        continue;
-      }
-      for (const auto& user : value) {
-        std::string hash;
-        read_string(user.second, user.first.Scalar(), &hash);
-        if (!absl::StartsWith(hash, "$2a$") &&
-            !absl::StartsWith(hash, "$2b$") &&
-            !absl::StartsWith(hash, "$2y$")) {
-          // Do not echo the value: it may be a plain password by mistake.
-          problem(user.second.Mark(),
-                  absl::StrCat("user \"", user.first.Scalar(),
-                               "\": expected a bcrypt hash ($2b$...)"));
-          continue;
-        }
-        config.basic_auth_users[user.first.Scalar()] = hash;
-      }
-    } else if (key == "http_server_config") {
+  MapReader(root, "", problems)
+      .Value("tls_server_config",
+             [&](const YAML::Node& value) {
+               ReadTlsServerConfig(value, problems, config);
+             })
+      .Value("basic_auth_users",
+             [&](const YAML::Node& value) {
+               ReadBasicAuthUsers(value, problems, config);
+             })
       // Accepted for compatibility; HTTP/2 is not served.
-    } else {
-      problem(entry.first.Mark(), absl::StrCat("unknown key \"", key, "\""));
-    }
-  }
-  if (!problems.empty())
-    return absl::InvalidArgumentError(absl::StrJoin(problems, "\n"));
+      .Ignore("http_server_config")
+      .Read();
+  if (!problems.empty()) return problems.ToStatus();
   return config;
 }
 
