@@ -112,11 +112,10 @@ Kind EtcdKind() {
   };
   kind.load = [] { return LoadLibCurl().status(); };
   kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
-    // The address and option values were validated when the configuration
-    // was loaded (kind.validate).
-    HostPort address = ParseHostPort(config.address, kDefaultPort).value();
+    // The option values were validated when the target was loaded
+    // (kind.validate).
     return std::make_unique<EtcdCollector>(
-        address, TlsOptionsFrom(config.options),
+        config.endpoint, TlsOptionsFrom(config.options),
         Credentials{config.username, config.password}, config.max_reply_bytes);
   };
   return kind;

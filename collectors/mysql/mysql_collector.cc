@@ -52,9 +52,7 @@ Kind MySqlKind() {
   kind.default_port = kDefaultPort;
   kind.load = [] { return LoadLibMariaDb().status(); };
   kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
-    // The address was validated when the configuration was loaded.
-    HostPort address = ParseHostPort(config.address, kDefaultPort).value();
-    return std::make_unique<MySqlCollector>(config, std::move(address));
+    return std::make_unique<MySqlCollector>(config, config.endpoint);
   };
   return kind;
 }

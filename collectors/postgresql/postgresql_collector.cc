@@ -44,8 +44,7 @@ Kind PostgresqlKind() {
   kind.load = [] { return LoadLibPq().status(); };
   kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
     ConnectionSettings settings;
-    // The address was validated when the configuration was loaded.
-    settings.address = ParseHostPort(config.address, kDefaultPort).value();
+    settings.address = config.endpoint;
     settings.username = config.username;
     settings.password = config.password;
     settings.options = config.options;

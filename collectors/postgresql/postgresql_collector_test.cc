@@ -28,6 +28,7 @@ TEST(PostgresqlKind, NeedsNoClusterIdAndPassesLibpqOptions) {
   target.name = "pg-a";
   target.kind = "postgresql";
   target.address = "10.0.0.5";
+  target.endpoint = ParseHostPort(target.address, kind.default_port).value();
   target.username = "monitor";
   target.password.file = "/run/secret";
   target.options = {{"sslmode", "verify-full"}, {"dbname", "ops"}};

@@ -56,9 +56,7 @@ Kind RedisKind() {
   kind.native_cluster_id = false;
   kind.default_port = kDefaultPort;
   kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
-    // The address was validated when the configuration was loaded.
-    HostPort address = ParseHostPort(config.address, kDefaultPort).value();
-    return std::make_unique<RedisCollector>(config, std::move(address));
+    return std::make_unique<RedisCollector>(config, config.endpoint);
   };
   return kind;
 }

@@ -39,8 +39,7 @@ class ReplicanteCollector : public Collector {
     return body;
   }
 
-  // Options are checked here rather than at load time (a kind declares only
-  // their names); a bad one makes every collection fail with its message.
+  // The options were checked when the target was loaded (kind.validate).
   const absl::StatusOr<AgentEndpoint> endpoint_;
   AgentClient client_;
 };
@@ -53,6 +52,9 @@ Kind ReplicanteKind() {
   kind.native_cluster_id = true;  // The API gives cluster_id.
   kind.default_port = 0;          // Agents listen on various ports: give one.
   kind.option_keys = {"target", "scheme", "ca_file"};
+  kind.validate = [](const TargetConfig& config) {
+    return EndpointFromConfig(config).status();
+  };
   kind.load = [] { return LoadLibCurl().status(); };
   kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
     return std::make_unique<ReplicanteCollector>(config);

@@ -28,9 +28,7 @@ std::string PercentEncode(absl::string_view text) {
 
 absl::StatusOr<AgentEndpoint> EndpointFromConfig(const TargetConfig& config) {
   AgentEndpoint endpoint;
-  auto address = ParseHostPort(config.address, 0);
-  if (!address.ok()) return address.status();
-  endpoint.address = *std::move(address);
+  endpoint.address = config.endpoint;
   auto option = [&](const char* key) -> std::string {
     auto it = config.options.find(key);
     return it == config.options.end() ? "" : it->second;

@@ -24,7 +24,7 @@ struct AgentEndpoint {
   std::string ca_file;  // Option `ca_file`: CA bundle for https.
 };
 
-// Reads the address and options; errors name the bad option.
+// The target's endpoint and options; errors name the bad option.
 absl::StatusOr<AgentEndpoint> EndpointFromConfig(const TargetConfig& config);
 
 // "http://127.0.0.1:9755/api/unstable/shards?target=cache%20a".

@@ -25,6 +25,7 @@ TargetConfig Config(const std::string& address,
   config.name = "t";
   config.kind = "replicante";
   config.address = address;
+  config.endpoint = ParseHostPort(address, 0).value();
   config.options = std::move(options);
   return config;
 }

@@ -59,9 +59,7 @@ Kind ZooKeeperKind() {
   kind.native_cluster_id = false;
   kind.default_port = kDefaultPort;
   kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
-    // The address was validated when the configuration was loaded.
-    HostPort address = ParseHostPort(config.address, kDefaultPort).value();
-    return std::make_unique<ZooKeeperCollector>(config, std::move(address));
+    return std::make_unique<ZooKeeperCollector>(config, config.endpoint);
   };
   return kind;
 }

@@ -192,6 +192,8 @@ void ParseTarget(const YAML::Node& node, size_t index,
     if (!parsed.ok()) {
       problems.Add(reader.MarkOf("address"),
                    absl::StrCat(where, ": ", parsed.status().message()));
+    } else {
+      target.endpoint = *std::move(parsed);
     }
   }
   if (kind != nullptr && !kind->native_cluster_id &&
@@ -356,6 +358,7 @@ absl::StatusOr<TargetConfig> TargetFromUrl(const std::string& url,
         absl::StrCat("--target: ", host_port.status().message()));
   }
   target.address = rest;
+  target.endpoint = *std::move(host_port);
   target.name = rest;
   for (absl::string_view pair : absl::StrSplit(query, '&', absl::SkipEmpty())) {
     std::pair<std::string, std::string> kv =

@@ -58,6 +58,9 @@ struct TargetConfig {
   std::string name;
   std::string kind;
   std::string address;
+  // `address` resolved when the target is loaded (configuration, --target or
+  // /probe): host and port, the kind's default port where none is written.
+  HostPort endpoint;
   std::string cluster_id;
   std::string cluster_display_name;
   std::string node;  // Overrides the node name the datastore gives.

@@ -145,7 +145,8 @@ HttpResponse App::Metrics(const HttpRequest& request) {
 }
 
 std::shared_ptr<Target> App::ProbeTarget(const ModuleConfig& module,
-                                         const std::string& address) {
+                                         const std::string& address,
+                                         const HostPort& endpoint) {
   constexpr size_t kMaxCachedProbes = 256;
   const std::string key = module.name + "\n" + address;
   std::lock_guard<std::mutex> lock(mutex_);
@@ -158,6 +159,7 @@ std::shared_ptr<Target> App::ProbeTarget(const ModuleConfig& module,
   TargetConfig config = module.settings;
   config.name = address;
   config.address = address;
+  config.endpoint = endpoint;
   const Kind* kind = kinds_.Find(config.kind);
   if (kind == nullptr) return nullptr;  // Rejected when the config loaded.
   auto target = std::make_shared<Target>(config, kind->make(config));
@@ -203,7 +205,7 @@ HttpResponse App::Probe(const HttpRequest& request) {
                                   "\" is not allowed by module \"", module_name,
                                   "\"\n"));
   }
-  std::shared_ptr<Target> target = ProbeTarget(module, address);
+  std::shared_ptr<Target> target = ProbeTarget(module, address, *parsed);
   if (target == nullptr) return Text(500, "module has no usable kind\n");
   absl::Time deadline = ScrapeDeadline(
       request.Header("X-Prometheus-Scrape-Timeout-Seconds"), absl::Now());

@@ -51,7 +51,8 @@ class App {
   HttpResponse Reload(const HttpRequest& request);
   HttpResponse Ready() const;
   std::shared_ptr<Target> ProbeTarget(const ModuleConfig& module,
-                                      const std::string& address);
+                                      const std::string& address,
+                                      const HostPort& endpoint);
 
   const std::string telemetry_path_;
   const KindRegistry& kinds_;

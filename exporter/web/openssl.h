@@ -1,5 +1,6 @@
 // OpenSSL, loaded only when the web configuration asks for TLS or basic
-// authentication (see exporter/model/shared_library.h for why it is not linked).
+// authentication (see exporter/model/shared_library.h for why it is not
+// linked).
 #ifndef DATASTORE_EXPORTER_EXPORTER_WEB_OPENSSL_H_
 #define DATASTORE_EXPORTER_EXPORTER_WEB_OPENSSL_H_
 
