@@ -3,7 +3,8 @@
 #include <signal.h>
 
 #include <cstdio>
-#include <iostream>
+#include <initializer_list>
+#include <optional>
 #include <string>
 
 #include "CLI/CLI.hpp"
@@ -80,38 +81,48 @@ absl::StatusOr<Config> LoadConfig(const Flags& flags,
   return config;
 }
 
-int Run(int argc, char** argv) {
-  Flags flags;
+// Parses the command line into `flags`. Returns the exit code when the
+// process should end here (--help, --version, a bad flag).
+std::optional<int> ParseFlags(int argc, char** argv, Flags& flags) {
   CLI::App cli{
       "datastore_exporter: replicated datastores as one Prometheus model"};
   cli.option_defaults()->always_capture_default();
-  cli.add_option("--config.file", flags.config_file, "YAML configuration file");
+  struct TextFlag {
+    const char* name;
+    std::string* value;
+    const char* help;
+  };
+  for (const TextFlag& flag : std::initializer_list<TextFlag>{
+           {"--config.file", &flags.config_file, "YAML configuration file"},
+           {"--web.listen-address", &flags.listen_address,
+            "Address to listen on: :PORT, HOST:PORT or [V6]:PORT"},
+           {"--web.telemetry-path", &flags.telemetry_path,
+            "Path under which metrics are served"},
+           {"--web.config.file", &flags.web_config_file,
+            "TLS and basic auth configuration (exporter-toolkit format)"},
+           {"--log.level", &flags.log_level, "debug, info, warn or error"},
+           {"--log.format", &flags.log_format, "logfmt or json"},
+           {"--target", &flags.target,
+            "Sidecar form: one target as KIND://[USER@]HOST:PORT"},
+           {"--cluster-id", &flags.cluster_id,
+            "Cluster ID of the --target (for kinds without one)"},
+           {"--target.password-file", &flags.target_password_file,
+            "File holding the --target's password"},
+           {"--target.password-env", &flags.target_password_env,
+            "Environment variable holding the --target's password"},
+           {"--target.timeout", &flags.target_timeout,
+            "Collection timeout of the --target (default 5s)"},
+       }) {
+    cli.add_option(flag.name, *flag.value, flag.help);
+  }
   cli.add_flag("--config.check", flags.config_check,
                "Validate the configuration and exit");
-  cli.add_option("--web.listen-address", flags.listen_address,
-                 "Address to listen on: :PORT, HOST:PORT or [V6]:PORT");
-  cli.add_option("--web.telemetry-path", flags.telemetry_path,
-                 "Path under which metrics are served");
-  cli.add_option("--web.config.file", flags.web_config_file,
-                 "TLS and basic auth configuration (exporter-toolkit format)");
   cli.add_option("--web.max-requests", flags.max_requests,
                  "Requests served at once; more are answered 503")
       ->check(CLI::Range(1, 10000));
   cli.add_option("--web.max-connections", flags.max_connections,
                  "Connections served at once, a thread each (idle ones too)")
       ->check(CLI::Range(1, 10000));
-  cli.add_option("--log.level", flags.log_level, "debug, info, warn or error");
-  cli.add_option("--log.format", flags.log_format, "logfmt or json");
-  cli.add_option("--target", flags.target,
-                 "Sidecar form: one target as KIND://[USER@]HOST:PORT");
-  cli.add_option("--cluster-id", flags.cluster_id,
-                 "Cluster ID of the --target (for kinds without one)");
-  cli.add_option("--target.password-file", flags.target_password_file,
-                 "File holding the --target's password");
-  cli.add_option("--target.password-env", flags.target_password_env,
-                 "Environment variable holding the --target's password");
-  cli.add_option("--target.timeout", flags.target_timeout,
-                 "Collection timeout of the --target (default 5s)");
   cli.set_version_flag("--version",
                        absl::StrCat("datastore_exporter ", ExporterVersion(),
                                     " (revision ", ExporterRevision(), ")"));
@@ -122,40 +133,103 @@ int Run(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return Fail(kExitUsage, e.what());
   }
+  return std::nullopt;
+}
 
+// Checks the logging and path flags and sets logging up.
+absl::Status SetUpLogging(const Flags& flags) {
   LogLevel level;
   LogFormat format;
   if (!ParseLogLevel(flags.log_level, &level)) {
-    return Fail(kExitUsage, absl::StrCat("--log.level: expected debug, info, "
-                                         "warn or error, got \"",
-                                         flags.log_level, "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--log.level: expected debug, info, warn or error, got \"",
+                     flags.log_level, "\""));
   }
   if (!ParseLogFormat(flags.log_format, &format)) {
-    return Fail(kExitUsage, absl::StrCat("--log.format: expected logfmt or "
-                                         "json, got \"",
-                                         flags.log_format, "\""));
-  }
-  if (flags.telemetry_path.empty() || flags.telemetry_path[0] != '/' ||
-      flags.telemetry_path == "/" ||
-      flags.telemetry_path.rfind("/-/", 0) == 0) {
-    return Fail(kExitUsage,
-                absl::StrCat("--web.telemetry-path: expected a path "
-                             "such as /metrics, got \"",
-                             flags.telemetry_path, "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("--log.format: expected logfmt or json, got \"",
+                     flags.log_format, "\""));
   }
   ConfigureLogging(level, format);
+  return absl::OkStatus();
+}
 
+absl::Status CheckTelemetryPath(const std::string& path) {
+  if (path.empty() || path[0] != '/' || path == "/" ||
+      path.rfind("/-/", 0) == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--web.telemetry-path: expected a path such as "
+                     "/metrics, got \"",
+                     path, "\""));
+  }
+  return absl::OkStatus();
+}
+
+// Re-reads the configuration file (POST /-/reload, SIGHUP). A bad file is
+// logged and the previous configuration keeps serving, with /-/ready saying
+// the last load failed.
+absl::Status Reload(App& app, const Flags& flags, const KindRegistry& kinds) {
+  if (flags.config_file.empty()) {
+    Log(LogLevel::kInfo, "reload requested; no configuration file to re-read");
+    return absl::OkStatus();
+  }
+  auto reloaded = LoadConfigFile(flags.config_file, kinds);
+  absl::Status status = reloaded.status();
+  if (status.ok()) status = LoadClientLibraries(*reloaded, kinds);
+  if (!status.ok()) {
+    Log(LogLevel::kError,
+        "configuration reload failed; keeping the previous one",
+        {{"file", flags.config_file}, {"err", std::string(status.message())}});
+    app.SetReady(false, std::string(status.message()));
+    return status;
+  }
+  app.SetConfig(*reloaded);
+  app.SetReady(true);
+  Log(LogLevel::kInfo, "configuration reloaded",
+      {{"file", flags.config_file},
+       {"targets", std::to_string(reloaded->targets.size())},
+       {"modules", std::to_string(reloaded->modules.size())}});
+  return absl::OkStatus();
+}
+
+// Waits for signals: SIGHUP reloads, SIGINT and SIGTERM end the wait.
+void WaitForShutdown(const sigset_t& signals, App& app) {
+  while (true) {
+    int received = 0;
+    sigwait(&signals, &received);
+    if (received != SIGHUP) {
+      Log(LogLevel::kInfo, "shutting down", {{"signal", strsignal(received)}});
+      return;
+    }
+    (void)app.ReloadConfig();  // Its outcome is logged by Reload.
+  }
+}
+
+int Run(int argc, char** argv) {
+  Flags flags;
+  if (std::optional<int> exit_code = ParseFlags(argc, argv, flags)) {
+    return *exit_code;
+  }
+  if (absl::Status usage = SetUpLogging(flags); !usage.ok()) {
+    return Fail(kExitUsage, std::string(usage.message()));
+  }
+  if (absl::Status usage = CheckTelemetryPath(flags.telemetry_path);
+      !usage.ok()) {
+    return Fail(kExitUsage, std::string(usage.message()));
+  }
   const KindRegistry& kinds = BuiltinKinds();
   auto config = LoadConfig(flags, kinds);
-  if (!config.ok())
+  if (!config.ok()) {
     return Fail(kExitUsage, std::string(config.status().message()));
+  }
   absl::Status libraries = LoadClientLibraries(*config, kinds);
   if (!libraries.ok()) return Fail(1, std::string(libraries.message()));
   WebConfig web;
   if (!flags.web_config_file.empty()) {
     auto loaded = LoadWebConfig(flags.web_config_file);
-    if (!loaded.ok())
+    if (!loaded.ok()) {
       return Fail(kExitUsage, std::string(loaded.status().message()));
+    }
     web = *std::move(loaded);
   }
   if (flags.config_check) {
@@ -164,7 +238,7 @@ int Run(int argc, char** argv) {
     return 0;
   }
 
-  // Signals are taken by sigwait below; block them before any thread starts.
+  // Signals are taken by sigwait; block them before any thread starts.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
@@ -176,40 +250,7 @@ int Run(int argc, char** argv) {
   App app(flags.telemetry_path, kinds);
   app.SetConfig(*config);
   app.SetReady(true);
-  // Reload re-reads the file; a bad file is logged and the old configuration
-  // keeps serving, with /-/ready saying the last load failed.
-  app.SetReloader([&app, &flags, &kinds]() -> absl::Status {
-    if (flags.config_file.empty()) {
-      Log(LogLevel::kInfo,
-          "reload requested; no configuration file to re-read");
-      return absl::OkStatus();
-    }
-    auto reloaded = LoadConfigFile(flags.config_file, kinds);
-    if (!reloaded.ok()) {
-      Log(LogLevel::kError,
-          "configuration reload failed; keeping the previous one",
-          {{"file", flags.config_file},
-           {"err", std::string(reloaded.status().message())}});
-      app.SetReady(false, std::string(reloaded.status().message()));
-      return reloaded.status();
-    }
-    if (absl::Status loaded = LoadClientLibraries(*reloaded, kinds);
-        !loaded.ok()) {
-      Log(LogLevel::kError,
-          "configuration reload failed; keeping the previous one",
-          {{"file", flags.config_file},
-           {"err", std::string(loaded.message())}});
-      app.SetReady(false, std::string(loaded.message()));
-      return loaded;
-    }
-    app.SetConfig(*reloaded);
-    app.SetReady(true);
-    Log(LogLevel::kInfo, "configuration reloaded",
-        {{"file", flags.config_file},
-         {"targets", std::to_string(reloaded->targets.size())},
-         {"modules", std::to_string(reloaded->modules.size())}});
-    return absl::OkStatus();
-  });
+  app.SetReloader([&] { return Reload(app, flags, kinds); });
 
   HttpServerOptions server_options;
   server_options.web = &web;
@@ -231,18 +272,7 @@ int Run(int argc, char** argv) {
        {"tls", web.tls() ? "on" : "off"},
        {"basic_auth", web.basic_auth_users.empty() ? "off" : "on"},
        {"version", ExporterVersion()}});
-
-  while (true) {
-    int received = 0;
-    sigwait(&signals, &received);
-    if (received == SIGHUP) {
-      // Its outcome is logged by the reloader.
-      (void)app.ReloadConfig();
-      continue;
-    }
-    Log(LogLevel::kInfo, "shutting down", {{"signal", strsignal(received)}});
-    break;
-  }
+  WaitForShutdown(signals, app);
   server->reset();
   return 0;
 }

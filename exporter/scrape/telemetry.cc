@@ -80,17 +80,6 @@ double OpenFds() {
 
 }  // namespace
 
-std::string HandlerLabel(std::string_view path,
-                         std::string_view telemetry_path) {
-  if (path == telemetry_path) return std::string(telemetry_path);
-  for (std::string_view known :
-       {"/probe", "/", "/api/status", "/-/healthy", "/-/ready", "/-/reload"}) {
-    if (path == known) return std::string(known);
-  }
-  if (path.rfind("/api/unstable/", 0) == 0) return "/api/unstable";
-  return "other";
-}
-
 Telemetry::Telemetry()
     : collections_(BuildCounter()
                        .Name(metric::kCollections.name)

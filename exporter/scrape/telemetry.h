@@ -24,11 +24,6 @@
 
 namespace dse {
 
-// The `handler` label of a request path: one of a fixed set, "other" for
-// anything else, so that the label's values stay bounded.
-std::string HandlerLabel(std::string_view path,
-                         std::string_view telemetry_path);
-
 class Telemetry {
  public:
   Telemetry();

@@ -29,21 +29,6 @@ double Value(const std::string& text, const std::string& series) {
   return std::stod(text.substr(at + prefix.size() - 1));
 }
 
-TEST(HandlerLabel, AFixedSetOfValues) {
-  EXPECT_EQ(HandlerLabel("/metrics", "/metrics"), "/metrics");
-  EXPECT_EQ(HandlerLabel("/stats", "/stats"), "/stats");
-  EXPECT_EQ(HandlerLabel("/metrics", "/stats"), "other");
-  EXPECT_EQ(HandlerLabel("/probe", "/metrics"), "/probe");
-  EXPECT_EQ(HandlerLabel("/", "/metrics"), "/");
-  EXPECT_EQ(HandlerLabel("/api/status", "/metrics"), "/api/status");
-  EXPECT_EQ(HandlerLabel("/api/unstable/clusters/x", "/metrics"),
-            "/api/unstable");
-  EXPECT_EQ(HandlerLabel("/-/reload", "/metrics"), "/-/reload");
-  EXPECT_EQ(HandlerLabel("/-/healthy", "/metrics"), "/-/healthy");
-  EXPECT_EQ(HandlerLabel("/-/ready", "/metrics"), "/-/ready");
-  EXPECT_EQ(HandlerLabel("/attacker/chose/this", "/metrics"), "other");
-}
-
 TEST(ReasonOf, EveryStatusCodeHasAReasonFromTheSet) {
   EXPECT_EQ(ReasonOf(absl::StatusCode::kUnavailable), FailureReason::kConnect);
   EXPECT_EQ(ReasonOf(absl::StatusCode::kDeadlineExceeded),

@@ -40,7 +40,42 @@ absl::Time ScrapeDeadline(const std::string& timeout_header, absl::Time now) {
 }
 
 App::App(std::string telemetry_path, const KindRegistry& kinds)
-    : telemetry_path_(std::move(telemetry_path)), kinds_(kinds) {}
+    : telemetry_path_(std::move(telemetry_path)), kinds_(kinds) {
+  const std::vector<std::string> read = {"GET", "HEAD"};
+  auto serve = [this](HttpResponse (App::*handler)(const HttpRequest&)) {
+    return
+        [this, handler](const HttpRequest& r) { return (this->*handler)(r); };
+  };
+  routes_[telemetry_path_] = {read, serve(&App::Metrics)};
+  routes_["/probe"] = {read, serve(&App::Probe)};
+  routes_["/-/healthy"] = {
+      read, [](const HttpRequest&) { return Text(200, "Healthy\n"); }};
+  routes_["/-/ready"] = {read, [this](const HttpRequest&) { return Ready(); }};
+  routes_["/-/reload"] = {{"POST", "PUT"}, serve(&App::Reload)};
+  routes_["/"] = {read, [this](const HttpRequest& request) {
+                    return CollectAndServe(
+                        request, [&](const auto& targets, absl::Time deadline) {
+                          return ServeStatusPage(request, targets, deadline,
+                                                 telemetry_path_);
+                        });
+                  }};
+  routes_["/api/status"] = {read, [this](const HttpRequest& request) {
+                              return CollectAndServe(
+                                  request,
+                                  [](const auto& targets, absl::Time deadline) {
+                                    return ServeStatusJson(targets, deadline);
+                                  });
+                            }};
+  for (const char* path : {kModelApiInfoPath, kModelApiShardsPath}) {
+    routes_[path] = {read, [this](const HttpRequest& request) {
+                       return CollectAndServe(
+                           request,
+                           [&](const auto& targets, absl::Time deadline) {
+                             return ServeModelApi(request, targets, deadline);
+                           });
+                     }};
+  }
+}
 
 void App::SetConfig(const Config& config) {
   std::vector<std::shared_ptr<Target>> targets = MakeTargets(config, kinds_);
@@ -52,7 +87,7 @@ void App::SetConfig(const Config& config) {
   std::lock_guard<std::mutex> lock(mutex_);
   targets_ = std::move(targets);
   modules_ = config.modules;
-  probe_cache_.clear();
+  probe_targets_.Clear();
   ++config_generation_;
   telemetry_.KeepTargets(kept);
 }
@@ -74,44 +109,43 @@ std::vector<std::shared_ptr<Target>> App::Targets() const {
   return targets_;
 }
 
+const App::Route* App::FindRoute(const std::string& path) const {
+  auto it = routes_.find(path);
+  return it == routes_.end() ? nullptr : &it->second;
+}
+
 HttpResponse App::Handle(const HttpRequest& request) {
-  const bool read = request.method == "GET" || request.method == "HEAD";
-  if (request.path == "/-/reload") {
-    if (request.method != "POST" && request.method != "PUT") {
-      HttpResponse response = Text(405, "method not allowed: use POST\n");
-      response.headers.emplace_back("Allow", "POST, PUT");
-      return response;
-    }
-    return Reload(request);
+  const Route* route = FindRoute(request.path);
+  static const Route kUnknown = {{"GET", "HEAD"}, nullptr};
+  const Route& allowed = route != nullptr ? *route : kUnknown;
+  bool method_allowed = false;
+  for (const std::string& method : allowed.methods) {
+    method_allowed |= request.method == method;
   }
-  if (!read) {
-    HttpResponse response = Text(405, "method not allowed: use GET\n");
-    response.headers.emplace_back("Allow", "GET, HEAD");
+  if (!method_allowed) {
+    HttpResponse response = Text(405, absl::StrCat("method not allowed: use ",
+                                                   allowed.methods[0], "\n"));
+    response.headers.emplace_back("Allow",
+                                  absl::StrJoin(allowed.methods, ", "));
     return response;
   }
-  if (request.path == telemetry_path_) return Metrics(request);
-  if (request.path == "/probe") return Probe(request);
-  if (request.path == "/-/healthy") return Text(200, "Healthy\n");
-  if (request.path == "/-/ready") return Ready();
-  if (request.path == "/" || request.path == "/api/status" ||
-      IsModelApiPath(request.path)) {
-    // Collected now, like /metrics: the page and the API show the present.
-    absl::Time deadline = ScrapeDeadline(
-        request.Header("X-Prometheus-Scrape-Timeout-Seconds"), absl::Now());
-    if (request.path == "/") {
-      return ServeStatusPage(request, Targets(), deadline, telemetry_path_);
-    }
-    if (request.path == "/api/status") {
-      return ServeStatusJson(Targets(), deadline);
-    }
-    return ServeModelApi(request, Targets(), deadline);
+  if (route == nullptr) {
+    return Text(404, absl::StrCat("not found: ", request.path, "\n"));
   }
-  return Text(404, absl::StrCat("not found: ", request.path, "\n"));
+  return route->handle(request);
+}
+
+template <typename Serve>
+HttpResponse App::CollectAndServe(const HttpRequest& request, Serve serve) {
+  absl::Time deadline = ScrapeDeadline(
+      request.Header("X-Prometheus-Scrape-Timeout-Seconds"), absl::Now());
+  return serve(Targets(), deadline);
 }
 
 void App::ObserveRequest(const HttpRequest& request, int code, double seconds) {
-  telemetry_.ObserveRequest(HandlerLabel(request.path, telemetry_path_), code,
-                            seconds);
+  telemetry_.ObserveRequest(
+      FindRoute(request.path) != nullptr ? request.path : "other", code,
+      seconds);
 }
 
 HttpResponse App::Metrics(const HttpRequest& request) {
@@ -147,25 +181,16 @@ HttpResponse App::Metrics(const HttpRequest& request) {
 std::shared_ptr<Target> App::ProbeTarget(const ModuleConfig& module,
                                          const std::string& address,
                                          const HostPort& endpoint) {
-  constexpr size_t kMaxCachedProbes = 256;
-  const std::string key = module.name + "\n" + address;
-  std::lock_guard<std::mutex> lock(mutex_);
-  for (auto it = probe_cache_.begin(); it != probe_cache_.end(); ++it) {
-    if (it->first == key) {
-      probe_cache_.splice(probe_cache_.begin(), probe_cache_, it);
-      return it->second;
-    }
-  }
-  TargetConfig config = module.settings;
-  config.name = address;
-  config.address = address;
-  config.endpoint = endpoint;
-  const Kind* kind = kinds_.Find(config.kind);
-  if (kind == nullptr) return nullptr;  // Rejected when the config loaded.
-  auto target = std::make_shared<Target>(config, kind->make(config));
-  probe_cache_.emplace_front(key, target);
-  if (probe_cache_.size() > kMaxCachedProbes) probe_cache_.pop_back();
-  return target;
+  return probe_targets_.Get(
+      module.name + "\n" + address, [&]() -> std::shared_ptr<Target> {
+        TargetConfig config = module.settings;
+        config.name = address;
+        config.address = address;
+        config.endpoint = endpoint;
+        const Kind* kind = kinds_.Find(config.kind);
+        if (kind == nullptr) return nullptr;  // Rejected when loaded.
+        return std::make_shared<Target>(config, kind->make(config));
+      });
 }
 
 HttpResponse App::Probe(const HttpRequest& request) {

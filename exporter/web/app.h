@@ -6,7 +6,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -17,6 +16,7 @@
 #include "exporter/config/config.h"
 #include "exporter/model/collector.h"
 #include "exporter/scrape/scrape.h"
+#include "exporter/scrape/target_cache.h"
 #include "exporter/scrape/telemetry.h"
 #include "exporter/web/http_server.h"
 
@@ -38,14 +38,23 @@ class App {
   // do.
   absl::Status ReloadConfig();
 
+  // Answers a request through the route of its path.
   HttpResponse Handle(const HttpRequest& request);
-  // Counts an answered request in the telemetry.
+  // Counts an answered request in the telemetry, under its route's path
+  // (or "other": label values stay a fixed set).
   void ObserveRequest(const HttpRequest& request, int code, double seconds);
 
   // The targets of the current configuration.
   std::vector<std::shared_ptr<Target>> Targets() const;
 
  private:
+  // One path and what answers it.
+  struct Route {
+    std::vector<std::string> methods;  // The first is named in a 405.
+    std::function<HttpResponse(const HttpRequest&)> handle;
+  };
+
+  const Route* FindRoute(const std::string& path) const;
   HttpResponse Metrics(const HttpRequest& request);
   HttpResponse Probe(const HttpRequest& request);
   HttpResponse Reload(const HttpRequest& request);
@@ -53,9 +62,14 @@ class App {
   std::shared_ptr<Target> ProbeTarget(const ModuleConfig& module,
                                       const std::string& address,
                                       const HostPort& endpoint);
+  // The status page, its JSON and the model API: collected now, like
+  // /metrics, as they show the present.
+  template <typename Serve>
+  HttpResponse CollectAndServe(const HttpRequest& request, Serve serve);
 
   const std::string telemetry_path_;
   const KindRegistry& kinds_;
+  std::map<std::string, Route> routes_;  // By path; fixed at construction.
   Telemetry telemetry_;
   mutable std::mutex mutex_;
   std::vector<std::shared_ptr<Target>> targets_;
@@ -63,9 +77,8 @@ class App {
   bool ready_ = false;
   std::string ready_error_;
   std::function<absl::Status()> reloader_;
-  // Probed targets keep their connection between probes; least recently used
-  // first, bounded so that probes of many addresses cannot grow memory.
-  std::list<std::pair<std::string, std::shared_ptr<Target>>> probe_cache_;
+  // Probed targets keep their connection between probes.
+  TargetCache probe_targets_{256};
   std::mutex reload_mutex_;
   // Bumped by SetConfig (under mutex_): a scrape that straddled a reload
   // does not count its collections, so that a removed target's series

@@ -9,9 +9,6 @@
 namespace dse {
 namespace {
 
-constexpr char kInfoPath[] = "/api/unstable/info/datastore";
-constexpr char kShardsPath[] = "/api/unstable/shards";
-
 HttpResponse Json(int status, const nlohmann::json& document) {
   HttpResponse response;
   response.status = status;
@@ -33,10 +30,6 @@ std::string QuotedNames(const std::vector<std::shared_ptr<Target>>& targets) {
 }
 
 }  // namespace
-
-bool IsModelApiPath(const std::string& path) {
-  return path == kInfoPath || path == kShardsPath;
-}
 
 absl::StatusOr<std::shared_ptr<Target>> ChooseTarget(
     const std::vector<std::shared_ptr<Target>>& targets,
@@ -72,7 +65,7 @@ HttpResponse ServeModelApi(const HttpRequest& request,
     return Error(503, absl::StrCat("target \"", result.target,
                                    "\" is down: ", result.error));
   }
-  if (request.path == kInfoPath) {
+  if (request.path == kModelApiInfoPath) {
     return Json(200, DatastoreInfoToJson(result.model, result.kind));
   }
   return Json(200, ShardsToJson(result.model));

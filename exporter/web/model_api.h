@@ -15,8 +15,9 @@
 
 namespace dse {
 
-// True for the paths ServeModelApi answers.
-bool IsModelApiPath(const std::string& path);
+// The paths ServeModelApi answers.
+inline constexpr char kModelApiInfoPath[] = "/api/unstable/info/datastore";
+inline constexpr char kModelApiShardsPath[] = "/api/unstable/shards";
 
 // The target a request means: `name` when given (NotFound when no target has
 // it), else the only target (InvalidArgument naming the choices when there

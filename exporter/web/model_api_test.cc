@@ -54,13 +54,6 @@ HttpResponse Get(const std::string& path, const std::string& query,
   return ServeModelApi(request, targets, absl::Now() + absl::Seconds(5));
 }
 
-TEST(ModelApi, Paths) {
-  EXPECT_TRUE(IsModelApiPath("/api/unstable/info/datastore"));
-  EXPECT_TRUE(IsModelApiPath("/api/unstable/shards"));
-  EXPECT_FALSE(IsModelApiPath("/api/unstable/info/agent"));
-  EXPECT_FALSE(IsModelApiPath("/api/unstable/shards/"));
-}
-
 TEST(ModelApi, OneTargetNeedsNoParameter) {
   std::vector<std::shared_ptr<Target>> targets = {MakeTarget("a")};
   HttpResponse info = Get("/api/unstable/info/datastore", "", targets);
