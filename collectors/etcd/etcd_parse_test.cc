@@ -2,9 +2,7 @@
 // (fixtures/record.sh says how).
 #include "collectors/etcd/etcd_parse.h"
 
-#include <fstream>
-#include <sstream>
-
+#include "exporter/model/model_testing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -15,16 +13,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
-std::string Fixture(const std::string& name) {
-  std::ifstream in("fixtures/" + name);
-  EXPECT_TRUE(in) << "missing fixture " << name;
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 MemberStatus Status(const std::string& file) {
-  auto status = ParseStatus(Fixture(file));
+  auto status = ParseStatus(ReadFixture(file));
   EXPECT_TRUE(status.ok()) << status.status();
   return status.ok() ? *status : MemberStatus();
 }
@@ -99,7 +89,7 @@ TEST(ParseStatus, AcceptsPlainNumbersAsProto3JsonAllows) {
 }
 
 TEST(ParseMemberList, NamesAndIds) {
-  auto members = ParseMemberList(Fixture("member_list_3.4.23.json"));
+  auto members = ParseMemberList(ReadFixture("member_list_3.4.23.json"));
   ASSERT_TRUE(members.ok()) << members.status();
   ASSERT_THAT(*members, SizeIs(3));
   MemberStatus leader = Status("status_3.4.23_leader.json");
@@ -110,8 +100,8 @@ TEST(ParseMemberList, NamesAndIds) {
 }
 
 TEST(ParseMemberList, LearnerThatNeverStartedHasNoName) {
-  auto members =
-      ParseMemberList(Fixture("member_list_3.4.23_learner_not_started.json"));
+  auto members = ParseMemberList(
+      ReadFixture("member_list_3.4.23_learner_not_started.json"));
   ASSERT_TRUE(members.ok()) << members.status();
   ASSERT_THAT(*members, SizeIs(4));
   MemberStatus learner = Status("status_3.4.23_learner.json");
@@ -130,11 +120,11 @@ TEST(ParseMemberList, ErrorsNameTheEntry) {
 }
 
 TEST(ParseAuthenticate, TokenAndWrongPassword) {
-  auto token = ParseAuthenticate(Fixture("authenticate_3.4.23.json"));
+  auto token = ParseAuthenticate(ReadFixture("authenticate_3.4.23.json"));
   ASSERT_TRUE(token.ok()) << token.status();
   EXPECT_FALSE(token->empty());
 
-  std::string wrong = Fixture("authenticate_3.4.23_wrong_password.json");
+  std::string wrong = ReadFixture("authenticate_3.4.23_wrong_password.json");
   EXPECT_FALSE(ParseAuthenticate(wrong).ok());
   GatewayError error = ParseGatewayError(wrong);
   EXPECT_EQ(error.code, 3);

@@ -3,13 +3,11 @@
 // reference manual (fixtures/README.md).
 #include "collectors/mysql/mysql_parse.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "exporter/model/model_testing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -21,14 +19,6 @@ using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
 constexpr char kMySqlUuid[] = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
-
-std::string Fixture(const std::string& name) {
-  std::ifstream in("fixtures/" + name);
-  EXPECT_TRUE(in) << "missing fixture " << name;
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // "  Name: value" or "Name:" (the name right-aligned, as the client prints).
 bool SplitField(absl::string_view line, std::string* name, std::string* value) {
@@ -86,10 +76,10 @@ struct Scenario {
 
 NodeModel Model(const Scenario& scenario) {
   auto variables =
-      ParseVariables(ReadVertical(Fixture(scenario.variables_file)));
+      ParseVariables(ReadVertical(ReadFixture(scenario.variables_file)));
   EXPECT_TRUE(variables.ok()) << variables.status();
   auto channels =
-      ParseReplicaStatus(ReadVertical(Fixture(scenario.status_file)));
+      ParseReplicaStatus(ReadVertical(ReadFixture(scenario.status_file)));
   EXPECT_TRUE(channels.ok()) << channels.status();
   if (!variables.ok() || !channels.ok()) return NodeModel();
   auto model = BuildModel(scenario.flavor, *variables, *channels);
@@ -161,8 +151,8 @@ TEST(ScrapeStatements, DependOnFlavorAndVersion) {
 }
 
 TEST(ParseVariables, ReadsTheRecordedRow) {
-  auto variables =
-      ParseVariables(ReadVertical(Fixture("variables_10.11.19_primary.txt")));
+  auto variables = ParseVariables(
+      ReadVertical(ReadFixture("variables_10.11.19_primary.txt")));
   ASSERT_TRUE(variables.ok()) << variables.status();
   // "-log" (binary log on) is not part of the version.
   EXPECT_EQ(variables->version, "10.11.19-MariaDB-0+deb12u1");
@@ -189,14 +179,14 @@ TEST(ParseVariables, RejectsMissingRowsAndValues) {
 
 TEST(ParseReplicaStatus, PrimaryHasNoConnection) {
   auto channels = ParseReplicaStatus(
-      ReadVertical(Fixture("show_all_slaves_status_10.11.19_primary.txt")));
+      ReadVertical(ReadFixture("show_all_slaves_status_10.11.19_primary.txt")));
   ASSERT_TRUE(channels.ok()) << channels.status();
   EXPECT_TRUE(channels->empty());
 }
 
 TEST(ParseReplicaStatus, ReadsEveryConnection) {
-  auto channels = ParseReplicaStatus(ReadVertical(
-      Fixture("show_all_slaves_status_10.11.19_replica_other_stopped.txt")));
+  auto channels = ParseReplicaStatus(ReadVertical(ReadFixture(
+      "show_all_slaves_status_10.11.19_replica_other_stopped.txt")));
   ASSERT_TRUE(channels.ok()) << channels.status();
   ASSERT_THAT(*channels, SizeIs(2));
   const ReplicationChannel& main = (*channels)[0];
@@ -215,7 +205,7 @@ TEST(ParseReplicaStatus, ReadsEveryConnection) {
 
 TEST(ParseReplicaStatus, ConnectingIsNotRunning) {
   auto channels = ParseReplicaStatus(ReadVertical(
-      Fixture("show_all_slaves_status_10.11.19_replica_primary_down.txt")));
+      ReadFixture("show_all_slaves_status_10.11.19_replica_primary_down.txt")));
   ASSERT_TRUE(channels.ok()) << channels.status();
   ASSERT_THAT(*channels, SizeIs(2));
   EXPECT_FALSE((*channels)[0].io_running);
@@ -423,7 +413,7 @@ TEST(BuildModel, MySqlOffsetCountsTransactionsOfEverySource) {
 TEST(StatementError, MissingPrivilegeNamesIt) {
   // The error as mariadb printed it: "ERROR 1227 (42000) at line 1: <message>".
   std::string recorded =
-      Fixture("show_all_slaves_status_10.11.19_no_slave_monitor.txt");
+      ReadFixture("show_all_slaves_status_10.11.19_no_slave_monitor.txt");
   size_t at = recorded.find("ERROR 1227 (42000) at line 1: ");
   ASSERT_NE(at, std::string::npos) << recorded;
   std::string message(absl::StripTrailingAsciiWhitespace(recorded.substr(

@@ -2,10 +2,9 @@
 // PostgreSQL 15.18 (fixtures/record.sh says how).
 #include "collectors/postgresql/postgresql_parse.h"
 
-#include <fstream>
 #include <limits>
-#include <sstream>
 
+#include "exporter/model/model_testing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -18,11 +17,7 @@ using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
 Row Fixture(const std::string& name) {
-  std::ifstream in("fixtures/" + name);
-  EXPECT_TRUE(in) << "missing fixture " << name;
-  std::stringstream text;
-  text << in.rdbuf();
-  auto row = ParseRecordedRow(text.str());
+  auto row = ParseRecordedRow(ReadFixture(name));
   EXPECT_TRUE(row.ok()) << name << ": " << row.status();
   return row.ok() ? *row : Row();
 }

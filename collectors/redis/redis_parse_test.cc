@@ -2,9 +2,7 @@
 // (fixtures/record.sh says how).
 #include "collectors/redis/redis_parse.h"
 
-#include <fstream>
-#include <sstream>
-
+#include "exporter/model/model_testing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -14,21 +12,13 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
-std::string Fixture(const std::string& name) {
-  std::ifstream in("fixtures/" + name);
-  EXPECT_TRUE(in) << "missing fixture " << name;
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 NodeModel Model(const std::string& info_file,
                 const std::string& nodes_file = "") {
-  auto info = ParseInfo(Fixture(info_file));
+  auto info = ParseInfo(ReadFixture(info_file));
   EXPECT_TRUE(info.ok()) << info.status();
   std::vector<ClusterNode> nodes;
   if (!nodes_file.empty()) {
-    auto parsed = ParseClusterNodes(Fixture(nodes_file));
+    auto parsed = ParseClusterNodes(ReadFixture(nodes_file));
     EXPECT_TRUE(parsed.ok()) << parsed.status();
     nodes = *parsed;
   }
@@ -39,7 +29,7 @@ NodeModel Model(const std::string& info_file,
 }
 
 TEST(ParseInfo, ReadsFieldsOfAllSections) {
-  auto info = ParseInfo(Fixture("info_7.0.15_primary.txt"));
+  auto info = ParseInfo(ReadFixture("info_7.0.15_primary.txt"));
   ASSERT_TRUE(info.ok()) << info.status();
   EXPECT_EQ(info->at("redis_version"), "7.0.15");
   EXPECT_EQ(info->at("role"), "master");
@@ -108,7 +98,8 @@ TEST(BuildModel, BadOffsetIsAnErrorNamingTheField) {
 }
 
 TEST(ParseClusterNodes, ReadsNodesFlagsAndSlots) {
-  auto nodes = ParseClusterNodes(Fixture("cluster_nodes_7.0.15_primary.txt"));
+  auto nodes =
+      ParseClusterNodes(ReadFixture("cluster_nodes_7.0.15_primary.txt"));
   ASSERT_TRUE(nodes.ok()) << nodes.status();
   ASSERT_THAT(*nodes, SizeIs(6));
   int masters = 0, replicas = 0, myself = 0;
@@ -156,7 +147,7 @@ TEST(BuildModel, ClusterPrimaryAndReplicaNameTheirShardBySlots) {
 }
 
 TEST(BuildModel, ClusterModeWithoutMyselfIsAnError) {
-  auto info = ParseInfo(Fixture("info_7.0.15_cluster_primary.txt"));
+  auto info = ParseInfo(ReadFixture("info_7.0.15_cluster_primary.txt"));
   ASSERT_TRUE(info.ok());
   std::vector<ClusterNode> none;
   auto model = BuildModel(*info, &none, {});

@@ -1,8 +1,6 @@
 #include "collectors/replicante/replicante_mapping.h"
 
-#include <fstream>
-#include <sstream>
-
+#include "exporter/model/model_testing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -10,14 +8,6 @@ namespace dse::replicante {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::string Fixture(const std::string& name) {
-  std::ifstream in("fixtures/" + name, std::ios::binary);
-  EXPECT_TRUE(in) << "missing fixture " << name;
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 TargetConfig Config(const std::string& address,
                     std::map<std::string, std::string> options = {}) {
@@ -52,9 +42,9 @@ TEST(EndpointFromConfig, DefaultsAndOptions) {
 // Documents served by datastore_exporter over a real Redis pair (see
 // fixtures/README.md).
 TEST(BuildModel, FromOurExporterOverARedisPrimary) {
-  auto model =
-      BuildModel(Fixture("info_datastore_exporter-0.1.0_redis_primary.json"),
-                 Fixture("shards_datastore_exporter-0.1.0_redis_primary.json"));
+  auto model = BuildModel(
+      ReadFixture("info_datastore_exporter-0.1.0_redis_primary.json"),
+      ReadFixture("shards_datastore_exporter-0.1.0_redis_primary.json"));
   ASSERT_TRUE(model.ok()) << model.status();
   EXPECT_EQ(model->cluster_id, "cache");
   EXPECT_EQ(model->cluster_display_name, "Session cache");
@@ -70,9 +60,9 @@ TEST(BuildModel, FromOurExporterOverARedisPrimary) {
 }
 
 TEST(BuildModel, FromOurExporterOverARedisReplica) {
-  auto model =
-      BuildModel(Fixture("info_datastore_exporter-0.1.0_redis_replica.json"),
-                 Fixture("shards_datastore_exporter-0.1.0_redis_replica.json"));
+  auto model = BuildModel(
+      ReadFixture("info_datastore_exporter-0.1.0_redis_replica.json"),
+      ReadFixture("shards_datastore_exporter-0.1.0_redis_replica.json"));
   ASSERT_TRUE(model.ok()) << model.status();
   EXPECT_EQ(model->cluster_id, "cache");
   ASSERT_EQ(model->shards.size(), 1u);
@@ -91,8 +81,8 @@ TEST(BuildModel, ErrorsNameTheDocument) {
 }
 
 TEST(ErrorBodyMessage, JsonErrorFieldElseFirstLine) {
-  EXPECT_EQ(ErrorBodyMessage(
-                Fixture("shards_datastore_exporter-0.1.0_unknown_target.json")),
+  EXPECT_EQ(ErrorBodyMessage(ReadFixture(
+                "shards_datastore_exporter-0.1.0_unknown_target.json")),
             "unknown target \"nope\" (configured: \"primary\", \"replica\")");
   EXPECT_EQ(ErrorBodyMessage("not found: /api/unstable/shards\nmore"),
             "not found: /api/unstable/shards");

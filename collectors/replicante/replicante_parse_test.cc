@@ -1,6 +1,7 @@
 #include "collectors/replicante/replicante_parse.h"
 
 #include "exporter/model/model_json.h"
+#include "exporter/model/model_testing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -9,18 +10,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-NodeModel Replica() {
-  NodeModel model;
-  model.cluster_id = "cache";
-  model.node = "127.0.0.1:6380";
-  model.version = "7.0.15";
-  Shard shard;
-  shard.id = "cache";
-  shard.role = Role::kSecondary;
-  shard.commit_offset = CommitOffset{"bytes", 1234};
-  model.shards.push_back(shard);
-  return model;
-}
+NodeModel Replica() { return OneShardModel(Role::kSecondary, 1234); }
 
 TEST(ModelJson, RoundTripKeepsTheModel) {
   NodeModel model = Replica();

@@ -2,10 +2,8 @@
 // (fixtures/record.sh says how).
 #include "collectors/zookeeper/zookeeper_parse.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_replace.h"
+#include "exporter/model/model_testing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -15,22 +13,14 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
-std::string Fixture(const std::string& name) {
-  std::ifstream in("fixtures/" + name);
-  EXPECT_TRUE(in) << "missing fixture " << name;
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 ServerStatus Srvr(const std::string& file) {
-  auto status = ParseSrvr(Fixture(file));
+  auto status = ParseSrvr(ReadFixture(file));
   EXPECT_TRUE(status.ok()) << file << ": " << status.status();
   return status.ok() ? *status : ServerStatus();
 }
 
 std::optional<std::string> ServerId(const std::string& file) {
-  auto id = ParseConfServerId(Fixture(file));
+  auto id = ParseConfServerId(ReadFixture(file));
   EXPECT_TRUE(id.ok()) << file << ": " << id.status();
   return id.ok() ? *id : std::nullopt;
 }
@@ -62,19 +52,19 @@ TEST(ParseSrvr, StandaloneAndReadOnly) {
 
 TEST(ParseSrvr, VersionDropsCommitAndBuildDate) {
   std::string upstream = absl::StrReplaceAll(
-      Fixture("srvr_3.8.0_leader.txt"),
+      ReadFixture("srvr_3.8.0_leader.txt"),
       {{"${mvngit.commit.id}", "5a02a05eddb59aee6ac762f7ea82e92a68eb9c0f"}});
   auto status = ParseSrvr(upstream);
   ASSERT_TRUE(status.ok()) << status.status();
   EXPECT_EQ(status->version, "3.8.0");
-  auto alpha = ParseSrvr(absl::StrReplaceAll(Fixture("srvr_3.8.0_leader.txt"),
-                                             {{"3.8.0-", "3.5.0-alpha-"}}));
+  auto alpha = ParseSrvr(absl::StrReplaceAll(
+      ReadFixture("srvr_3.8.0_leader.txt"), {{"3.8.0-", "3.5.0-alpha-"}}));
   ASSERT_TRUE(alpha.ok()) << alpha.status();
   EXPECT_EQ(alpha->version, "3.5.0-alpha");
 }
 
 TEST(ParseSrvr, ServerWithoutQuorumIsAnError) {
-  auto status = ParseSrvr(Fixture("srvr_3.8.0_no_quorum.txt"));
+  auto status = ParseSrvr(ReadFixture("srvr_3.8.0_no_quorum.txt"));
   ASSERT_FALSE(status.ok());
   EXPECT_TRUE(absl::IsUnavailable(status.status()));
   EXPECT_THAT(status.status().message(),
@@ -84,14 +74,14 @@ TEST(ParseSrvr, ServerWithoutQuorumIsAnError) {
 TEST(ParseSrvr, SrvrLeftOutOfTheWhitelistIsAnError) {
   // The same sentence as conf_3.8.0_not_in_whitelist.txt, for srvr.
   auto status = ParseSrvr(absl::StrReplaceAll(
-      Fixture("conf_3.8.0_not_in_whitelist.txt"), {{"conf", "srvr"}}));
+      ReadFixture("conf_3.8.0_not_in_whitelist.txt"), {{"conf", "srvr"}}));
   ASSERT_FALSE(status.ok());
   EXPECT_THAT(status.status().message(),
               HasSubstr("srvr: not in the server's 4lw.commands.whitelist"));
 }
 
 TEST(ParseSrvr, MalformedRepliesNameWhatAndWhere) {
-  const std::string leader = Fixture("srvr_3.8.0_leader.txt");
+  const std::string leader = ReadFixture("srvr_3.8.0_leader.txt");
   struct Case {
     std::string reply;
     std::string message;
@@ -131,18 +121,18 @@ TEST(ParseConfServerId, GivesTheServerId) {
 }
 
 TEST(ParseConfServerId, NothingWhenConfIsNotInTheWhitelist) {
-  auto id = ParseConfServerId(Fixture("conf_3.8.0_not_in_whitelist.txt"));
+  auto id = ParseConfServerId(ReadFixture("conf_3.8.0_not_in_whitelist.txt"));
   ASSERT_TRUE(id.ok()) << id.status();
   EXPECT_FALSE(id->has_value());
 }
 
 TEST(ParseConfServerId, ErrorsNameWhatAndWhere) {
-  auto no_quorum = ParseConfServerId(Fixture("conf_3.8.0_no_quorum.txt"));
+  auto no_quorum = ParseConfServerId(ReadFixture("conf_3.8.0_no_quorum.txt"));
   ASSERT_FALSE(no_quorum.ok());
   EXPECT_THAT(no_quorum.status().message(),
               HasSubstr("conf: the server is not serving requests"));
 
-  const std::string leader = Fixture("conf_3.8.0_leader.txt");
+  const std::string leader = ReadFixture("conf_3.8.0_leader.txt");
   auto bad = ParseConfServerId(
       absl::StrReplaceAll(leader, {{"serverId=3", "serverId=three"}}));
   ASSERT_FALSE(bad.ok());

@@ -4,10 +4,10 @@
 #include <cstdlib>
 #include <fstream>
 #include <limits>
-#include <sstream>
 #include <string>
 
 #include "exporter/model/model.h"
+#include "exporter/model/model_testing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/text_serializer.h"
@@ -98,14 +98,10 @@ std::string MaskBuildInfo(std::string text) {
 }
 
 TEST(BuildFamilies, TextIsTheGoldenByteForByte) {
-  const std::string path = "exporter/scrape/testdata/families.golden.txt";
+  const std::string path = "testdata/families.golden.txt";
   const std::string text = MaskBuildInfo(Text(GoldenResults()));
   if (std::getenv("DSE_WRITE_GOLDEN") != nullptr) std::ofstream(path) << text;
-  std::ifstream golden(path);
-  ASSERT_TRUE(golden.good()) << path;
-  std::stringstream expected;
-  expected << golden.rdbuf();
-  EXPECT_EQ(text, expected.str());
+  EXPECT_EQ(text, ReadTestFile(path));
 }
 
 TEST(BuildFamilies, FollowsTheMetricContract) {

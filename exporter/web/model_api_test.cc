@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/time/clock.h"
+#include "exporter/model/model_testing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -33,14 +34,9 @@ std::shared_ptr<Target> MakeTarget(const std::string& name,
   config.kind = "redis";
   config.address = "127.0.0.1:6379";
   config.cluster_id = "cache";
-  NodeModel model;
+  NodeModel model = OneShardModel(Role::kPrimary, 42);
+  model.cluster_id.clear();  // Filled from the configuration.
   model.node = name;
-  model.version = "7.0.15";
-  Shard shard;
-  shard.id = "cache";
-  shard.role = Role::kPrimary;
-  shard.commit_offset = CommitOffset{"bytes", 42};
-  model.shards.push_back(shard);
   return std::make_shared<Target>(
       config, std::make_unique<FixedCollector>(model, error));
 }

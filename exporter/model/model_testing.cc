@@ -1,0 +1,31 @@
+#include "exporter/model/model_testing.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "gtest/gtest.h"
+
+namespace dse {
+
+std::string ReadTestFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EXPECT_TRUE(in) << "cannot read " << path;
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+NodeModel OneShardModel(Role role, uint64_t offset) {
+  NodeModel model;
+  model.cluster_id = "cache";
+  model.node = "127.0.0.1:6380";
+  model.version = "7.0.15";
+  Shard shard;
+  shard.id = "cache";
+  shard.role = role;
+  shard.commit_offset = CommitOffset{"bytes", offset};
+  model.shards.push_back(shard);
+  return model;
+}
+
+}  // namespace dse

@@ -1,0 +1,28 @@
+// Helpers for unit tests of every layer and kind (linked by tests only).
+#ifndef DATASTORE_EXPORTER_EXPORTER_MODEL_MODEL_TESTING_H_
+#define DATASTORE_EXPORTER_EXPORTER_MODEL_MODEL_TESTING_H_
+
+#include <cstdint>
+#include <string>
+
+#include "exporter/model/model.h"
+
+namespace dse {
+
+// The whole content of the file at `path` (relative to the test's working
+// folder). A file that cannot be read fails the test and gives "".
+std::string ReadTestFile(const std::string& path);
+
+// A recorded reply: fixtures/NAME in the kind's folder, where its unit tests
+// run.
+inline std::string ReadFixture(const std::string& name) {
+  return ReadTestFile("fixtures/" + name);
+}
+
+// One node holding one shard: cluster "cache", node "127.0.0.1:6380",
+// version "7.0.15", shard "cache" in `role` at `offset` bytes.
+NodeModel OneShardModel(Role role, uint64_t offset);
+
+}  // namespace dse
+
+#endif  // DATASTORE_EXPORTER_EXPORTER_MODEL_MODEL_TESTING_H_
