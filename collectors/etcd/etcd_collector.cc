@@ -34,11 +34,14 @@ std::string Option(const std::map<std::string, std::string>& options,
 
 class EtcdCollector : public Collector {
  public:
-  EtcdCollector(const HostPort& address, absl::StatusOr<TlsOptions> tls,
-                Credentials credentials, size_t max_reply_bytes)
-      : options_error_(tls.status()),
-        client_(address, tls.ok() ? *tls : TlsOptions(), std::move(credentials),
-                max_reply_bytes) {}
+  // The option values were checked when the target was loaded
+  // (kind.validate); a bad one still fails each collection, never a start.
+  explicit EtcdCollector(const TargetConfig& config)
+      : options_error_(TlsOptionsFrom(config.options).status()),
+        client_(config.endpoint,
+                TlsOptionsFrom(config.options).value_or(TlsOptions()),
+                Credentials{config.username, config.password},
+                config.max_reply_bytes) {}
 
   absl::StatusOr<NodeModel> Collect(absl::Time deadline) override {
     if (!options_error_.ok()) return options_error_;
@@ -101,23 +104,14 @@ absl::StatusOr<TlsOptions> TlsOptionsFrom(
 }
 
 Kind EtcdKind() {
-  Kind kind;
-  kind.name = "etcd";
-  kind.native_cluster_id = true;
-  kind.default_port = kDefaultPort;
+  Kind kind =
+      KindOf<EtcdCollector>("etcd", /*native_cluster_id=*/true, kDefaultPort);
   kind.option_keys = {"tls", "ca_file", "cert_file", "key_file",
                       "insecure_skip_verify"};
   kind.validate = [](const TargetConfig& config) {
     return TlsOptionsFrom(config.options).status();
   };
   kind.load = [] { return LoadLibCurl().status(); };
-  kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
-    // The option values were validated when the target was loaded
-    // (kind.validate).
-    return std::make_unique<EtcdCollector>(
-        config.endpoint, TlsOptionsFrom(config.options),
-        Credentials{config.username, config.password}, config.max_reply_bytes);
-  };
   return kind;
 }
 

@@ -14,8 +14,8 @@ constexpr int kDefaultPort = 3306;
 
 class MySqlCollector : public Collector {
  public:
-  MySqlCollector(const TargetConfig& config, HostPort address)
-      : connection_(std::move(address), config.username, config.password,
+  explicit MySqlCollector(const TargetConfig& config)
+      : connection_(config.endpoint, config.username, config.password,
                     config.timeout, config.max_reply_bytes) {}
 
   absl::StatusOr<NodeModel> Collect(absl::Time deadline) override {
@@ -46,14 +46,10 @@ class MySqlCollector : public Collector {
 }  // namespace
 
 Kind MySqlKind() {
-  Kind kind;
-  kind.name = "mysql";
-  kind.native_cluster_id = false;  // MariaDB has no cluster-wide ID.
-  kind.default_port = kDefaultPort;
+  // MariaDB has no cluster-wide ID.
+  Kind kind = KindOf<MySqlCollector>("mysql", /*native_cluster_id=*/false,
+                                     kDefaultPort);
   kind.load = [] { return LoadLibMariaDb().status(); };
-  kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
-    return std::make_unique<MySqlCollector>(config, config.endpoint);
-  };
   return kind;
 }
 

@@ -13,10 +13,21 @@ namespace {
 
 constexpr int kDefaultPort = 5432;
 
+ConnectionSettings SettingsOf(const TargetConfig& config) {
+  ConnectionSettings settings;
+  settings.address = config.endpoint;
+  settings.username = config.username;
+  settings.password = config.password;
+  settings.options = config.options;
+  settings.statement_timeout = config.timeout;
+  settings.max_reply_bytes = config.max_reply_bytes;
+  return settings;
+}
+
 class PostgresqlCollector : public Collector {
  public:
-  explicit PostgresqlCollector(ConnectionSettings settings)
-      : connection_(std::move(settings)) {}
+  explicit PostgresqlCollector(const TargetConfig& config)
+      : connection_(SettingsOf(config)) {}
 
   absl::StatusOr<NodeModel> Collect(absl::Time deadline) override {
     // One query, one round trip: status.sql reads everything at once.
@@ -34,24 +45,12 @@ class PostgresqlCollector : public Collector {
 }  // namespace
 
 Kind PostgresqlKind() {
-  Kind kind;
-  kind.name = "postgresql";
-  kind.native_cluster_id = true;
-  kind.default_port = kDefaultPort;
+  Kind kind = KindOf<PostgresqlCollector>(
+      "postgresql", /*native_cluster_id=*/true, kDefaultPort);
   // libpq connection keywords, passed through as they are.
   kind.option_keys = {"dbname", "sslmode", "sslrootcert", "sslcert",
                       "sslkey", "sslcrl",  "passfile",    "application_name"};
   kind.load = [] { return LoadLibPq().status(); };
-  kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
-    ConnectionSettings settings;
-    settings.address = config.endpoint;
-    settings.username = config.username;
-    settings.password = config.password;
-    settings.options = config.options;
-    settings.statement_timeout = config.timeout;
-    settings.max_reply_bytes = config.max_reply_bytes;
-    return std::make_unique<PostgresqlCollector>(std::move(settings));
-  };
   return kind;
 }
 

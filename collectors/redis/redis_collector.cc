@@ -15,9 +15,9 @@ constexpr int kDefaultPort = 6379;
 
 class RedisCollector : public Collector {
  public:
-  RedisCollector(const TargetConfig& config, HostPort address)
+  explicit RedisCollector(const TargetConfig& config)
       : mapping_{config.cluster_id, config.address},
-        connection_(std::move(address), config.username, config.password,
+        connection_(config.endpoint, config.username, config.password,
                     config.max_reply_bytes) {}
 
   absl::StatusOr<NodeModel> Collect(absl::Time deadline) override {
@@ -51,14 +51,8 @@ class RedisCollector : public Collector {
 }  // namespace
 
 Kind RedisKind() {
-  Kind kind;
-  kind.name = "redis";
-  kind.native_cluster_id = false;
-  kind.default_port = kDefaultPort;
-  kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
-    return std::make_unique<RedisCollector>(config, config.endpoint);
-  };
-  return kind;
+  return KindOf<RedisCollector>("redis", /*native_cluster_id=*/false,
+                                kDefaultPort);
 }
 
 }  // namespace dse::redis

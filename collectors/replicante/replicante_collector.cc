@@ -47,18 +47,14 @@ class ReplicanteCollector : public Collector {
 }  // namespace
 
 Kind ReplicanteKind() {
-  Kind kind;
-  kind.name = "replicante";
-  kind.native_cluster_id = true;  // The API gives cluster_id.
-  kind.default_port = 0;          // Agents listen on various ports: give one.
+  // The API gives cluster_id; agents listen on various ports: give one.
+  Kind kind = KindOf<ReplicanteCollector>(
+      "replicante", /*native_cluster_id=*/true, /*default_port=*/0);
   kind.option_keys = {"target", "scheme", "ca_file"};
   kind.validate = [](const TargetConfig& config) {
     return EndpointFromConfig(config).status();
   };
   kind.load = [] { return LoadLibCurl().status(); };
-  kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
-    return std::make_unique<ReplicanteCollector>(config);
-  };
   return kind;
 }
 

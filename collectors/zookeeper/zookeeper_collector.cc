@@ -15,8 +15,8 @@ constexpr int kDefaultPort = 2181;
 
 class ZooKeeperCollector : public Collector {
  public:
-  ZooKeeperCollector(const TargetConfig& config, HostPort address)
-      : address_(std::move(address)),
+  explicit ZooKeeperCollector(const TargetConfig& config)
+      : address_(config.endpoint),
         max_reply_bytes_(config.max_reply_bytes),
         shard_id_(config.cluster_id),
         // A configured node name replaces whatever the server says, so the
@@ -54,14 +54,8 @@ class ZooKeeperCollector : public Collector {
 }  // namespace
 
 Kind ZooKeeperKind() {
-  Kind kind;
-  kind.name = "zookeeper";
-  kind.native_cluster_id = false;
-  kind.default_port = kDefaultPort;
-  kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
-    return std::make_unique<ZooKeeperCollector>(config, config.endpoint);
-  };
-  return kind;
+  return KindOf<ZooKeeperCollector>("zookeeper", /*native_cluster_id=*/false,
+                                    kDefaultPort);
 }
 
 }  // namespace dse::zookeeper

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -53,6 +54,20 @@ struct Kind {
   // Builds a collector. Must not do I/O: connections are opened on Collect.
   std::function<std::unique_ptr<Collector>(const TargetConfig&)> make;
 };
+
+// A kind whose collector is built as `CollectorType(const TargetConfig&)`;
+// the caller sets the optional fields (option_keys, validate, load).
+template <typename CollectorType>
+Kind KindOf(std::string name, bool native_cluster_id, int default_port) {
+  Kind kind;
+  kind.name = std::move(name);
+  kind.native_cluster_id = native_cluster_id;
+  kind.default_port = default_port;
+  kind.make = [](const TargetConfig& config) -> std::unique_ptr<Collector> {
+    return std::make_unique<CollectorType>(config);
+  };
+  return kind;
+}
 
 class KindRegistry {
  public:
