@@ -22,7 +22,7 @@ using nlohmann::json;
 
 constexpr char kDash[] = "\u2013";
 
-// ---- Derived facts, shared by the JSON and the HTML ----
+// ---- Derived facts and times ----
 
 std::string HealthClass(int primaries) { return primaries == 1 ? "ok" : "bad"; }
 
