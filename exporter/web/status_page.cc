@@ -13,6 +13,7 @@
 #include "absl/strings/str_replace.h"
 #include "exporter/model/model_json.h"
 #include "exporter/scrape/metrics.h"
+#include "exporter/web/status_assets.h"
 
 namespace dse {
 namespace {
@@ -21,7 +22,7 @@ using nlohmann::json;
 
 constexpr char kDash[] = "\u2013";
 
-// ---- Derived facts, shared by the JSON and the HTML ----
+// ---- Derived facts and times ----
 
 std::string HealthClass(int primaries) { return primaries == 1 ? "ok" : "bad"; }
 
@@ -165,7 +166,7 @@ json StatusDocument(const std::vector<TargetStatus>& targets,
   };
 }
 
-// ---- HTML ----
+// ---- HTML: one renderer, for the page and for its fragment ----
 
 std::string Esc(absl::string_view text) {
   std::string out;
@@ -203,7 +204,8 @@ std::string GroupDigits(absl::string_view digits) {
   return out;
 }
 
-// As the script's toLocaleString("en-US", {maximumFractionDigits: 3}).
+// "1,234.5": digits grouped by three, at most three decimals, no trailing
+// zeros (as JavaScript's toLocaleString("en-US") shows a number).
 std::string FormatNumber(double value) {
   std::string text = absl::StrFormat("%.3f", std::fabs(value));
   absl::string_view view(text);
@@ -335,250 +337,49 @@ std::string SummaryHtml(const Summary& summary) {
   return out;
 }
 
-// JSON inside <script>: "<" never appears raw, so neither "</script>" nor
-// "<!--" can end or change the script element.
-std::string ScriptSafe(const std::string& json_text) {
-  return absl::StrReplaceAll(
-      json_text, {{"<", "\\u003c"}, {">", "\\u003e"}, {"&", "\\u0026"}});
+// The parts of the page that change between refreshes, each named by the id
+// of the element that holds it in status.html (where `{{id}}` marks its
+// place) and in the fragment.
+struct LivePart {
+  const char* id;
+  std::string html;
+};
+
+std::vector<LivePart> LiveParts(const std::vector<TargetStatus>& targets) {
+  std::vector<ClusterView> clusters = BuildClusterViews(targets);
+  std::string cluster_html;
+  for (const ClusterView& cluster : clusters) {
+    absl::StrAppend(&cluster_html, ClusterHtml(cluster));
+  }
+  if (clusters.empty()) {
+    cluster_html = "<p class=\"empty\">No cluster reported yet.</p>";
+  }
+  std::string target_rows;
+  for (const TargetStatus& target : targets) {
+    absl::StrAppend(&target_rows, TargetRowHtml(target));
+  }
+  return {{"summary", SummaryHtml(Summarize(clusters, targets))},
+          {"clusters", std::move(cluster_html)},
+          {"targets", std::move(target_rows)}};
 }
 
-constexpr char kStyle[] = R"css(
-:root{--fg:#1d2330;--muted:#5b6675;--line:#dfe4ea;--bg:#f4f6f9;--card:#fff;
---primary:#1f6feb;--secondary:#4b5563;--recovering:#b45309;--unknown:#7c3aed;
---ok:#15803d;--bad:#c81e1e}
-*{box-sizing:border-box}
-body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,
-"DejaVu Sans",sans-serif;color:var(--fg);background:var(--bg)}
-header{display:flex;flex-wrap:wrap;align-items:baseline;gap:.3em 1.2em;
-padding:.7em 1.5em;background:#1d2330;color:#e6edf3}
-header h1{font-size:1.15em;margin:0}
-header a{color:#9ecbff}
-#updated{margin-left:auto;font-variant-numeric:tabular-nums}
-#updated.live::before{content:"\25cf";color:#3fb950;margin-right:.35em}
-#updated.stale::before{content:"\25cf";color:#f85149;margin-right:.35em}
-main{padding:1em 1.5em;max-width:1280px}
-#summary{margin:.2em 0 1em;font-size:1.05em}
-h2.section{font-size:1.05em;margin:1.4em 0 .5em}
-.cluster{background:var(--card);border:1px solid var(--line);border-radius:8px;
-margin:0 0 1em;padding:.7em 1em .4em}
-.cluster h2{margin:0 0 .3em;font-size:1.15em}
-.cluster h2 small{color:var(--muted);font-weight:400;font-size:.8em;margin-left:.4em}
-.shard h3{font-size:.95em;margin:.7em 0 .3em;font-weight:600}
-table{border-collapse:collapse;width:100%;background:var(--card)}
-th,td{text-align:left;padding:.35em .6em;border-bottom:1px solid var(--line);
-vertical-align:middle}
-th{font-size:.75em;text-transform:uppercase;letter-spacing:.03em;
-color:var(--muted);font-weight:600}
-.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.node,code{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.92em}
-.role,.state,.health{display:inline-block;padding:.05em .6em;border-radius:999px;
-font-size:.82em;font-weight:600;color:#fff;white-space:nowrap}
-.role-primary{background:var(--primary)}
-.role-secondary{background:var(--secondary)}
-.role-recovering{background:var(--recovering)}
-.role-unknown{background:var(--unknown)}
-.role-down,.state-down,.health.bad{background:var(--bad)}
-.state-up,.health.ok{background:var(--ok)}
-.error{color:var(--bad);font-family:ui-monospace,"DejaVu Sans Mono",monospace;
-font-size:.9em;word-break:break-word}
-ul.unreachable{list-style:none;padding:0;margin:.6em 0}
-ul.unreachable li{margin:.2em 0}
-#targets-section table{border:1px solid var(--line);border-radius:8px}
-#changes ol{list-style:none;padding:0;margin:0;background:var(--card);
-border:1px solid var(--line);border-radius:8px}
-#changes li{padding:.3em .8em;border-bottom:1px solid var(--line)}
-#changes time{color:var(--muted);font-variant-numeric:tabular-nums;margin-right:.8em}
-.empty{color:var(--muted)}
-)css";
-
-// Renders /api/status exactly as the server renders the first paint; builds
-// DOM nodes (never HTML strings), so nothing a datastore reports can become
-// markup.
-constexpr char kScript[] = R"js(
-(function () {
-  'use strict';
-  var DASH = '\u2013', ARROW = ' \u2192 ';
-  var body = document.body;
-  var refreshMs = Math.max(1, Number(body.getAttribute('data-refresh')) || 5) * 1000;
-  var updated = document.getElementById('updated');
-  var polls = 0, previous = null, lastGood = updated.textContent, changes = [];
-
-  function h(tag, attrs) {
-    var node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (key) {
-      node.setAttribute(key, attrs[key]);
-    });
-    for (var i = 2; i < arguments.length; i++) add(node, arguments[i]);
-    return node;
-  }
-  function add(node, child) {
-    if (child === null || child === undefined) return;
-    if (Array.isArray(child)) return child.forEach(function (c) { add(node, c); });
-    node.appendChild(typeof child === 'string' ? document.createTextNode(child) : child);
-  }
-  function num(value) {
-    return Number(value).toLocaleString('en-US', {maximumFractionDigits: 3});
-  }
-  function quantity(q) {
-    return q ? num(q.value) + ' ' + (q.unit === 'seconds' ? 's' : q.unit) : DASH;
-  }
-  function clock(iso) { return iso.substr(11, 8) + ' UTC'; }
-  function plural(n, one, many) { return n + ' ' + (n === 1 ? one : many); }
-  function badge(role, detail) {
-    var text = role === 'unknown' && detail ? role + ' (' + detail + ')' : role;
-    return h('span', {'class': 'role role-' + role}, text);
-  }
-  function health(primaries) {
-    var text = primaries === 0 ? 'no primary' :
-        primaries === 1 ? '1 primary' : primaries + ' primaries';
-    return h('span', {'class': 'health ' + (primaries === 1 ? 'ok' : 'bad')}, text);
-  }
-
-  function nodeRow(n) {
-    var lags = n.lags.map(quantity).join(', ');
-    return h('tr', {'data-target': n.target, 'data-node': n.node_id, 'data-role': n.role},
-      h('td', {'class': 'node'}, n.node_id),
-      h('td', {}, badge(n.role, n.role_detail)),
-      h('td', {'class': 'num'}, n.commit_offset ? quantity(n.commit_offset) : DASH),
-      h('td', {'class': 'num'}, quantity(n.behind_primary)),
-      h('td', {'class': 'num'}, lags || DASH),
-      h('td', {}, n.target),
-      h('td', {}, n.version));
-  }
-  function cluster(c) {
-    var title = c.cluster_display_name ?
-        [c.cluster_display_name + ' ', h('small', {}, 'cluster ' + c.cluster_id)] :
-        c.cluster_id;
-    var shards = c.shards.map(function (s) {
-      return h('section', {'class': 'shard', 'data-shard': s.id},
-        h('h3', {}, 'Shard ', h('code', {}, s.id), ' ', health(s.primaries)),
-        h('table', {},
-          h('thead', {}, h('tr', {},
-            h('th', {}, 'Node'), h('th', {}, 'Role'),
-            h('th', {'class': 'num'}, 'Commit offset'),
-            h('th', {'class': 'num'}, 'Behind primary'),
-            h('th', {'class': 'num'}, 'Lag'),
-            h('th', {}, 'Target'), h('th', {}, 'Version'))),
-          h('tbody', {}, s.nodes.map(nodeRow))));
-    });
-    var down = c.unreachable.length === 0 ? null :
-      h('ul', {'class': 'unreachable'}, c.unreachable.map(function (u) {
-        return h('li', {'data-target': u.target},
-          h('span', {'class': 'role role-down'}, 'down'), ' ',
-          h('b', {}, u.target), ' (' + u.address + '): ',
-          h('span', {'class': 'error'}, u.error));
-      }));
-    return h('article', {'class': 'cluster', 'data-cluster': c.cluster_id},
-      h('h2', {}, title), shards, down);
-  }
-  function targetRow(t) {
-    var state = t.up ? 'up' : 'down';
-    return h('tr', {'data-target': t.name, 'data-state': state},
-      h('td', {}, t.name), h('td', {}, t.kind), h('td', {}, t.address),
-      h('td', {}, h('span', {'class': 'state state-' + state}, state)),
-      h('td', {}, t.up ? t.node_id : DASH),
-      h('td', {'class': 'num'}, (t.duration_seconds * 1000).toFixed(1) + ' ms'),
-      h('td', {'class': 'error'}, t.error));
-  }
-  function summary(status) {
-    var shards = 0, problems = 0, up = 0;
-    status.clusters.forEach(function (c) {
-      shards += c.shards.length;
-      c.shards.forEach(function (s) { if (s.primaries !== 1) problems++; });
-    });
-    status.targets.forEach(function (t) { if (t.up) up++; });
-    var out = [plural(status.clusters.length, 'cluster', 'clusters') + ' \u00b7 ' +
-      plural(shards, 'shard', 'shards') + ' \u00b7 ' + up + ' of ' +
-      status.targets.length + ' targets up'];
-    if (problems > 0) out.push(' ', h('span', {'class': 'health bad'},
-      plural(problems, 'shard', 'shards') + ' without exactly one primary'));
-    if (up < status.targets.length) out.push(' ', h('span', {'class': 'health bad'},
-      plural(status.targets.length - up, 'target', 'targets') + ' down'));
-    return out;
-  }
-  function render(status) {
-    var line = document.getElementById('summary');
-    line.replaceChildren.apply(line, summary(status));
-    var clusters = document.getElementById('clusters');
-    clusters.replaceChildren.apply(clusters, status.clusters.length ?
-      status.clusters.map(cluster) :
-      [h('p', {'class': 'empty'}, 'No cluster reported yet.')]);
-    var rows = document.getElementById('targets');
-    rows.replaceChildren.apply(rows, status.targets.map(targetRow));
-  }
-
-  // What changed between two polls: roles per cluster, shard and node, and
-  // target states. Kept for this page's lifetime (newest first).
-  function snapshot(status) {
-    var roles = {}, states = {};
-    status.clusters.forEach(function (c) {
-      c.shards.forEach(function (s) {
-        s.nodes.forEach(function (n) {
-          roles[JSON.stringify([c.cluster_id, s.id, n.target])] =
-            {cluster: c.cluster_id, shard: s.id, node: n.node_id, role: n.role};
-        });
-      });
-    });
-    status.targets.forEach(function (t) { states[t.name] = t; });
-    return {roles: roles, states: states};
-  }
-  function note(when, text) {
-    changes.unshift({when: when, text: text});
-    changes.length = Math.min(changes.length, 50);
-    var section = document.getElementById('changes');
-    section.hidden = false;
-    var list = section.querySelector('ol');
-    list.replaceChildren.apply(list, changes.map(function (c) {
-      return h('li', {}, h('time', {}, clock(c.when)), c.text);
-    }));
-  }
-  function compare(before, after, when) {
-    Object.keys(after.states).forEach(function (name) {
-      var a = after.states[name], b = before.states[name];
-      if (b && a.up !== b.up) {
-        note(when, 'target ' + name + ': ' + (b.up ? 'up' : 'down') + ARROW +
-          (a.up ? 'up' : 'down (' + a.error + ')'));
-      }
-    });
-    Object.keys(after.roles).forEach(function (key) {
-      var a = after.roles[key], b = before.roles[key];
-      if (b && a.role !== b.role) {
-        note(when, a.cluster + ' / shard ' + a.shard + ': ' + a.node + ' ' +
-          b.role + ARROW + a.role);
-      }
-    });
-  }
-
-  function poll() {
-    fetch('api/status', {cache: 'no-store', headers: {'Accept': 'application/json'}})
-      .then(function (response) {
-        if (!response.ok) throw new Error('HTTP ' + response.status);
-        return response.json();
-      })
-      .then(function (status) {
-        var current = snapshot(status);
-        compare(previous, current, status.generated_at);
-        previous = current;
-        render(status);
-        polls++;
-        lastGood = 'updated ' + clock(status.generated_at);
-        updated.textContent = lastGood;
-        updated.className = 'live';
-        updated.setAttribute('data-polls', String(polls));
-        updated.setAttribute('data-generated-at', status.generated_at);
-      }, function (error) {
-        updated.textContent = 'not updating (' + error.message + '); ' + lastGood;
-        updated.className = 'stale';
-      })
-      .then(function () { setTimeout(poll, refreshMs); });
-  }
-
-  previous = snapshot(JSON.parse(document.getElementById('status-data').textContent));
-  updated.className = 'live';
-  updated.title = 'refreshed every ' + refreshMs / 1000 + ' s';
-  setTimeout(poll, refreshMs);
-})();
-)js";
+// The page or its fragment, with the headers both need.
+HttpResponse HtmlResponse(std::string body) {
+  HttpResponse response;
+  response.content_type = "text/html; charset=utf-8";
+  response.body = std::move(body);
+  response.compressible = true;
+  response.headers.emplace_back("Cache-Control", "no-store");
+  // Everything the page needs is inline or same-origin; nothing else loads,
+  // whatever ended up in the markup.
+  response.headers.emplace_back(
+      "Content-Security-Policy",
+      "default-src 'none'; script-src 'unsafe-inline'; "
+      "style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; "
+      "form-action 'none'; frame-ancestors 'none'");
+  response.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  return response;
+}
 
 }  // namespace
 
@@ -644,46 +445,37 @@ std::string StatusJson(const std::vector<TargetStatus>& targets,
 
 std::string StatusPageHtml(const std::vector<TargetStatus>& targets,
                            absl::Time now, const StatusPageOptions& options) {
-  std::vector<ClusterView> clusters = BuildClusterViews(targets);
-  std::string cluster_html;
-  for (const ClusterView& cluster : clusters) {
-    absl::StrAppend(&cluster_html, ClusterHtml(cluster));
+  std::vector<std::pair<std::string, std::string>> fills = {
+      {"{{style}}", std::string(embedded::kStatusCss)},
+      {"{{script}}", std::string(embedded::kStatusJs)},
+      {"{{refresh}}", absl::StrCat(options.refresh_seconds)},
+      {"{{noscript_refresh}}",
+       absl::StrCat(std::max(options.refresh_seconds, 5))},
+      {"{{version}}", Esc(ExporterVersion())},
+      {"{{revision}}", Esc(ExporterRevision())},
+      {"{{telemetry_path}}", Esc(options.telemetry_path)},
+      {"{{generated_at}}", IsoTime(now)},
+      {"{{clock}}", ClockTime(now)},
+  };
+  for (LivePart& part : LiveParts(targets)) {
+    fills.emplace_back(absl::StrCat("{{", part.id, "}}"), std::move(part.html));
   }
-  if (clusters.empty()) {
-    cluster_html = "<p class=\"empty\">No cluster reported yet.</p>";
+  // One pass: what a fill brings in is never searched for placeholders.
+  return absl::StrReplaceAll(absl::string_view(embedded::kStatusHtml.data(),
+                                               embedded::kStatusHtml.size()),
+                             fills);
+}
+
+std::string StatusFragmentHtml(const std::vector<TargetStatus>& targets,
+                               absl::Time now) {
+  std::string out =
+      absl::StrCat("<body data-generated-at=\"", IsoTime(now), "\">");
+  for (const LivePart& part : LiveParts(targets)) {
+    absl::StrAppend(&out, "<template id=\"", part.id, "\">", part.html,
+                    "</template>");
   }
-  std::string target_rows;
-  for (const TargetStatus& target : targets) {
-    absl::StrAppend(&target_rows, TargetRowHtml(target));
-  }
-  const std::string metrics = Esc(options.telemetry_path);
-  return absl::StrCat(
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-      "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
-      "<title>datastore_exporter</title>"
-      "<noscript><meta http-equiv=\"refresh\" content=\"",
-      std::max(options.refresh_seconds, 5), "\"></noscript><style>", kStyle,
-      "</style></head>\n<body data-refresh=\"", options.refresh_seconds,
-      "\"><header><h1>datastore_exporter</h1><span>version ",
-      Esc(ExporterVersion()), " (", Esc(ExporterRevision()),
-      ")</span><span><a href=\"", metrics, "\">", metrics,
-      "</a> \u00b7 <a href=\"api/status\">status JSON</a></span>"
-      "<span id=\"updated\" data-polls=\"0\" data-generated-at=\"",
-      IsoTime(now), "\">updated ", ClockTime(now),
-      "</span></header>\n<main><p id=\"summary\">",
-      SummaryHtml(Summarize(clusters, targets)), "</p>\n<div id=\"clusters\">",
-      cluster_html,
-      "</div>\n<section id=\"changes\" hidden><h2 class=\"section\">Changes "
-      "seen by this page</h2><ol></ol></section>\n"
-      "<section id=\"targets-section\"><h2 class=\"section\">Targets</h2>"
-      "<table><thead><tr><th>Target</th><th>Kind</th><th>Address</th>"
-      "<th>State</th><th>Node</th><th class=\"num\">Collection</th>"
-      "<th>Error</th></tr></thead><tbody id=\"targets\">",
-      target_rows,
-      "</tbody></table></section></main>\n"
-      "<script id=\"status-data\" type=\"application/json\">",
-      ScriptSafe(DumpJson(StatusDocument(targets, clusters, now))),
-      "</script>\n<script>", kScript, "</script></body></html>\n");
+  absl::StrAppend(&out, "</body>\n");
+  return out;
 }
 
 std::vector<TargetStatus> CollectStatus(
@@ -709,21 +501,11 @@ HttpResponse ServeStatusPage(
       refresh >= 1 && refresh <= 3600) {
     options.refresh_seconds = refresh;
   }
-  HttpResponse response;
-  response.content_type = "text/html; charset=utf-8";
-  response.body =
-      StatusPageHtml(CollectStatus(targets, deadline), absl::Now(), options);
-  response.compressible = true;
-  response.headers.emplace_back("Cache-Control", "no-store");
-  // Everything the page needs is inline or same-origin; nothing else loads,
-  // whatever ended up in the markup.
-  response.headers.emplace_back(
-      "Content-Security-Policy",
-      "default-src 'none'; script-src 'unsafe-inline'; "
-      "style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; "
-      "form-action 'none'; frame-ancestors 'none'");
-  response.headers.emplace_back("X-Content-Type-Options", "nosniff");
-  return response;
+  std::vector<TargetStatus> statuses = CollectStatus(targets, deadline);
+  if (request.QueryParameter("fragment") == "1") {
+    return HtmlResponse(StatusFragmentHtml(statuses, absl::Now()));
+  }
+  return HtmlResponse(StatusPageHtml(statuses, absl::Now(), options));
 }
 
 HttpResponse ServeStatusJson(

@@ -1,9 +1,10 @@
 // The live status page (`/`) and its JSON (`/api/status`).
 //
-// The page is complete without JavaScript (a server-rendered view of every
-// cluster, shard and target); with JavaScript it polls /api/status and
-// re-renders in place, and lists the role and state changes it has seen.
-// HTML, CSS and script are embedded: the page needs no other asset.
+// The server renders the page: it is complete without JavaScript (every
+// cluster, shard and target). With JavaScript it refreshes in place from a
+// fragment the server renders with the same code (`/?fragment=1`), and lists
+// the role and state changes it has seen. Its HTML, CSS and script are the
+// files in status/, compiled in: the page needs no other asset.
 #ifndef DATASTORE_EXPORTER_EXPORTER_WEB_STATUS_PAGE_H_
 #define DATASTORE_EXPORTER_EXPORTER_WEB_STATUS_PAGE_H_
 
@@ -29,8 +30,8 @@ struct TargetStatus {
   TargetResult result;
 };
 
-// What the page shows, derived once from the statuses and rendered twice
-// (JSON for the script, HTML for the first paint and for no-JS readers).
+// What the page shows, derived once from the statuses and rendered as HTML
+// (the page and its fragment) or as JSON (/api/status).
 struct NodeView {
   const TargetStatus* target = nullptr;
   const Shard* shard = nullptr;
@@ -66,14 +67,22 @@ struct StatusPageOptions {
   int refresh_seconds = 5;  // The script's polling interval.
 };
 
+// The whole page: status/status.html with its placeholders filled.
 std::string StatusPageHtml(const std::vector<TargetStatus>& targets,
                            absl::Time now, const StatusPageOptions& options);
+
+// The page's live parts (summary, clusters, target rows), as the page has
+// them, each in a <template> with the id of its element in the page, inside
+// a <body> that carries the time of the collection (data-generated-at).
+std::string StatusFragmentHtml(const std::vector<TargetStatus>& targets,
+                               absl::Time now);
 
 // Collects every target now, concurrently (as /metrics does).
 std::vector<TargetStatus> CollectStatus(
     const std::vector<std::shared_ptr<Target>>& targets, absl::Time deadline);
 
 // GET /: the page; `?refresh=SECONDS` (1 to 3600) sets the polling interval.
+// GET /?fragment=1: its live parts only (StatusFragmentHtml), for the script.
 HttpResponse ServeStatusPage(
     const HttpRequest& request,
     const std::vector<std::shared_ptr<Target>>& targets, absl::Time deadline,

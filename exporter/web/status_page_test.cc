@@ -1,5 +1,6 @@
 #include "exporter/web/status_page.h"
 
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
@@ -134,15 +135,105 @@ TEST(StatusPageHtml, EscapesEverythingADatastoreOrConfigSays) {
                               "&quot;q&quot;"));
   EXPECT_THAT(html, HasSubstr("unknown (&lt;/script&gt;&lt;script&gt;x())"));
   EXPECT_THAT(html, HasSubstr("&#39;v&#39;"));
-  // The JSON copy for the script cannot close its element either.
   EXPECT_THAT(html, Not(HasSubstr("</script><script>x()")));
-  EXPECT_THAT(html, HasSubstr("\\u003c/script\\u003e\\u003cscript\\u003ex()"));
+}
+
+// A target name and an error with markup, in the page and in the fragment
+// the script swaps in.
+TEST(StatusPageHtml, EscapesTargetNamesAndErrorsInPageAndFragment) {
+  std::vector<TargetStatus> targets = {
+      Node("<script>up()</script>", Role::kPrimary, 1),
+      Down("<script>down()</script>", "<script>error()</script>")};
+  for (const std::string& html :
+       {StatusPageHtml(targets, kNow, {}), StatusFragmentHtml(targets, kNow)}) {
+    EXPECT_THAT(html, Not(HasSubstr("<script>up()")));
+    EXPECT_THAT(html, Not(HasSubstr("<script>down()")));
+    EXPECT_THAT(html, Not(HasSubstr("<script>error()")));
+    EXPECT_THAT(html,
+                HasSubstr("data-target=\"&lt;script&gt;up()&lt;/script&gt;\""));
+    EXPECT_THAT(html,
+                HasSubstr("<td>&lt;script&gt;down()&lt;/script&gt;</td>"));
+    EXPECT_THAT(html, HasSubstr("<span class=\"error\">&lt;script&gt;error()"
+                                "&lt;/script&gt;</span>"));
+    EXPECT_THAT(html, HasSubstr("<td class=\"error\">&lt;script&gt;error()"
+                                "&lt;/script&gt;</td>"));
+  }
+}
+
+// The template is filled in one pass: a value that looks like a placeholder
+// stays text, and every placeholder is filled.
+TEST(StatusPageHtml, FillsEveryPlaceholderOnce) {
+  std::vector<TargetStatus> targets = {Node("{{script}}", Role::kPrimary, 1)};
+  std::string html = StatusPageHtml(targets, kNow, {"/metrics", 7});
+  EXPECT_THAT(html, HasSubstr("<td>{{script}}</td>"));
+  EXPECT_THAT(absl::StrReplaceAll(html, {{"{{script}}", ""}}),
+              Not(HasSubstr("{{")));
+  // The style and the script are inline, once each.
+  EXPECT_EQ(html.find("</style>"), html.rfind("</style>"));
+  EXPECT_EQ(html.find("</script>"), html.rfind("</script>"));
+  EXPECT_THAT(html, HasSubstr("<noscript><meta http-equiv=\"refresh\" "
+                              "content=\"7\"></noscript>"));
+  EXPECT_THAT(html, HasSubstr("data-generated-at=\"2023-11-14T22:13:20Z\""));
 }
 
 TEST(StatusPageHtml, NoTargetsSaysSo) {
   std::string html = StatusPageHtml({}, kNow, {});
   EXPECT_THAT(html, HasSubstr("No cluster reported yet."));
   EXPECT_THAT(html, HasSubstr("0 of 0 targets up"));
+}
+
+// The content of `<template id="ID">` in a fragment ("" when absent).
+std::string FragmentPart(const std::string& fragment, const std::string& id) {
+  const std::string open = "<template id=\"" + id + "\">";
+  size_t start = fragment.find(open);
+  if (start == std::string::npos) return "";
+  start += open.size();
+  return fragment.substr(start, fragment.find("</template>", start) - start);
+}
+
+TEST(StatusFragmentHtml, HoldsThePagesLivePartsAsThePageHasThem) {
+  std::vector<TargetStatus> targets = {
+      Node("a", Role::kPrimary, 1234567), Node("b", Role::kSecondary, 1234000),
+      Down("d", "connect: Connection refused")};
+  std::string fragment = StatusFragmentHtml(targets, kNow);
+  std::string page = StatusPageHtml(targets, kNow, {});
+  EXPECT_EQ(
+      fragment.rfind("<body data-generated-at=\"2023-11-14T22:13:20Z\">", 0),
+      0u);
+  std::string summary = FragmentPart(fragment, "summary");
+  std::string clusters = FragmentPart(fragment, "clusters");
+  std::string rows = FragmentPart(fragment, "targets");
+  EXPECT_THAT(summary, HasSubstr("2 of 3 targets up"));
+  EXPECT_THAT(clusters, HasSubstr("data-target=\"b\" data-node=\"b-node\" "
+                                  "data-role=\"secondary\""));
+  EXPECT_THAT(clusters, HasSubstr("connect: Connection refused"));
+  EXPECT_THAT(rows, HasSubstr("<tr data-target=\"d\" data-state=\"down\">"));
+  // The same markup, in the elements with those ids.
+  EXPECT_THAT(page, HasSubstr("<p id=\"summary\">" + summary + "</p>"));
+  EXPECT_THAT(page, HasSubstr("<div id=\"clusters\">" + clusters + "</div>"));
+  EXPECT_THAT(page, HasSubstr("<tbody id=\"targets\">" + rows + "</tbody>"));
+  // Only the live parts: no style, script or header.
+  EXPECT_THAT(fragment, Not(HasSubstr("<style>")));
+  EXPECT_THAT(fragment, Not(HasSubstr("<script>")));
+  EXPECT_THAT(fragment, Not(HasSubstr("<header>")));
+}
+
+TEST(ServeStatusPage, FragmentParameterAnswersTheFragment) {
+  HttpRequest request;
+  request.method = "GET";
+  request.path = "/";
+  request.query = "fragment=1";
+  absl::Time deadline = absl::Now() + absl::Seconds(5);
+  HttpResponse fragment = ServeStatusPage(request, {}, deadline, "/metrics");
+  EXPECT_EQ(fragment.status, 200);
+  EXPECT_EQ(fragment.content_type, "text/html; charset=utf-8");
+  EXPECT_EQ(fragment.body.rfind("<body data-generated-at=", 0), 0u);
+  EXPECT_THAT(fragment.body, HasSubstr("<template id=\"summary\">"));
+  request.query = "refresh=9";
+  HttpResponse page = ServeStatusPage(request, {}, deadline, "/metrics");
+  EXPECT_EQ(page.body.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_THAT(page.body, HasSubstr("<body data-refresh=\"9\">"));
+  EXPECT_EQ(page.headers, fragment.headers);
 }
 
 }  // namespace
