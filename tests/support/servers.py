@@ -34,6 +34,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -157,9 +158,9 @@ def _as_user(name):
 class Process:
     """A child process of Servers.spawn, its output in `log`."""
 
-    def __init__(self, name, popen, log, stop_signal, group):
+    def __init__(self, name, popen, log, stop_signal, group, children):
         self.name, self.popen, self.log = name, popen, log
-        self.stop_signal, self.group = stop_signal, group
+        self.stop_signal, self.group, self.children = stop_signal, group, children
         self.stopped = False  # stopped on purpose: no longer checked
 
     @property
@@ -176,17 +177,31 @@ class Process:
             else:
                 self.popen.send_signal(sig)
 
+    def signal_children_too(self, sig):
+        """The process, then (with children=True) its direct children, found
+        by parent: a PostgreSQL session is a child in a session of its own."""
+        self.signal(sig)
+        if not self.children:
+            return
+        for entry in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parent = int(f.read().rsplit(")", 1)[1].split()[1])
+                if parent == self.pid:
+                    os.kill(int(entry), sig)
+            except (OSError, ValueError, IndexError):
+                pass
+
+    def pause(self):
+        self.signal_children_too(signal.SIGSTOP)
+
+    def resume(self):
+        self.signal_children_too(signal.SIGCONT)
+
     def stop(self, sig=None, timeout=10):
         """Signals it (its stop signal by default), waits, kills after
         `timeout` seconds."""
-        self.stopped = True
-        self.signal(signal.SIGCONT)  # a paused process cannot handle the signal
-        self.signal(sig or self.stop_signal)
-        try:
-            self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.signal(signal.SIGKILL)
-            self.popen.wait()
+        stop_all([self], sig, timeout)
 
     def tail(self, lines=10):
         try:
@@ -202,6 +217,22 @@ class Process:
                           f"its log {self.log} ends:\n{self.tail()}")
 
 
+def stop_all(processes, sig=None, timeout=10):
+    """Signals every process (each its stop signal by default) at once, then
+    waits for them, killing what is left after `timeout` seconds."""
+    for process in processes:
+        process.stopped = True
+        process.resume()  # a paused process cannot handle the signal
+        process.signal(sig or process.stop_signal)
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        try:
+            process.popen.wait(max(0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.signal(signal.SIGKILL)
+            process.popen.wait()
+
+
 class Servers:
     """A temporary folder and every process started in it; a context manager
     that stops them all (the last started first) and removes the folder."""
@@ -213,6 +244,11 @@ class Servers:
         self._mariadb_template = None
 
     def __enter__(self):
+        # SIGTERM ends the program through the clean-up, as Ctrl-C does,
+        # unless the program handles it already.
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL):
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(f"signal {signal.SIGTERM}"))
         return self
 
     def __exit__(self, *exc):
@@ -225,17 +261,20 @@ class Servers:
         os.makedirs(self.path(name), exist_ok=True)
         return self.path(name)
 
-    def spawn(self, name, argv, stop_signal=signal.SIGTERM, user=None, env=None, group=False):
-        """Starts argv with its output appended to `name`.log. group: in a
-        process group of its own, which every signal then goes to (for
-        programs that do not pass signals on to their children)."""
+    def spawn(self, name, argv, stop_signal=signal.SIGTERM, user=None, env=None, group=False,
+              children=False):
+        """Starts argv with its output appended to `name`.log, as `user`
+        (when root), or with `env`. group: in a process group of its own,
+        which every signal then goes to (for programs that do not pass
+        signals on to their children); children: pause, resume and stop
+        reach its direct children too."""
         log = self.path(f"{name}.log")
         options = _as_user(user) if user else {"cwd": self.workdir, "env": env}
         with open(log, "ab") as out:
             popen = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
                                      stdin=subprocess.DEVNULL, start_new_session=group,
                                      preexec_fn=_die_with_parent, **options)
-        process = Process(name, popen, log, stop_signal, group)
+        process = Process(name, popen, log, stop_signal, group, children)
         self.processes.append(process)
         return process
 
@@ -253,8 +292,7 @@ class Servers:
             print(f"--- last lines of {process.log} ---\n{process.tail(lines)}", file=file, end="")
 
     def close(self):
-        for process in reversed(self.processes):
-            process.stop()
+        stop_all(self.processes)
         shutil.rmtree(self.workdir, ignore_errors=True)
 
     # --- Servers (see each class)
@@ -376,6 +414,7 @@ class Server:
     start_timeout = 30
     stop_signal = signal.SIGTERM
     user = None
+    children = False
 
     def __init__(self, servers, name, port=None):
         self.servers = servers
@@ -396,7 +435,8 @@ class Server:
         return self.process.log
 
     def start(self, wait=True):
-        self.process = self.servers.spawn(self.name, self.argv(), self.stop_signal, self.user)
+        self.process = self.servers.spawn(self.name, self.argv(), self.stop_signal, self.user,
+                                          children=self.children)
         if wait:
             self.wait_ready()
         return self
@@ -419,10 +459,10 @@ class Server:
         self.process.stop(signal.SIGKILL)
 
     def pause(self):
-        self.process.signal(signal.SIGSTOP)
+        self.process.pause()
 
     def resume(self):
-        self.process.signal(signal.SIGCONT)
+        self.process.resume()
 
     def restart(self):
         self.stop()
@@ -642,6 +682,7 @@ class Postgres(Server):
     start_timeout = 60
     stop_signal = signal.SIGINT  # fast shutdown: does not wait for sessions
     user = "postgres"
+    children = True  # a process per session
 
     def __init__(self, servers, name=None, settings=(), passwords=False, primary=None):
         super().__init__(servers, name)
@@ -703,31 +744,6 @@ class Postgres(Server):
         wait_until(f"postgres standby {self.name} streaming", lambda: self.sql(
             "SELECT status FROM pg_stat_wal_receiver") == "streaming", timeout,
             check=self.process.check)
-
-    def signal_all(self, sig):
-        """The postmaster, then its children (each session its own process)."""
-        self.process.signal(sig)
-        for entry in os.listdir("/proc"):
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    parent = int(f.read().rsplit(")", 1)[1].split()[1])
-            except (OSError, ValueError, IndexError):
-                continue
-            if parent == self.pid:
-                try:
-                    os.kill(int(entry), sig)
-                except OSError:
-                    pass
-
-    def pause(self):
-        self.signal_all(signal.SIGSTOP)
-
-    def resume(self):
-        self.signal_all(signal.SIGCONT)
-
-    def stop(self, sig=None):
-        self.resume()
-        super().stop(sig)
 
 
 # --- etcd ----------------------------------------------------------------------
