@@ -288,7 +288,6 @@ def alertmanager_config(webhook_port):
 class EndToEnd:
     def __init__(self, stack):
         self.servers = stack  # a servers.Servers
-        self.workdir = stack.workdir
         self.proxy = None
         self.webhook = None
         self.writer = None
@@ -302,10 +301,6 @@ class EndToEnd:
         return self.servers.wait_until(what, predicate, timeout, interval=0.25)
 
     # -- setup
-
-    def write(self, name, data):
-        with open(os.path.join(self.workdir, name), "w", encoding="utf-8") as f:
-            f.write(rules.dump_yaml(data))
 
     def start(self):
         run = self.servers
@@ -344,15 +339,14 @@ class EndToEnd:
         targets += [{"name": f"zookeeper-{i + 1}", "kind": "zookeeper",
                      "address": server.address, "cluster_id": "coordination"}
                     for i, server in enumerate(zookeeper)]
-        with open(os.path.join(self.workdir, "password"), "w") as f:
-            f.write("e2e\n")
+        password = run.file("password", "e2e\n")
         targets += [{"name": f"orders-{name}", "kind": "mysql", "cluster_id": "orders",
                      "address": server.address, "username": "exporter",
-                     "password_file": os.path.join(self.workdir, "password")}
+                     "password_file": password}
                     for name, server in self.mariadb.items()]
         targets += [{"name": f"postgres-{name}", "kind": "postgresql", "node": f"postgres-{name}",
                      "address": server.address, "username": "monitor",
-                     "password_file": os.path.join(self.workdir, "password")}
+                     "password_file": password}
                     for name, server in self.postgres.items()]
         self.node_count = len(targets)
         self.targets = targets
@@ -362,7 +356,7 @@ class EndToEnd:
         alertmanager = run.alertmanager(alertmanager_config(self.webhook.port))
         self.alertmanager_url = alertmanager.url
         shipped = rules.load_source()
-        self.write("rules.yml", rules.with_for_capped(shipped, FOR_CAP_SECONDS))
+        run.file("rules.yml", rules.dump_yaml(rules.with_for_capped(shipped, FOR_CAP_SECONDS)))
         self.rule_count = sum(len(g["rules"]) for g in shipped["groups"])
         self.prometheus = PrometheusApi(run.prometheus(
             prometheus_config(self.exporter, alertmanager)).url)
@@ -622,12 +616,9 @@ class EndToEnd:
         self.expect("DatastoreExporterConfigReloadFailed", "firing",
                     "a reload of a configuration naming an unknown kind", job="datastore")
         # Fixed, with one more target whose password the server refuses.
-        with open(os.path.join(self.workdir, "wrong-password"), "w") as f:
-            f.write("not-the-password\n")
         refused = {"name": "postgres-refused", "kind": "postgresql", "node": "postgres-refused",
-                   "address": self.postgres["primary"].address,
-                   "username": "monitor",
-                   "password_file": os.path.join(self.workdir, "wrong-password")}
+                   "address": self.postgres["primary"].address, "username": "monitor",
+                   "password_file": self.servers.file("wrong-password", "not-the-password\n")}
         self.exporter.write_config({"targets": self.targets + [refused]})
         self.reload(200)
         self.expect("DatastoreExporterConfigReloadFailed", "resolved",

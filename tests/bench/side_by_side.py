@@ -197,13 +197,6 @@ def start_peer(stack, program, flags, up, env=None):
     return {"url": url, "pid": peer.pid}
 
 
-def password_file(stack, password):
-    path = stack.path("password")
-    with open(path, "w") as f:
-        f.write(password + "\n")
-    return path
-
-
 def run(args, stack):
     kinds = []
     if "redis" in args.kinds:
@@ -223,11 +216,9 @@ def run(args, stack):
             "GRANT SLAVE MONITOR, PROCESS, SELECT ON *.* TO exporter@'127.0.0.1'"))
         ours = start_ours(stack, args.exporter, "mysql", {
             "kind": "mysql", "address": mariadb_replica.address, "cluster_id": "bench",
-            "username": "exporter", "password_file": password_file(stack, "bench")})
-        cnf = stack.path("peer.my.cnf")
-        with open(cnf, "w") as f:
-            f.write(f"[client]\nuser=exporter\npassword=bench\nhost=127.0.0.1\n"
-                    f"port={mariadb_replica.port}\n")
+            "username": "exporter", "password_file": stack.file("password", "bench\n")})
+        cnf = stack.file("peer.my.cnf", "[client]\nuser=exporter\npassword=bench\n"
+                         f"host=127.0.0.1\nport={mariadb_replica.port}\n")
         peer = start_peer(stack, "prometheus-mysqld-exporter",
                           [f"--config.my-cnf={cnf}", "--web.listen-address={}"], "mysql_up 1")
         kinds.append(("mysql (MariaDB)", "prometheus-mysqld-exporter", ours, peer,
@@ -240,7 +231,7 @@ def run(args, stack):
                      "CREATE ROLE monitor LOGIN PASSWORD 'bench' IN ROLE pg_monitor")
         ours = start_ours(stack, args.exporter, "postgresql", {
             "kind": "postgresql", "address": postgres.address, "username": "monitor",
-            "password_file": password_file(stack, "bench")})
+            "password_file": stack.file("password", "bench\n")})
         peer = start_peer(stack, "prometheus-postgres-exporter", ["--web.listen-address={}"],
                           "pg_up 1", env={"DATA_SOURCE_NAME": f"postgresql://monitor:bench@"
                                           f"{postgres.address}/postgres?sslmode=disable"})

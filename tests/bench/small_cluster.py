@@ -51,13 +51,6 @@ def both_loads(exporter, count, label):
             + scrapes(exporter, count, 4, f"{label} 4 clients: "))
 
 
-def password_file(stack, password):
-    path = stack.path("password")
-    with open(path, "w") as f:
-        f.write(password + "\n")
-    return path
-
-
 def redis(stack, count):
     primary, replica = stack.redis_pair()
     exporter = start_exporter(stack, [
@@ -85,7 +78,7 @@ def mariadb(stack, count):
     primary, replica = stack.mariadb_pair(setup=(
         "CREATE USER exporter@'127.0.0.1' IDENTIFIED BY 'bench'; "
         "GRANT SLAVE MONITOR ON *.* TO exporter@'127.0.0.1'"))
-    password = password_file(stack, "bench")
+    password = stack.file("password", "bench\n")
     exporter = start_exporter(stack, [
         {"name": name, "kind": "mysql", "address": server.address, "cluster_id": "bench",
          "username": "exporter", "password_file": password}
@@ -115,7 +108,7 @@ def postgresql(stack, count):
     primary.sql("CREATE EXTENSION pg_stat_statements; "
                 "CREATE ROLE monitor LOGIN PASSWORD 'measure-only' IN ROLE pg_monitor")
     standby = stack.postgres_standby(primary, "standby")
-    password = password_file(stack, "measure-only")
+    password = stack.file("password", "measure-only\n")
     exporter = start_exporter(stack, [
         {"name": name, "kind": "postgresql", "address": server.address, "username": "monitor",
          "password_file": password} for name, server in (("primary", primary), ("standby", standby))])

@@ -28,6 +28,7 @@ import ctypes
 import json
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -49,7 +50,6 @@ PACKAGES = {
     "java": "default-jre-headless", "mariadbd": "mariadb-server",
     "mariadb-install-db": "mariadb-server", "mariadb": "mariadb-client",
     "prometheus": "prometheus", "prometheus-alertmanager": "prometheus-alertmanager",
-    os.path.join(POSTGRES_BIN, "postgres"): "postgresql-15",
 }
 
 
@@ -66,9 +66,18 @@ def program(name):
     """The path of a program, or Failure naming the package that installs it."""
     path = shutil.which(name)
     if path is None:
-        raise Failure(f"{name} not found: install {PACKAGES.get(name, 'it')} "
+        package = "postgresql-15" if name.startswith(POSTGRES_BIN) else PACKAGES.get(name, "it")
+        raise Failure(f"{name} not found: install {package} "
                       "(bash tests/scripts/install-deps.sh installs every package)")
     return path
+
+
+def version(name, pattern):
+    """The version of program `name`: group 1 of `pattern` in what it
+    prints for --version."""
+    printed = subprocess.run([program(name), "--version"], capture_output=True, text=True,
+                             check=True).stdout
+    return re.search(pattern, printed, re.M).group(1)
 
 
 def exporter_binary():
@@ -261,6 +270,12 @@ class Servers:
         os.makedirs(self.path(name), exist_ok=True)
         return self.path(name)
 
+    def file(self, name, text):
+        """Writes `text` to the file `name`; returns its path."""
+        with open(self.path(name), "w", encoding="utf-8") as f:
+            f.write(text)
+        return self.path(name)
+
     def spawn(self, name, argv, stop_signal=signal.SIGTERM, user=None, env=None, group=False,
               children=False):
         """Starts argv with its output appended to `name`.log, as `user`
@@ -344,10 +359,10 @@ class Servers:
         """`members` etcd members, by default each waiting until it sees a
         leader (wait=False: start them all and call wait_ready() later)."""
         ports = [(free_port(), free_port()) for _ in range(members)]
-        initial = ",".join(f"{name}-{i}=http://127.0.0.1:{peer}"
+        initial = ",".join(f"{name}{i}=http://127.0.0.1:{peer}"
                            for i, (_, peer) in enumerate(ports, 1))
         token = token or f"{name}-{os.getpid()}-{ports[0][0]}"
-        cluster = [self.etcd(f"{name}-{i}", initial, "new", token, args, client, peer, wait=False)
+        cluster = [self.etcd(f"{name}{i}", initial, "new", token, args, client, peer, wait=False)
                    for i, (client, peer) in enumerate(ports, 1)]
         if wait:
             for member in cluster:
@@ -378,10 +393,10 @@ class Servers:
         return Exporter(self, config, args, name, port, binary).start()
 
     def prometheus(self, config, name="prometheus", port=None):
-        return Prometheus(self, config, name, port).start()
+        return Prometheus(self, name, port, config).start()
 
     def alertmanager(self, config, name="alertmanager", port=None):
-        return Alertmanager(self, config, name, port).start()
+        return Alertmanager(self, name, port, config).start()
 
     def mariadb_template(self):
         """A data folder made once by mariadb-install-db, copied for each server."""
@@ -882,9 +897,17 @@ def wait_serving(ensemble, voters, timeout=90):
 
 
 class HttpServer(Server):
-    """A server that says it is ready on an HTTP path."""
+    """A server that says it is ready on an HTTP path, with `config` (a
+    dict) as its configuration file when given."""
 
     ready_path = "/-/ready"
+
+    def __init__(self, servers, name, port=None, config=None):
+        super().__init__(servers, name, port)
+        self.config_file = None
+        if config is not None:
+            self.config_file = servers.path(f"{self.name}.yml")
+            self.write_config(config)
 
     @property
     def url(self):
@@ -912,14 +935,11 @@ class Exporter(HttpServer):
     ready_path = "/-/healthy"
 
     def __init__(self, servers, config=None, args=(), name="exporter", port=None, binary=None):
-        super().__init__(servers, name, port)
+        super().__init__(servers, name, port, config)
         self.binary = binary or exporter_binary()
         if not os.access(self.binary, os.X_OK):
             raise Failure(f"no exporter at {self.binary}: build first (bash tests/scripts/build.sh) "
                           "or set EXPORTER")
-        self.config_file = servers.path(f"{self.name}.yml") if config is not None else None
-        if config is not None:
-            self.write_config(config)
         self.args = list(args)
 
     def argv(self):
@@ -934,11 +954,6 @@ class Prometheus(HttpServer):
     kind = "prometheus"
     start_timeout = 60
 
-    def __init__(self, servers, config, name="prometheus", port=None):
-        super().__init__(servers, name, port)
-        self.config_file = servers.path(f"{self.name}.yml")
-        self.write_config(config)
-
     def argv(self):
         return [program("prometheus"), f"--config.file={self.config_file}",
                 f"--storage.tsdb.path={self.servers.path(self.name + '-data')}",
@@ -950,11 +965,6 @@ class Alertmanager(HttpServer):
 
     kind = "alertmanager"
     start_timeout = 60
-
-    def __init__(self, servers, config, name="alertmanager", port=None):
-        super().__init__(servers, name, port)
-        self.config_file = servers.path(f"{self.name}.yml")
-        self.write_config(config)
 
     def argv(self):
         return [program("prometheus-alertmanager"), f"--config.file={self.config_file}",
