@@ -138,6 +138,15 @@ def http_get(url, timeout=5):
         return error.code, error.read().decode(errors="replace")
 
 
+def tail(path, lines=10):
+    """The last lines of a log file."""
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError:
+        return ""
+
+
 # --- Processes -----------------------------------------------------------------
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -213,11 +222,7 @@ class Process:
         stop_all([self], sig, timeout)
 
     def tail(self, lines=10):
-        try:
-            with open(self.log, errors="replace") as f:
-                return "".join(f.readlines()[-lines:])
-        except OSError:
-            return ""
+        return tail(self.log, lines)
 
     def check(self):
         """Raises Failure when it exited without being stopped."""
@@ -244,7 +249,7 @@ def stop_all(processes, sig=None, timeout=10):
 
 class Servers:
     """A temporary folder and every process started in it; a context manager
-    that stops them all (the last started first) and removes the folder."""
+    that stops them all and removes the folder."""
 
     def __init__(self, prefix="datastore-servers."):
         self.workdir = tempfile.mkdtemp(prefix=prefix)
@@ -257,7 +262,7 @@ class Servers:
         # unless the program handles it already.
         if (threading.current_thread() is threading.main_thread()
                 and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL):
-            signal.signal(signal.SIGTERM, lambda *_: sys.exit(f"signal {signal.SIGTERM}"))
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated (SIGTERM)"))
         return self
 
     def __exit__(self, *exc):
@@ -403,8 +408,8 @@ class Servers:
         if self._mariadb_template is None:
             template = self.path("mariadb-template")
             run_command(["mariadb-install-db", "--no-defaults", f"--datadir={template}",
-                 "--skip-test-db", "--auth-root-authentication-method=socket",
-                 "--innodb-log-file-size=4M", *MariaDb.root_user()], timeout=120)
+                         "--skip-test-db", "--auth-root-authentication-method=socket",
+                         "--innodb-log-file-size=4M", *MariaDb.root_user()], timeout=120)
             self._mariadb_template = template
         return self._mariadb_template
 
@@ -562,7 +567,7 @@ class RedisCluster:
         self.shards = shards
         started = time.monotonic()
         run_command(["redis-cli", "--cluster", "create", *[node.address for node in self.nodes],
-             "--cluster-replicas", "1", "--cluster-yes"], timeout=timeout)
+                     "--cluster-replicas", "1", "--cluster-yes"], timeout=timeout)
         created = time.monotonic()
         servers.wait_until(f"a ready cluster of {len(self.nodes)} redis nodes",
                            lambda: self.problem() is None, timeout, interval=0.5)
@@ -634,7 +639,7 @@ class MariaDb(Server):
         try:
             return super().wait_ready(timeout)
         except Failure as error:  # mariadbd writes its reasons to error.log
-            raise Failure(f"{error}\n{self.home}/error.log:\n{_tail(self.home + '/error.log')}")
+            raise Failure(f"{error}\n{self.home}/error.log ends:\n{tail(self.home + '/error.log')}")
 
     def ready(self):
         return self.sql("SELECT 1") == "1"
@@ -673,14 +678,6 @@ class MariaDb(Server):
         position = primary.sql("SELECT @@gtid_binlog_pos")
         wait_until(f"mariadb {self.name} caught up with {primary.name}", lambda: self.sql(
             f"SELECT MASTER_GTID_WAIT('{position}', 1)") == "0", timeout, check=self.process.check)
-
-
-def _tail(path, lines=10):
-    try:
-        with open(path, errors="replace") as f:
-            return "".join(f.readlines()[-lines:])
-    except OSError:
-        return ""
 
 
 # --- PostgreSQL ----------------------------------------------------------------
