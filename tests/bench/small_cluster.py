@@ -111,7 +111,8 @@ def postgresql(stack, count):
     password = stack.file("password", "measure-only\n")
     exporter = start_exporter(stack, [
         {"name": name, "kind": "postgresql", "address": server.address, "username": "monitor",
-         "password_file": password} for name, server in (("primary", primary), ("standby", standby))])
+         "password_file": password}
+        for name, server in (("primary", primary), ("standby", standby))])
     url = f"{exporter.url}/metrics"
     curl(stack, url)  # Opens the kept connections.
 

@@ -935,8 +935,8 @@ class Exporter(HttpServer):
         super().__init__(servers, name, port, config)
         self.binary = binary or exporter_binary()
         if not os.access(self.binary, os.X_OK):
-            raise Failure(f"no exporter at {self.binary}: build first (bash tests/scripts/build.sh) "
-                          "or set EXPORTER")
+            raise Failure(f"no exporter at {self.binary}: build first "
+                          "(bash tests/scripts/build.sh) or set EXPORTER")
         self.args = list(args)
 
     def argv(self):
