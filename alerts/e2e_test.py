@@ -3,8 +3,9 @@
 Alertmanager, scraping the real exporter in front of real Redis servers.
 
 Everything runs on 127.0.0.1 on free ports, with data in one temporary
-folder, and is stopped at the end (also on failure, Ctrl-C or SIGTERM; child
-processes also die with this script through PR_SET_PDEATHSIG).
+folder, started by tests/support/servers.py and stopped at the end (also on
+failure, Ctrl-C or SIGTERM; child processes also die with this script through
+PR_SET_PDEATHSIG).
 
 Clusters, one or more per kind that has landed:
   failover  Redis a (primary) and b (replica of a);
@@ -50,17 +51,12 @@ prometheus-alertmanager, python3-yaml, and the exporter (EXPORTER, default
 build/exporter/...).
 """
 
-import ctypes
 import http.server
 import json
 import os
-import pwd
-import shutil
 import signal
 import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -71,15 +67,16 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(ROOT, "alerts"))
 sys.path.insert(0, os.path.join(ROOT, "dashboards"))
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
 
 import dashboards  # noqa: E402
 import rules  # noqa: E402
+import servers  # noqa: E402
 import yaml  # noqa: E402
 
 FOR_CAP_SECONDS = 2
 SCRAPE_SECONDS = 1
 STEP_TIMEOUT = 45  # seconds any one expected change may take
-ZOOKEEPER_CLASSPATH = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar"
 # Panel queries that may return nothing, and the kinds for which that is
 # expected: a query may be empty only when every cluster it selects is of one
 # of those kinds.
@@ -98,324 +95,11 @@ EMPTY_ALLOWED = {
 }
 
 
-class Failure(Exception):
-    pass
+Failure = servers.Failure
 
 
 def log(message):
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-_ports_given = set()
-
-
-def free_port():
-    """A free loopback port, never one this test handed out before (the kernel
-    may offer a port again once its probe socket is closed)."""
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in _ports_given:
-            _ports_given.add(port)
-            return port
-
-
-# Called on every poll of wait_for: raise Failure when a process died, rather
-# than waiting for the timeout.
-LIVENESS_CHECKS = []
-
-
-def wait_for(what, predicate, timeout=STEP_TIMEOUT, interval=0.25):
-    """Polls predicate() until it returns a true value, which is returned."""
-    deadline = time.monotonic() + timeout
-    last_error = None
-    while time.monotonic() < deadline:
-        for check in LIVENESS_CHECKS:
-            check()
-        try:
-            value = predicate()
-            if value:
-                return value
-        except (OSError, urllib.error.URLError, ValueError, KeyError) as error:
-            last_error = error
-        time.sleep(interval)
-    detail = f" (last error: {last_error})" if last_error else ""
-    raise Failure(f"timed out after {timeout}s waiting for {what}{detail}")
-
-
-# --- Processes ----------------------------------------------------------------
-
-_libc = ctypes.CDLL("libc.so.6", use_errno=True)
-_PR_SET_PDEATHSIG = 1
-
-
-def _die_with_parent():
-    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-class Processes:
-    def __init__(self, workdir):
-        self.workdir = workdir
-        self.running = {}  # name -> Popen
-        self.logs = {}
-
-    def start(self, name, argv, user=None):
-        path = os.path.join(self.workdir, f"{name}.log")
-        self.logs[name] = path
-        out = open(path, "ab")
-        self.running[name] = subprocess.Popen(
-            argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            preexec_fn=_die_with_parent, cwd=self.workdir if user is None else "/", user=user)
-        out.close()
-        return self.running[name]
-
-    def stop(self, name, sig=signal.SIGTERM):
-        process = self.running.pop(name, None)
-        if process is None:
-            return
-        if process.poll() is None:
-            process.send_signal(sig)
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-    def check_alive(self):
-        for name, process in self.running.items():
-            if process.poll() is not None:
-                raise Failure(f"{name} exited with status {process.returncode}; its log:\n"
-                              + self.tail(name, 10))
-
-    def tail(self, name, lines):
-        try:
-            with open(self.logs[name], errors="replace") as f:
-                return "".join(f.readlines()[-lines:])
-        except OSError:
-            return ""
-
-    def stop_all(self):
-        for name in list(self.running):
-            self.stop(name)
-
-    def dump_logs(self, lines=10):
-        for name in self.logs:
-            print(f"--- last lines of {name}.log ---\n{self.tail(name, lines)}", file=sys.stderr,
-                  end="")
-
-
-# --- Redis ----------------------------------------------------------------------
-
-
-def redis_command(port, *args, timeout=2.0):
-    """One command over RESP; returns the reply (str, int, list or None)."""
-    payload = f"*{len(args)}\r\n".encode()
-    for arg in args:
-        data = str(arg).encode()
-        payload += b"$%d\r\n%s\r\n" % (len(data), data)
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as conn:
-        conn.sendall(payload)
-        return _read_reply(conn.makefile("rb"))
-
-
-def _read_reply(stream):
-    line = stream.readline().rstrip(b"\r\n")
-    kind, rest = line[:1], line[1:].decode()
-    if kind == b"+":
-        return rest
-    if kind == b"-":
-        raise Failure(f"redis error: {rest}")
-    if kind == b":":
-        return int(rest)
-    if kind == b"$":
-        size = int(rest)
-        return None if size < 0 else stream.read(size + 2)[:-2].decode()
-    if kind == b"*":
-        return [_read_reply(stream) for _ in range(int(rest))]
-    raise Failure(f"bad redis reply {line!r}")
-
-
-def redis_info(port):
-    text = redis_command(port, "INFO", "replication")
-    return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
-
-
-def start_redis(processes, name, port, *extra):
-    directory = os.path.join(processes.workdir, name)
-    os.makedirs(directory, exist_ok=True)
-    processes.start(name, ["redis-server", "--port", str(port), "--bind", "127.0.0.1",
-                           "--dir", directory, "--save", "", "--appendonly", "no",
-                           "--repl-diskless-sync-delay", "0", "--repl-timeout", "600",
-                           *extra])
-    wait_for(f"redis {name} on port {port}",
-             lambda: redis_command(port, "PING") == "PONG", timeout=10)
-
-
-def start_etcd(processes, members=3):
-    """A cluster of `members` etcd members; returns their client ports."""
-    ports = [(free_port(), free_port()) for _ in range(members)]
-    initial = ",".join(f"e2e-{i}=http://127.0.0.1:{peer}" for i, (_, peer) in enumerate(ports))
-    for i, (client, peer) in enumerate(ports):
-        client_url, peer_url = f"http://127.0.0.1:{client}", f"http://127.0.0.1:{peer}"
-        processes.start(f"etcd-{i}", [
-            "etcd", "--name", f"e2e-{i}", "--data-dir", os.path.join(processes.workdir, f"etcd-{i}"),
-            "--listen-client-urls", client_url, "--advertise-client-urls", client_url,
-            "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
-            "--initial-cluster", initial, "--initial-cluster-state", "new",
-            "--initial-cluster-token", f"e2e-{os.getpid()}"])
-    return [client for client, _ in ports]
-
-
-def etcd_has_leader(port):
-    request = urllib.request.Request(f"http://127.0.0.1:{port}/v3/maintenance/status",
-                                     data=b"{}", method="POST")
-    with urllib.request.urlopen(request, timeout=2) as response:
-        return json.load(response).get("leader", "0") != "0"
-
-
-def start_zookeeper(processes, servers=3):
-    """An ensemble of `servers` ZooKeeper servers; returns their client ports."""
-    ports = [(free_port(), free_port(), free_port()) for _ in range(servers)]
-    members = "".join(f"server.{i + 1}=127.0.0.1:{quorum}:{election}\n"
-                      for i, (_, quorum, election) in enumerate(ports))
-    for i, (client, _, _) in enumerate(ports):
-        folder = os.path.join(processes.workdir, f"zookeeper-{i + 1}")
-        os.makedirs(os.path.join(folder, "data"))
-        with open(os.path.join(folder, "data", "myid"), "w") as f:
-            f.write(f"{i + 1}\n")
-        with open(os.path.join(folder, "zoo.cfg"), "w") as f:
-            f.write(f"tickTime=500\ninitLimit=20\nsyncLimit=10\n"
-                    f"dataDir={folder}/data\nclientPort={client}\nclientPortAddress=127.0.0.1\n"
-                    "admin.enableServer=false\npreAllocSize=1024\n"
-                    "4lw.commands.whitelist=srvr, conf\n" + members)
-        # Small heap, quick start, elections retried at most every 2 s.
-        processes.start(f"zookeeper-{i + 1}", [
-            "java", "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-            "-Djava.net.preferIPv4Stack=true",
-            "-Dzookeeper.fastleader.maxNotificationInterval=2000",
-            "-cp", ZOOKEEPER_CLASSPATH,
-            "org.apache.zookeeper.server.quorum.QuorumPeerMain", os.path.join(folder, "zoo.cfg")])
-    return [client for client, _, _ in ports]
-
-
-def zookeeper_mode(port):
-    with socket.create_connection(("127.0.0.1", port), timeout=2) as conn:
-        conn.sendall(b"srvr")
-        reply = b""
-        while chunk := conn.recv(4096):
-            reply += chunk
-    for line in reply.decode(errors="replace").splitlines():
-        if line.startswith("Mode: "):
-            return line[len("Mode: "):]
-    return None
-
-
-# Small and quick servers holding a few rows, on loopback only.
-MARIADB_FLAGS = ["--no-defaults", "--bind-address=127.0.0.1", "--skip-name-resolve",
-                 "--log-bin=mysql-bin", "--log-slave-updates", "--gtid-strict-mode=1",
-                 "--innodb-buffer-pool-size=16M", "--innodb-log-file-size=4M",
-                 "--innodb-use-native-aio=0", "--innodb-flush-log-at-trx-commit=2",
-                 "--sync-binlog=0"]
-ROOT_USER = ["--user=root"] if os.geteuid() == 0 else []
-
-
-class MariaDb:
-    """A MariaDB server on a free port, with a data folder copied from
-    `template` (made once by mariadb-install-db)."""
-
-    def __init__(self, processes, name, template, server_id):
-        self.port = free_port()
-        home = os.path.join(processes.workdir, name)
-        os.makedirs(home)
-        shutil.copytree(template, os.path.join(home, "data"), symlinks=True)
-        self.socket = os.path.join(home, "mysqld.sock")
-        processes.start(name, [
-            "mariadbd", *MARIADB_FLAGS, f"--datadir={home}/data", f"--port={self.port}",
-            f"--socket={self.socket}", f"--pid-file={home}/mysqld.pid", f"--tmpdir={home}",
-            f"--log-error={home}/error.log", f"--server-id={server_id}", *ROOT_USER])
-        wait_for(f"MariaDB {name} on port {self.port}", lambda: self.sql("SELECT 1") == "1",
-                 timeout=60)
-
-    def sql(self, statements):
-        """Runs statements as root over the socket; returns the output, tab-separated."""
-        done = subprocess.run(["mariadb", "--no-defaults", "--user=root", f"--socket={self.socket}",
-                               "--batch", "--skip-column-names", "-e", statements],
-                              capture_output=True, text=True, timeout=30)
-        if done.returncode != 0:
-            raise OSError(f"mariadb: {done.stderr.strip()}")
-        return done.stdout.strip()
-
-
-def mariadb_template(workdir):
-    template = os.path.join(workdir, "mariadb-template")
-    done = subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={template}",
-                           "--skip-test-db", "--auth-root-authentication-method=socket",
-                           "--innodb-log-file-size=4M", *ROOT_USER],
-                          capture_output=True, text=True, timeout=120)
-    if done.returncode != 0:
-        raise Failure(f"mariadb-install-db failed: {done.stdout}{done.stderr}")
-    return template
-
-
-POSTGRES_BIN = "/usr/lib/postgresql/15/bin"
-
-
-class Postgres:
-    """A PostgreSQL 15 server run as user postgres on a free port: a new
-    cluster, or a streaming standby of `primary` (pg_basebackup -R)."""
-
-    def __init__(self, processes, name, primary=None):
-        self.port = free_port()
-        self.data = os.path.join(processes.workdir, name)
-        os.mkdir(self.data, 0o700)
-        os.chown(self.data, *postgres_ids())
-        if primary is None:
-            self.run_as_postgres(["initdb", "-D", self.data, "-U", "postgres", "--auth=trust",
-                                  "--no-sync", "--encoding=UTF8", "--locale=C"])
-            # The superuser is trusted (this test, replication); the exporter's
-            # role proves its password.
-            self.append("pg_hba.conf", "host all postgres 127.0.0.1/32 trust\n"
-                        "host replication postgres 127.0.0.1/32 trust\n"
-                        "host all all 127.0.0.1/32 scram-sha-256\n", replace=True)
-            self.append("postgresql.conf", "listen_addresses = '127.0.0.1'\n"
-                        "unix_socket_directories = ''\nfsync = off\nshared_buffers = 16MB\n"
-                        "max_connections = 30\nmax_wal_senders = 5\nautovacuum = off\n")
-        else:
-            self.run_as_postgres(["pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port),
-                                  "-U", "postgres", "-D", self.data, "-R", "-X", "stream",
-                                  "-c", "fast", "--no-sync"])
-        processes.start(name, [os.path.join(POSTGRES_BIN, "postgres"), "-D", self.data,
-                               "-c", f"port={self.port}"], user="postgres")
-        wait_for(f"PostgreSQL {name} on port {self.port}", lambda: self.sql("SELECT 1") == "1",
-                 timeout=60)
-
-    def run_as_postgres(self, argv):
-        done = subprocess.run([os.path.join(POSTGRES_BIN, argv[0]), *argv[1:]], user="postgres",
-                              capture_output=True, text=True, timeout=120, cwd="/")
-        if done.returncode != 0:
-            raise Failure(f"{argv[0]} failed: {done.stdout}{done.stderr}")
-
-    def append(self, file, text, replace=False):
-        with open(os.path.join(self.data, file), "w" if replace else "a") as f:
-            f.write(text)
-
-    def sql(self, statement):
-        done = subprocess.run([os.path.join(POSTGRES_BIN, "psql"), "-h", "127.0.0.1",
-                               "-p", str(self.port), "-U", "postgres", "-d", "postgres",
-                               "-XAtq", "-c", statement],
-                              capture_output=True, text=True, timeout=30)
-        if done.returncode != 0:
-            raise OSError(f"psql: {done.stderr.strip()}")
-        return done.stdout.strip()
-
-
-def postgres_ids():
-    try:
-        entry = pwd.getpwnam("postgres")
-    except KeyError:
-        raise Failure("no user postgres: install postgresql-15 (it creates the user)")
-    return entry.pw_uid, entry.pw_gid
 
 
 class PausableProxy:
@@ -479,8 +163,8 @@ class PausableProxy:
 class Writer:
     """Writes 1 KB values to a Redis primary every 50 ms until stopped."""
 
-    def __init__(self, port):
-        self.port = port
+    def __init__(self, redis):
+        self.redis = redis
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
@@ -490,8 +174,8 @@ class Writer:
         i = 0
         while not self.stopped.wait(0.05):
             try:
-                redis_command(self.port, "SET", f"key:{i % 100}", value)
-            except (OSError, Failure):
+                self.redis.command("SET", f"key:{i % 100}", value)
+            except (OSError, servers.RedisError):
                 pass
             i += 1
 
@@ -511,9 +195,9 @@ def http_json(url, params=None, timeout=5):
         return json.load(response)
 
 
-class Prometheus:
-    def __init__(self, port):
-        self.url = f"http://127.0.0.1:{port}"
+class PrometheusApi:
+    def __init__(self, url):
+        self.url = url
 
     def api(self, path, **params):
         try:
@@ -576,16 +260,16 @@ class Webhook:
         self.server.server_close()
 
 
-def prometheus_config(exporter_port, alertmanager_port):
+def prometheus_config(exporter, alertmanager):
     return {
         "global": {"scrape_interval": f"{SCRAPE_SECONDS}s",
                    "scrape_timeout": f"{SCRAPE_SECONDS}s",
                    "evaluation_interval": f"{SCRAPE_SECONDS}s"},
         "rule_files": ["rules.yml"],
         "alerting": {"alertmanagers": [
-            {"static_configs": [{"targets": [f"127.0.0.1:{alertmanager_port}"]}]}]},
+            {"static_configs": [{"targets": [alertmanager.address]}]}]},
         "scrape_configs": [{"job_name": "datastore", "static_configs": [
-            {"targets": [f"127.0.0.1:{exporter_port}"]}]}],
+            {"targets": [exporter.address]}]}],
     }
 
 
@@ -602,10 +286,8 @@ def alertmanager_config(webhook_port):
 
 
 class EndToEnd:
-    def __init__(self, workdir):
-        self.workdir = workdir
-        self.processes = Processes(workdir)
-        LIVENESS_CHECKS.append(self.processes.check_alive)
+    def __init__(self, stack):
+        self.servers = stack  # a servers.Servers
         self.proxy = None
         self.webhook = None
         self.writer = None
@@ -613,119 +295,79 @@ class EndToEnd:
         self.fired_at = {}  # (alert, labels) -> webhook position of its firing notification
         self.started = time.time()
 
+    def wait_for(self, what, predicate, timeout=STEP_TIMEOUT):
+        """Polls predicate() until it returns a true value, which is returned;
+        fails at once when a server died."""
+        return self.servers.wait_until(what, predicate, timeout, interval=0.25)
+
     # -- setup
 
-    def write(self, name, data):
-        with open(os.path.join(self.workdir, name), "w", encoding="utf-8") as f:
-            f.write(rules.dump_yaml(data))
-
-    def start(self, exporter):
-        # The JVMs and etcd start first: they take longest.
-        zookeeper_ports = start_zookeeper(self.processes)
-        etcd_ports = start_etcd(self.processes)
-        template = mariadb_template(self.workdir)
-        self.mariadb = {name: MariaDb(self.processes, f"mariadb-{name}", template, server_id)
-                        for server_id, name in ((1, "primary"), (2, "replica"))}
-        postgres_primary = Postgres(self.processes, "postgres-primary")
+    def start(self):
+        run = self.servers
+        # The JVMs and etcd start first, waited for last: they take longest.
+        zookeeper = run.zookeeper_ensemble(3, wait=False)
+        etcd = run.etcd_cluster(3, wait=False)
+        self.mariadb = dict(zip(("primary", "replica"), run.mariadb_pair(setup=(
+            "CREATE USER exporter@'127.0.0.1' IDENTIFIED BY 'e2e'; "
+            "GRANT SLAVE MONITOR ON *.* TO exporter@'127.0.0.1'; "
+            "CREATE DATABASE e2e; CREATE TABLE e2e.t (i INT)"))))
+        postgres_primary = run.postgres("postgres-primary", passwords=True)
         postgres_primary.sql("CREATE ROLE monitor LOGIN PASSWORD 'e2e'; GRANT pg_monitor TO monitor")
         self.postgres = {"primary": postgres_primary,
-                         "standby": Postgres(self.processes, "postgres-standby", postgres_primary)}
-        self.port = {name: free_port() for name in ("a", "b", "c", "d")}
-        start_redis(self.processes, "redis-a", self.port["a"])
-        start_redis(self.processes, "redis-b", self.port["b"],
-                    "--replicaof", "127.0.0.1", str(self.port["a"]))
-        start_redis(self.processes, "redis-c", self.port["c"])
-        self.proxy = PausableProxy(self.port["c"])
-        start_redis(self.processes, "redis-d", self.port["d"],
-                    "--replicaof", "127.0.0.1", str(self.proxy.port))
+                         "standby": run.postgres_standby(postgres_primary, "postgres-standby")}
+        # d's link through the paused proxy must outlast the pause.
+        timeout = ["--repl-timeout", "600"]
+        self.redis = {"a": run.redis("redis-a", timeout), "c": run.redis("redis-c", timeout)}
+        self.proxy = PausableProxy(self.redis["c"].port)
+        self.redis["b"] = run.redis("redis-b", [*timeout, "--replicaof", "127.0.0.1",
+                                                str(self.redis["a"].port)])
+        self.redis["d"] = run.redis("redis-d", [*timeout, "--replicaof", "127.0.0.1",
+                                                str(self.proxy.port)])
         for replica in ("b", "d"):
-            wait_for(f"redis {replica} in sync",
-                     lambda r=replica: redis_info(self.port[r]).get("master_link_status") == "up",
-                     timeout=20)
-        self.start_mariadb_replication()
-        wait_for("the PostgreSQL standby streaming", lambda: self.postgres["standby"].sql(
-            "SELECT status FROM pg_stat_wal_receiver") == "streaming", timeout=60)
-        wait_for("an etcd leader seen by every member",
-                 lambda: all(etcd_has_leader(port) for port in etcd_ports), timeout=60)
+            self.redis[replica].wait_in_sync()
+        for member in etcd:
+            member.wait_ready()
         # Every server serving (a follower that still syncs does not): the
         # exporter then sees a healthy ensemble from its first scrape.
-        wait_for("a ZooKeeper leader and its followers serving", lambda: sorted(
-            zookeeper_mode(port) or "" for port in zookeeper_ports)
-            == ["follower", "follower", "leader"], timeout=90)
+        servers.wait_serving(zookeeper, 3)
 
-        exporter_port = free_port()
         targets = [{"name": f"{cluster}-{node}", "kind": "redis",
-                    "address": f"127.0.0.1:{self.port[node]}", "cluster_id": cluster}
+                    "address": self.redis[node].address, "cluster_id": cluster}
                    for cluster, nodes in (("failover", "ab"), ("lag", "cd")) for node in nodes]
-        targets += [{"name": f"etcd-{i}", "kind": "etcd", "address": f"127.0.0.1:{port}"}
-                    for i, port in enumerate(etcd_ports)]
+        targets += [{"name": f"etcd-{i}", "kind": "etcd", "address": member.address}
+                    for i, member in enumerate(etcd)]
         targets += [{"name": f"zookeeper-{i + 1}", "kind": "zookeeper",
-                     "address": f"127.0.0.1:{port}", "cluster_id": "coordination"}
-                    for i, port in enumerate(zookeeper_ports)]
-        with open(os.path.join(self.workdir, "password"), "w") as f:
-            f.write("e2e\n")
+                     "address": server.address, "cluster_id": "coordination"}
+                    for i, server in enumerate(zookeeper)]
+        password = run.file("password", "e2e\n")
         targets += [{"name": f"orders-{name}", "kind": "mysql", "cluster_id": "orders",
-                     "address": f"127.0.0.1:{server.port}", "username": "exporter",
-                     "password_file": os.path.join(self.workdir, "password")}
+                     "address": server.address, "username": "exporter",
+                     "password_file": password}
                     for name, server in self.mariadb.items()]
         targets += [{"name": f"postgres-{name}", "kind": "postgresql", "node": f"postgres-{name}",
-                     "address": f"127.0.0.1:{server.port}", "username": "monitor",
-                     "password_file": os.path.join(self.workdir, "password")}
+                     "address": server.address, "username": "monitor",
+                     "password_file": password}
                     for name, server in self.postgres.items()]
         self.node_count = len(targets)
         self.targets = targets
-        self.exporter_port = exporter_port
-        self.write("exporter.yml", {"targets": targets})
-        self.processes.start("exporter", [exporter, "--config.file=exporter.yml",
-                                          f"--web.listen-address=127.0.0.1:{exporter_port}"])
+        self.exporter = run.exporter({"targets": targets})
 
         self.webhook = Webhook()
-        alertmanager_port = free_port()
-        self.write("alertmanager.yml", alertmanager_config(self.webhook.port))
-        self.alertmanager_url = f"http://127.0.0.1:{alertmanager_port}"
-        self.processes.start("alertmanager", [
-            find_binary("prometheus-alertmanager", "alertmanager"),
-            "--config.file=alertmanager.yml", "--storage.path=alertmanager-data",
-            f"--web.listen-address=127.0.0.1:{alertmanager_port}",
-            "--cluster.listen-address=", "--log.level=warn"])
-
+        alertmanager = run.alertmanager(alertmanager_config(self.webhook.port))
+        self.alertmanager_url = alertmanager.url
         shipped = rules.load_source()
-        self.write("rules.yml", rules.with_for_capped(shipped, FOR_CAP_SECONDS))
+        run.file("rules.yml", rules.dump_yaml(rules.with_for_capped(shipped, FOR_CAP_SECONDS)))
         self.rule_count = sum(len(g["rules"]) for g in shipped["groups"])
-        prometheus_port = free_port()
-        self.write("prometheus.yml", prometheus_config(exporter_port, alertmanager_port))
-        self.processes.start("prometheus", [
-            find_binary("prometheus"), "--config.file=prometheus.yml",
-            "--storage.tsdb.path=prometheus-data", "--storage.tsdb.retention.time=1d",
-            f"--web.listen-address=127.0.0.1:{prometheus_port}", "--log.level=warn"])
-        self.prometheus = Prometheus(prometheus_port)
-
-        wait_for("Alertmanager ready", lambda: urllib.request.urlopen(
-            f"{self.alertmanager_url}/-/ready", timeout=2).status == 200)
-        wait_for("Prometheus ready", lambda: urllib.request.urlopen(
-            f"{self.prometheus.url}/-/ready", timeout=2).status == 200)
-        wait_for("Prometheus to send to Alertmanager", lambda: self.prometheus.api(
+        self.prometheus = PrometheusApi(run.prometheus(
+            prometheus_config(self.exporter, alertmanager)).url)
+        self.wait_for("Prometheus to send to Alertmanager", lambda: self.prometheus.api(
             "alertmanagers")["activeAlertmanagers"])
         log(f"stack up: Prometheus {self.prometheus.url}, Alertmanager "
-            f"{self.alertmanager_url}, exporter 127.0.0.1:{exporter_port}, redis "
-            + ", ".join(f"{k}={v}" for k, v in self.port.items())
-            + f", etcd {etcd_ports}, zookeeper {zookeeper_ports}, mariadb "
+            f"{self.alertmanager_url}, exporter {self.exporter.address}, redis "
+            + ", ".join(f"{k}={v.port}" for k, v in sorted(self.redis.items()))
+            + f", etcd {[m.port for m in etcd]}, zookeeper {[z.port for z in zookeeper]}, mariadb "
             + ", ".join(f"{k}={v.port}" for k, v in self.mariadb.items()) + ", postgresql "
             + ", ".join(f"{k}={v.port}" for k, v in self.postgres.items()))
-
-    def start_mariadb_replication(self):
-        primary, replica = self.mariadb["primary"], self.mariadb["replica"]
-        primary.sql("CREATE USER repl@'127.0.0.1' IDENTIFIED BY 'repl'; "
-                    "GRANT REPLICATION SLAVE ON *.* TO repl@'127.0.0.1'; "
-                    "CREATE USER exporter@'127.0.0.1' IDENTIFIED BY 'e2e'; "
-                    "GRANT SLAVE MONITOR ON *.* TO exporter@'127.0.0.1'; "
-                    "CREATE DATABASE e2e; CREATE TABLE e2e.t (i INT)")
-        replica.sql(f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={primary.port}, "
-                    "MASTER_USER='repl', MASTER_PASSWORD='repl', MASTER_USE_GTID=slave_pos, "
-                    "MASTER_CONNECT_RETRY=1; START SLAVE")
-        position = primary.sql("SELECT @@gtid_binlog_pos")
-        wait_for("the MariaDB replica caught up", lambda: replica.sql(
-            f"SELECT MASTER_GTID_WAIT('{position}', 1)") == "0", timeout=60)
 
     # -- checks
 
@@ -735,8 +377,8 @@ class EndToEnd:
         return sorted(r["metric"]["target"] for r in result)
 
     def wait_primaries(self, cluster, expected):
-        wait_for(f"Prometheus to see {expected} as primaries of {cluster}",
-                 lambda: self.primaries(cluster) == expected)
+        self.wait_for(f"Prometheus to see {expected} as primaries of {cluster}",
+                      lambda: self.primaries(cluster) == expected)
 
     def expect(self, name, status, scenario, **labels):
         """Waits until Prometheus and Alertmanager agree on `status` for the
@@ -747,19 +389,19 @@ class EndToEnd:
         since = 0
         if status == "firing":
             self.fired_at[key] = len(self.webhook.alerts())
-            wait_for(f"{shown} firing in Prometheus",
-                     lambda: self.prometheus.alerts(name, "firing", **labels))
-            wait_for(f"{shown} active in Alertmanager's API", lambda: [
+            self.wait_for(f"{shown} firing in Prometheus",
+                          lambda: self.prometheus.alerts(name, "firing", **labels))
+            self.wait_for(f"{shown} active in Alertmanager's API", lambda: [
                 a for a in http_json(f"{self.alertmanager_url}/api/v2/alerts")
                 if a["labels"].get("alertname") == name and a["status"]["state"] == "active"
                 and all(a["labels"].get(k) == v for k, v in labels.items())])
         else:
             since = self.fired_at[key]
-            wait_for(f"{shown} gone from Prometheus",
-                     lambda: not self.prometheus.alerts(name, "firing", **labels)
-                     and not self.prometheus.alerts(name, "pending", **labels))
-        found = wait_for(f"{shown} {status} notification at the webhook",
-                         lambda: self.webhook.find(name, status, since, **labels))
+            self.wait_for(f"{shown} gone from Prometheus",
+                          lambda: not self.prometheus.alerts(name, "firing", **labels)
+                          and not self.prometheus.alerts(name, "pending", **labels))
+        found = self.wait_for(f"{shown} {status} notification at the webhook",
+                              lambda: self.webhook.find(name, status, since, **labels))
         alert = found[-1]
         for key in ("summary", "description", "runbook_url"):
             text = alert["annotations"].get(key, "")
@@ -786,13 +428,14 @@ class EndToEnd:
     def check_healthy(self):
         self.wait_primaries("failover", ["failover-a"])
         self.wait_primaries("lag", ["lag-c"])
-        wait_for("every target up", lambda: len(self.prometheus.query(
+        self.wait_for("every target up", lambda: len(self.prometheus.query(
             "datastore_up == 1")) == self.node_count)
-        wait_for("one primary in every cluster", lambda: len(self.prometheus.query(
+        self.wait_for("one primary in every cluster", lambda: len(self.prometheus.query(
             "datastore_shard:primaries == 1")) == 6)
-        wait_for("an offset gap to the primary for every node", lambda: len(self.prometheus.query(
-            "datastore_node_shard:commit_offset_behind_primary")) == self.node_count)
-        wait_for("every rule evaluated once", lambda: all(
+        self.wait_for("an offset gap to the primary for every node", lambda: len(
+            self.prometheus.query("datastore_node_shard:commit_offset_behind_primary"))
+            == self.node_count)
+        self.wait_for("every rule evaluated once", lambda: all(
             not rule["lastEvaluation"].startswith("0001-")  # Go's zero time: never
             for group in self.prometheus.api("rules")["groups"] for rule in group["rules"]))
         # Long enough for any condition to pass the capped `for`.
@@ -879,7 +522,7 @@ class EndToEnd:
     def lag_begins(self):
         log("lag: pausing the proxy between c and d, writing to c")
         self.proxy.pause()
-        self.writer = Writer(self.port["c"])
+        self.writer = Writer(self.redis["c"])
 
     def lag_ends(self):
         self.expect("DatastoreReplicationFallingBehind", "firing",
@@ -915,49 +558,49 @@ class EndToEnd:
                     target="orders-replica", cluster_id="orders", role="recovering")
 
     def failover(self):
-        a, b = self.port["a"], self.port["b"]
+        a, b = self.redis["a"], self.redis["b"]
         log("failover: killing primary a")
-        self.processes.stop("redis-a", signal.SIGKILL)  # no longer checked for liveness
+        a.kill()  # no longer checked for liveness
         self.expect("DatastoreTargetDown", "firing", "primary a killed", target="failover-a")
         alert = self.expect("DatastoreShardWithoutPrimary", "firing",
                             "primary a killed, replica b left recovering",
                             cluster_id="failover", shard="failover")
-        if "127.0.0.1:%d (recovering)" % b not in alert["annotations"]["description"]:
+        if f"{b.address} (recovering)" not in alert["annotations"]["description"]:
             raise Failure(f"description does not name b as recovering: {alert['annotations']}")
 
         log("failover: promoting b (REPLICAOF NO ONE)")
-        redis_command(b, "REPLICAOF", "NO", "ONE")
+        b.command("REPLICAOF", "NO", "ONE")
         self.expect("DatastoreShardWithoutPrimary", "resolved", "",
                     cluster_id="failover", shard="failover")
 
         log("failover: restarting a as a primary next to b")
-        start_redis(self.processes, "redis-a", a)
+        a.start()
         self.expect("DatastoreTargetDown", "resolved", "", target="failover-a")
         alert = self.expect("DatastoreShardSplitBrain", "firing",
                             "a restarted as a primary after b was promoted",
                             cluster_id="failover", shard="failover")
-        for port in (a, b):
-            if f"127.0.0.1:{port}" not in alert["annotations"]["description"]:
-                raise Failure(f"split brain description misses node {port}: {alert['annotations']}")
+        for node in (a, b):
+            if node.address not in alert["annotations"]["description"]:
+                raise Failure(f"split brain description misses node {node.address}: "
+                              f"{alert['annotations']}")
 
         log("failover: making a a replica of b")
-        redis_command(a, "REPLICAOF", "127.0.0.1", b)
+        a.command("REPLICAOF", "127.0.0.1", b.port)
         self.expect("DatastoreShardSplitBrain", "resolved", "",
                     cluster_id="failover", shard="failover")
 
         # Promotions so far: b. Two more swaps make three in the hour.
         for new, old, target in ((a, b, "failover-a"), (b, a, "failover-b")):
             log(f"failover: swapping the primary to {target}")
-            redis_command(new, "REPLICAOF", "NO", "ONE")
-            redis_command(old, "REPLICAOF", "127.0.0.1", new)
+            new.command("REPLICAOF", "NO", "ONE")
+            old.command("REPLICAOF", "127.0.0.1", new.port)
             self.wait_primaries("failover", [target])
         self.expect("DatastorePrimaryFlapping", "firing",
                     "three promotions: b, then a, then b again",
                     cluster_id="failover", shard="failover")
 
     def reload(self, expected_status):
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.exporter_port}/-/reload", method="POST")
+        request = urllib.request.Request(f"{self.exporter.url}/-/reload", method="POST")
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 status = response.status
@@ -968,18 +611,15 @@ class EndToEnd:
 
     def config_reload_fails(self):
         log("exporter: a configuration that does not load, then a fixed one")
-        self.write("exporter.yml", {"targets": [{"name": "broken", "kind": "nope"}]})
+        self.exporter.write_config({"targets": [{"name": "broken", "kind": "nope"}]})
         self.reload(500)
         self.expect("DatastoreExporterConfigReloadFailed", "firing",
                     "a reload of a configuration naming an unknown kind", job="datastore")
         # Fixed, with one more target whose password the server refuses.
-        with open(os.path.join(self.workdir, "wrong-password"), "w") as f:
-            f.write("not-the-password\n")
         refused = {"name": "postgres-refused", "kind": "postgresql", "node": "postgres-refused",
-                   "address": f"127.0.0.1:{self.postgres['primary'].port}",
-                   "username": "monitor",
-                   "password_file": os.path.join(self.workdir, "wrong-password")}
-        self.write("exporter.yml", {"targets": self.targets + [refused]})
+                   "address": self.postgres["primary"].address, "username": "monitor",
+                   "password_file": self.servers.file("wrong-password", "not-the-password\n")}
+        self.exporter.write_config({"targets": self.targets + [refused]})
         self.reload(200)
         self.expect("DatastoreExporterConfigReloadFailed", "resolved",
                     "the fixed configuration reloaded", job="datastore")
@@ -989,78 +629,46 @@ class EndToEnd:
 
     def exporter_down(self):
         log("exporter: killing it")
-        self.processes.stop("exporter", signal.SIGKILL)
+        self.exporter.kill()
         self.expect("DatastoreExporterDown", "firing", "exporter killed", job="datastore")
 
-    def run(self, exporter):
-        self.start(exporter)
+    def run(self):
+        self.start()
         self.check_healthy()
         self.check_dashboards()
         self.lag_begins()
         self.mariadb_lag()
         self.failover()
         self.lag_ends()
-        self.processes.check_alive()
+        self.servers.check_alive()
         self.config_reload_fails()
         self.exporter_down()
 
     def close(self):
         if self.writer:
             self.writer.stop()
-        self.processes.stop_all()
         if self.proxy:
             self.proxy.close()
         if self.webhook:
             self.webhook.close()
 
 
-def find_binary(*names):
-    for name in names:
-        path = shutil.which(name)
-        if path:
-            return path
-    raise Failure(f"none of {names} found on PATH: bash tests/scripts/install-deps.sh "
-                  "installs them")
-
-
 def main():
-    exporter = os.path.abspath(os.environ.get("EXPORTER") or os.path.join(
-        os.environ.get("BUILD_DIR", os.path.join(ROOT, "build")), "exporter", "datastore_exporter"))
-    for need in (("redis-server",), ("etcd",), ("java",), ("mariadbd",), ("mariadb",),
-                 ("mariadb-install-db",), (os.path.join(POSTGRES_BIN, "initdb"),),
-                 ("prometheus",),
-                 ("prometheus-alertmanager", "alertmanager")):
-        try:
-            find_binary(*need)
-        except Failure as error:
-            print(f"FAIL: {error}", file=sys.stderr)
-            return 1
-    for jar in ZOOKEEPER_CLASSPATH.split(":"):
-        if not os.access(jar, os.R_OK):
-            print(f"FAIL: {jar} is missing (install libzookeeper-java and libslf4j-java)",
-                  file=sys.stderr)
-            return 1
-    if not os.access(exporter, os.X_OK):
-        print(f"FAIL: no exporter at {exporter} (set EXPORTER or build first)", file=sys.stderr)
-        return 1
-
     def on_signal(signum, frame):
         raise KeyboardInterrupt(f"signal {signum}")
 
     signal.signal(signal.SIGTERM, on_signal)
     began = time.monotonic()
-    workdir = tempfile.mkdtemp(prefix="datastore-exporter-e2e.")
-    os.chmod(workdir, 0o711)  # PostgreSQL runs as user postgres, in a folder of its own
-    test = EndToEnd(workdir)
-    try:
-        test.run(exporter)
-    except (Exception, KeyboardInterrupt) as error:
-        print(f"FAIL: {type(error).__name__}: {error}", file=sys.stderr)
-        test.processes.dump_logs()
-        return 1
-    finally:
-        test.close()
-        shutil.rmtree(workdir, ignore_errors=True)
+    with servers.Servers(prefix="datastore-exporter-e2e.") as stack:
+        test = EndToEnd(stack)
+        try:
+            test.run()
+        except (Exception, KeyboardInterrupt) as error:
+            print(f"FAIL: {type(error).__name__}: {error}", file=sys.stderr)
+            stack.dump_logs()
+            return 1
+        finally:
+            test.close()
     log(f"PASS in {time.monotonic() - began:.0f}s; alerts proved end to end:")
     for name, scenario in test.proved:
         print(f"  {name}: {scenario}")

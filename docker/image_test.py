@@ -14,64 +14,21 @@ configured (its ENTRYPOINT and USER, read back from the image):
   4. prints the image's size, the base's, its layers, and the packages the
      runtime stage added (dpkg-query inside both), and fails when that stage
      adds more than 30 MB on disk.
-Everything it starts is stopped by PID on exit. Needs root (buildah's storage)
-and redis-server; .ci/run runs it on the host (not in the fresh root).
+Everything it starts (tests/support/servers.py) is stopped by PID on exit.
+Needs root (buildah's storage) and redis-server; .ci/run runs it on the host
+(not in the fresh root).
 """
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
-import time
-import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+import servers  # noqa: E402
+
 RUNTIME_LAYER_LIMIT_MB = 30
-started = []  # Popen objects, each the leader of its own process group
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def spawn(argv, log):
-    p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    started.append(p)
-    return p
-
-
-def stop_all():
-    for p in reversed(started):
-        if p.poll() is None:
-            os.killpg(p.pid, signal.SIGTERM)
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
-                p.wait(10)
-
-
-def wait_for(check, what, process, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            sys.exit(f"image test: {what}: the process exited with status {process.returncode}")
-        if check():
-            return
-        time.sleep(0.1)
-    sys.exit(f"image test: {what}: not within {seconds} s")
-
-
-def http_get(url):
-    try:
-        with urllib.request.urlopen(url, timeout=5) as r:
-            return r.status, r.read().decode()
-    except OSError:
-        return None, ""
 
 
 def buildah(*args, check=True):
@@ -119,6 +76,52 @@ def root_size_mb(container):
         buildah("umount", container)
 
 
+def run_exporter(stack, container, entrypoint, user, health):
+    """Runs the image's entrypoint against a real Redis, as the image's user,
+    then its HEALTHCHECK."""
+    redis = stack.redis()
+    listen = f"127.0.0.1:{servers.free_port()}"
+
+    def run(*options):
+        return ["buildah", "run", "--isolation", "chroot", "--network", "host", "--user", user,
+                *options, container, "--"]
+    # buildah run does not pass signals on: the exporter is stopped with its group.
+    exporter = stack.spawn("exporter", run() + entrypoint + [
+        f"--target=redis://{redis.address}", "--cluster-id=image-test",
+        f"--web.listen-address={listen}"], group=True)
+    stack.wait_until("the image's exporter", lambda: servers.http_get(
+        f"http://{listen}/-/healthy")[0] == 200, 30)
+
+    pids = [p for p in descendants(exporter.pid)
+            if os.path.basename(os.readlink(f"/proc/{p}/exe")) == "datastore_exporter"]
+    if len(pids) != 1:
+        sys.exit(f"image test: expected one datastore_exporter process under buildah run, found {pids}")
+    uid = uid_of(pids[0])
+    if str(uid) != user.split(":")[0]:
+        sys.exit(f"image test: the exporter runs as uid {uid}, the image says USER {user}")
+
+    status, metrics = servers.http_get(f"http://{listen}/metrics")
+    for needle in ('datastore_up{target="%s",kind="redis"} 1' % redis.address,
+                   'role="primary"} 1'):
+        if needle not in metrics:
+            sys.exit(f"image test: /metrics (status {status}) lacks {needle!r}:\n{metrics}")
+    print(f"image test: exporter pid {pids[0]} as uid {uid} served the Redis primary on {listen}")
+
+    def healthcheck(address):
+        return subprocess.run(run("--env", f"HEALTHCHECK_ADDRESS={address}") + health[1:],
+                              capture_output=True, text=True)
+    ok = healthcheck(listen)
+    if ok.returncode != 0:
+        sys.exit(f"image test: HEALTHCHECK against the running exporter: {ok.returncode} {ok.stderr}")
+    bad = healthcheck(f"127.0.0.1:{servers.free_port()}")
+    if bad.returncode != 1:
+        sys.exit(f"image test: HEALTHCHECK with nothing listening answered {bad.returncode}, expected 1")
+    print("image test: HEALTHCHECK 0 against the exporter, 1 with nothing listening")
+    exporter.stop()
+    if any(os.path.exists(f"/proc/{p}") for p in pids):
+        sys.exit("image test: the exporter outlived buildah run")
+
+
 def main():
     built = subprocess.run(["bash", os.path.join(ROOT, "docker", "build-image.sh")],
                            stdout=subprocess.PIPE, text=True)
@@ -135,54 +138,12 @@ def main():
     if health[0] != "CMD":
         sys.exit(f"image test: HEALTHCHECK {health}: expected the exec form (CMD)")
 
-    work = tempfile.mkdtemp(prefix="dse-image-test.")
     containers = []
     try:
-        log = open(os.path.join(work, "log"), "w")
-        redis_port = free_port()
-        redis = spawn(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
-                       "--dir", work, "--save", "", "--appendonly", "no"], log)
-        wait_for(lambda: subprocess.run(["redis-cli", "-p", str(redis_port), "ping"],
-                                        capture_output=True).returncode == 0, "redis-server", redis)
-
-        container = buildah("from", "--pull-never", image).stdout.strip()
-        containers.append(container)
-        listen = f"127.0.0.1:{free_port()}"
-        def run(*options):
-            return ["buildah", "run", "--isolation", "chroot", "--network", "host", "--user", user,
-                    *options, container, "--"]
-        exporter = spawn(run() + entrypoint + [f"--target=redis://127.0.0.1:{redis_port}",
-                                             "--cluster-id=image-test", f"--web.listen-address={listen}"], log)
-        wait_for(lambda: http_get(f"http://{listen}/-/healthy")[0] == 200, "the image's exporter", exporter)
-
-        pids = [p for p in descendants(exporter.pid)
-                if os.path.basename(os.readlink(f"/proc/{p}/exe")) == "datastore_exporter"]
-        if len(pids) != 1:
-            sys.exit(f"image test: expected one datastore_exporter process under buildah run, found {pids}")
-        uid = uid_of(pids[0])
-        if str(uid) != user.split(":")[0]:
-            sys.exit(f"image test: the exporter runs as uid {uid}, the image says USER {user}")
-
-        status, metrics = http_get(f"http://{listen}/metrics")
-        for needle in ('datastore_up{target="127.0.0.1:%d",kind="redis"} 1' % redis_port,
-                       'role="primary"} 1'):
-            if needle not in metrics:
-                sys.exit(f"image test: /metrics (status {status}) lacks {needle!r}:\n{metrics}")
-        print(f"image test: exporter pid {pids[0]} as uid {uid} served the Redis primary on {listen}")
-
-        def healthcheck(address):
-            return subprocess.run(run("--env", f"HEALTHCHECK_ADDRESS={address}") + health[1:],
-                                  capture_output=True, text=True)
-        ok = healthcheck(listen)
-        if ok.returncode != 0:
-            sys.exit(f"image test: HEALTHCHECK against the running exporter: {ok.returncode} {ok.stderr}")
-        bad = healthcheck(f"127.0.0.1:{free_port()}")
-        if bad.returncode != 1:
-            sys.exit(f"image test: HEALTHCHECK with nothing listening answered {bad.returncode}, expected 1")
-        print("image test: HEALTHCHECK 0 against the exporter, 1 with nothing listening")
-        stop_all()
-        if any(os.path.exists(f"/proc/{p}") for p in pids):
-            sys.exit("image test: the exporter outlived buildah run")
+        with servers.Servers(prefix="dse-image-test.") as stack:
+            container = buildah("from", "--pull-never", image).stdout.strip()
+            containers.append(container)
+            run_exporter(stack, container, entrypoint, user, health)
 
         base = buildah("from", "--pull-never", "docker.io/library/debian:12-slim").stdout.strip()
         containers.append(base)
@@ -209,11 +170,12 @@ def main():
                      f"over {RUNTIME_LAYER_LIMIT_MB} MB")
         print("image test: passed")
     finally:
-        stop_all()
         for c in containers:
             buildah("rm", c, check=False)
-        subprocess.run(["rm", "-rf", work])
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except servers.Failure as error:
+        sys.exit(f"image test: {error}")

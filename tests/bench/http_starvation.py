@@ -16,30 +16,14 @@ import os
 import resource
 import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port, seconds=10):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return True
-        except OSError:
-            time.sleep(0.05)
-    return False
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+import servers  # noqa: E402
 
 
 def scrape(port, timeout=60):
@@ -146,50 +130,31 @@ def measure(port, seconds, attack=None, count=0):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--exporter", default=os.path.join(ROOT, "build", "exporter", "datastore_exporter"))
+    parser.add_argument("--exporter", default=servers.exporter_binary())
     parser.add_argument("--seconds", type=float, default=12)
     args = parser.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 8192), hard))
 
-    work = tempfile.mkdtemp(prefix="dse-starvation.")
-    processes = []
-    try:
-        redis_port, port = free_port(), free_port()
-        processes.append(subprocess.Popen(
-            ["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1", "--dir", work,
-             "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL))
-        if not wait_port(redis_port):
-            sys.exit("redis-server did not start")
-        processes.append(subprocess.Popen(
-            [args.exporter, f"--target=redis://127.0.0.1:{redis_port}", "--cluster-id=c",
-             f"--web.listen-address=127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL))
-        if not wait_port(port):
-            sys.exit("exporter did not start")
+    with servers.Servers() as stack:
+        redis = stack.redis()
+        exporter = stack.exporter(args=[f"--target=redis://{redis.address}", "--cluster-id=c"],
+                                  binary=args.exporter)
         print(f"{'attack':44} {'scrapes':>7} {'failed':>6} {'median s':>9} {'max s':>7}")
         for name, attack, count in (
                 ("none", None, 0),
                 ("100 idle keep-alive connections", idle_keepalive, 100),
                 ("1000 idle TCP connections", idle_tcp, 1000),
                 ("slowloris, 100 connections, 1 byte / 0.5 s", slowloris, 100)):
-            times, failures = measure(port, args.seconds, attack, count)
+            times, failures = measure(exporter.port, args.seconds, attack, count)
             median = statistics.median(times) if times else float("nan")
             worst = max(times) if times else float("nan")
             print(f"{name:44} {len(times):7d} {failures:6d} {median:9.3f} {worst:7.2f}", flush=True)
             time.sleep(2)
-        with open(f"/proc/{processes[-1].pid}/status") as status:
+        with open(f"/proc/{exporter.pid}/status") as status:
             for line in status:
                 if line.startswith(("VmHWM", "VmRSS", "Threads")):
                     print("exporter", " ".join(line.split()))
-    finally:
-        for p in reversed(processes):
-            p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        subprocess.run(["rm", "-rf", work])
 
 
 if __name__ == "__main__":

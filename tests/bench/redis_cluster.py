@@ -24,16 +24,15 @@ import http.client
 import os
 import re
 import statistics
-import subprocess
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from scrape_bench import cpu_seconds, rss_mb  # noqa: E402
-from side_by_side import (default_exporter, free_port, http_ok, in_work_dir,  # noqa: E402
-                          loadavg, redis_cli, rss_anon_mb, sequential, spawn,
-                          start_exporter, start_redis, wait_for)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+from scrape_bench import (cpu_seconds, loadavg, percentile, rss_anon_mb,  # noqa: E402
+                          rss_mb, sequential)
+import servers  # noqa: E402
 
 CLUSTER_ID = "bench"
 
@@ -45,75 +44,70 @@ def main():
     parser.add_argument("--scrapes", type=int, default=100)
     parser.add_argument("--cluster-timeout", type=float, default=300,
                         help="seconds to wait for the cluster to be ready")
-    parser.add_argument("--exporter", default=default_exporter())
+    parser.add_argument("--exporter", default=servers.exporter_binary())
     args = parser.parse_args()
     start = time.monotonic()
     try:
-        in_work_dir(lambda work: run(args, work))
+        with servers.Servers() as stack:
+            run(args, stack)
     finally:
         print(f"# total {time.monotonic() - start:.0f} s")
 
 
-def run(args, work):
+def run(args, stack):
     print(f"# machine: {os.cpu_count()} CPUs, load average at start {loadavg()}", flush=True)
-    ports = start_cluster(args, work)
+    cluster = stack.redis_cluster(args.shards, ["--hz", "1"], timeout=args.cluster_timeout)
+    print(f"# {len(cluster.nodes)} redis-server: started in {cluster.seconds['start']:.1f} s, "
+          f"redis-cli --cluster create {cluster.seconds['create']:.1f} s, ready "
+          f"{cluster.seconds['ready']:.1f} s later; load average {loadavg()}", flush=True)
+    nodes = cluster.nodes
 
     # Sidecar: one exporter per node.
-    sidecars = []
-    for node in ports:
-        port = free_port()
-        p = spawn([os.path.abspath(args.exporter), f"--target=redis://127.0.0.1:{node}",
-                   f"--cluster-id={CLUSTER_ID}", f"--web.listen-address=127.0.0.1:{port}",
-                   "--log.level=warn"])
-        sidecars.append((port, p))
-    for port, _ in sidecars:
-        wait_for(lambda: http_ok(port, "/-/healthy"), f"exporter on {port}")
-    bodies = [http_ok(port, "/metrics").decode() for port, _ in sidecars]
-    check("sidecar", "".join(bodies), len(ports), args.shards, verbose=False)
+    sidecars = [stack.exporter(args=[f"--target=redis://{node.address}",
+                                     f"--cluster-id={CLUSTER_ID}", "--log.level=warn"],
+                               name=f"sidecar-{node.port}", binary=args.exporter)
+                for node in nodes]
+    bodies = [sidecar.get("/metrics")[1] for sidecar in sidecars]
+    check("sidecar", "".join(bodies), len(nodes), args.shards, verbose=False)
 
     load_before = loadavg()
-    scrape_rounds([port for port, _ in sidecars], 10)  # Warm-up.
-    cpu0 = sum(cpu_seconds(p.pid) for _, p in sidecars)
-    latencies = scrape_rounds([port for port, _ in sidecars], args.scrapes)
-    cpu = sum(cpu_seconds(p.pid) for _, p in sidecars) - cpu0
+    scrape_rounds([sidecar.port for sidecar in sidecars], 10)  # Warm-up.
+    cpu0 = sum(cpu_seconds(sidecar.pid) for sidecar in sidecars)
+    latencies = scrape_rounds([sidecar.port for sidecar in sidecars], args.scrapes)
+    cpu = sum(cpu_seconds(sidecar.pid) for sidecar in sidecars) - cpu0
     latencies.sort()
     sidecar = {
         "median": statistics.median(latencies) * 1000,
-        "p99": latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] * 1000,
+        "p99": percentile(latencies, 0.99) * 1000,
         "cpu": cpu * 1000 / len(latencies),
-        "rss": [rss_mb(p.pid) for _, p in sidecars],
-        "anon": [rss_anon_mb(p.pid) for _, p in sidecars],
+        "rss": [rss_mb(sidecar.pid) for sidecar in sidecars],
+        "anon": [rss_anon_mb(sidecar.pid) for sidecar in sidecars],
         "bytes": [len(b) for b in bodies],
     }
-    for _, p in sidecars:
-        p.terminate()
-    for _, p in sidecars:
-        p.wait(timeout=10)
+    servers.stop_all([sidecar.process for sidecar in sidecars])
 
     # Central: one exporter, every node a target.
-    config = os.path.join(work, "central.yml")
-    with open(config, "w") as f:
-        f.write("targets:\n")
-        for node in ports:
-            f.write(f'  - {{name: "127.0.0.1:{node}", kind: redis, address: "127.0.0.1:{node}", '
-                    f"cluster_id: {CLUSTER_ID}}}\n")
-    p, port = start_exporter(args.exporter, config, "central exporter")
-    body = http_ok(port, "/metrics").decode()
-    check("central", body, len(ports), args.shards, verbose=True)
-    sequential(port, "/metrics", 10)  # Warm-up.
-    cpu0 = cpu_seconds(p.pid)
-    median, p99 = sequential(port, "/metrics", args.scrapes)
+    central_exporter = stack.exporter(
+        {"targets": [{"name": node.address, "kind": "redis", "address": node.address,
+                      "cluster_id": CLUSTER_ID} for node in nodes]},
+        ["--log.level=warn"], name="central", binary=args.exporter)
+    body = central_exporter.get("/metrics")[1]
+    check("central", body, len(nodes), args.shards, verbose=True)
+    url = f"{central_exporter.url}/metrics"
+    sequential(url, 10)  # Warm-up.
+    cpu0 = cpu_seconds(central_exporter.pid)
+    median, p99 = sequential(url, args.scrapes)
     central = {
         "median": median,
         "p99": p99,
-        "cpu": (cpu_seconds(p.pid) - cpu0) * 1000 / args.scrapes,
-        "rss": rss_mb(p.pid),
-        "anon": rss_anon_mb(p.pid),
+        "cpu": (cpu_seconds(central_exporter.pid) - cpu0) * 1000 / args.scrapes,
+        "rss": rss_mb(central_exporter.pid),
+        "anon": rss_anon_mb(central_exporter.pid),
         "bytes": len(body),
     }
     load_after = loadavg()
 
-    n = len(ports)
+    n = len(nodes)
     rss, anon, size = sidecar["rss"], sidecar["anon"], sidecar["bytes"]
     print(f"\n# Redis Cluster, {args.shards} shards x (1 primary + 1 replica) = {n} nodes; "
           f"{args.scrapes} rounds (sidecar: each of the {n} exporters once per round) and "
@@ -137,62 +131,6 @@ def run(args, work):
           f"{central['bytes']:,} |")
     print(f"| response bytes per pass over all {n} nodes | {sum(size):,} | "
           f"{central['bytes']:,} |")
-
-
-def start_cluster(args, work):
-    t0 = time.monotonic()
-    ports = []
-    for i in range(2 * args.shards):
-        # Each node its own cluster state file and a free cluster bus port
-        # (port + 10000, the default, may be taken or above 65535).
-        port, _ = start_redis(work, "--hz", "1", "--cluster-enabled", "yes",
-                              "--cluster-config-file", f"nodes-{i}.conf",
-                              "--cluster-port", str(free_port()))
-        ports.append(port)
-    t1 = time.monotonic()
-    try:
-        subprocess.run(["redis-cli", "--cluster", "create",
-                        *[f"127.0.0.1:{port}" for port in ports],
-                        "--cluster-replicas", "1", "--cluster-yes"],
-                       check=True, capture_output=True, text=True, timeout=args.cluster_timeout)
-    except subprocess.CalledProcessError as e:
-        raise SystemExit(f"redis-cli --cluster create failed:\n{e.stdout}{e.stderr}")
-    t2 = time.monotonic()
-    deadline = t2 + args.cluster_timeout
-    while True:
-        problem = cluster_problem(ports, args.shards)
-        if problem is None:
-            break
-        if time.monotonic() > deadline:
-            raise SystemExit(f"cluster not ready after {args.cluster_timeout:.0f} s: {problem}")
-        time.sleep(0.5)
-    print(f"# {len(ports)} redis-server: started in {t1 - t0:.1f} s, "
-          f"redis-cli --cluster create {t2 - t1:.1f} s, ready {time.monotonic() - t2:.1f} s "
-          f"later; load average {loadavg()}", flush=True)
-    return ports
-
-
-def cluster_problem(ports, shards):
-    """None when the cluster is ready, else what is not ready yet."""
-    replicas = 0
-    for port in ports:
-        try:
-            info = redis_cli(port, "cluster", "info")
-            replication = redis_cli(port, "info", "replication")
-        except subprocess.CalledProcessError as e:
-            return f"{port}: {e.stderr.strip()}"
-        if "cluster_state:ok" not in info:
-            return f"{port}: not cluster_state:ok"
-        known = re.search(r"^cluster_known_nodes:(\d+)", info, re.M)
-        if not known or int(known.group(1)) != len(ports):
-            return f"{port}: knows {known and known.group(1)} nodes of {len(ports)}"
-        if "role:slave" in replication:
-            replicas += 1
-            if "master_link_status:up" not in replication:
-                return f"{port}: replica, master link not up"
-    if replicas != shards:
-        return f"{replicas} replicas, expected {shards}"
-    return None
 
 
 LINE = re.compile(r"^(\w+)\{(.*)\} (\S+)$")

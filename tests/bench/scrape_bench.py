@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Measures scrape latency of an exporter: sequential scrapes over one
 keep-alive connection (as Prometheus does), or several concurrent clients.
-With --pid, also reads the exporter's CPU time and RSS from /proc."""
+With --pid, also reads the exporter's CPU time and RSS from /proc.
+
+    python3 tests/bench/scrape_bench.py URL [--scrapes 1000] [--clients 1] [--pid PID]
+
+The other benchmarks import its measuring functions."""
 import argparse
 import http.client
 import os
@@ -18,12 +22,32 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
 
 
-def rss_mb(pid):
+def status_mb(pid, field):
+    """A memory figure of /proc/PID/status (VmRSS, RssAnon, VmHWM) in MB."""
     with open(f"/proc/{pid}/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def rss_mb(pid):
+    return status_mb(pid, "VmRSS")
+
+
+def rss_anon_mb(pid):
+    """Private memory: RSS without the mapped binary and shared libraries."""
+    return status_mb(pid, "RssAnon")
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
+
+
+def percentile(values, q):
+    """The q-quantile (0..1) of sorted values."""
+    return values[min(len(values) - 1, int(q * len(values)))]
 
 
 def scrape_loop(url, count, latencies, errors):
@@ -43,6 +67,44 @@ def scrape_loop(url, count, latencies, errors):
         latencies.append(time.perf_counter() - start)
 
 
+def sequential(url, count):
+    """(median ms, p99 ms) of `count` scrapes over one keep-alive connection;
+    exits when one fails."""
+    latencies, errors = [], []
+    scrape_loop(url, count, latencies, errors)
+    if errors:
+        raise SystemExit(f"scrapes of {url} failed: {errors[:3]}")
+    latencies.sort()
+    return statistics.median(latencies) * 1000, percentile(latencies, 0.99) * 1000
+
+
+def measure(url, scrapes, clients=1, pid=None, label=""):
+    """Scrapes with `clients` threads after 20 warm-up scrapes; returns the
+    line of figures and the number of failed scrapes."""
+    scrape_loop(url, 20, [], [])  # Warm-up: connections, caches.
+    cpu_before = cpu_seconds(pid) if pid else None
+    latencies, errors = [], []
+    per_client = scrapes // clients
+    threads = [threading.Thread(target=scrape_loop, args=(url, per_client, latencies, errors))
+               for _ in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - start
+    total = per_client * clients
+    latencies.sort()
+    line = (f"{label}scrapes={total} clients={clients} "
+            f"median_ms={statistics.median(latencies) * 1000:.3f} "
+            f"p99_ms={percentile(latencies, 0.99) * 1000:.3f} "
+            f"max_ms={latencies[-1] * 1000:.3f} scrapes_per_s={total / wall:.0f} errors={len(errors)}")
+    if pid:
+        cpu = (cpu_seconds(pid) - cpu_before) * 1000 / total
+        line += f" cpu_ms_per_scrape={cpu:.3f} rss_mb={rss_mb(pid):.1f}"
+    return line, len(errors)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("url")
@@ -51,28 +113,7 @@ def main():
     parser.add_argument("--pid", type=int)
     parser.add_argument("--label", default="")
     args = parser.parse_args()
-
-    scrape_loop(args.url, 20, [], [])  # Warm-up: connections, caches.
-    cpu_before = cpu_seconds(args.pid) if args.pid else None
-    latencies, errors = [], []
-    per_client = args.scrapes // args.clients
-    threads = [threading.Thread(target=scrape_loop, args=(args.url, per_client, latencies, errors))
-               for _ in range(args.clients)]
-    start = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - start
-    total = per_client * args.clients
-    latencies.sort()
-    p = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
-    line = (f"{args.label}scrapes={total} clients={args.clients} "
-            f"median_ms={statistics.median(latencies) * 1000:.3f} p99_ms={p(0.99):.3f} "
-            f"max_ms={latencies[-1] * 1000:.3f} scrapes_per_s={total / wall:.0f} errors={len(errors)}")
-    if args.pid:
-        cpu = (cpu_seconds(args.pid) - cpu_before) * 1000 / total
-        line += f" cpu_ms_per_scrape={cpu:.3f} rss_mb={rss_mb(args.pid):.1f}"
+    line, errors = measure(args.url, args.scrapes, args.clients, args.pid, args.label)
     print(line)
     return 1 if errors else 0
 

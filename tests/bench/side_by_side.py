@@ -24,171 +24,53 @@ tests/scripts/install-deps.sh and build.sh's build when there is no exporter
 binary; wrk and the three peer exporters with apt-get) unless --no-install.
 """
 import argparse
-import http.client
 import os
 import re
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-from scrape_bench import cpu_seconds, rss_mb  # noqa: E402
-
 ROOT = os.path.dirname(os.path.dirname(HERE))
-PROCESSES = []
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+from scrape_bench import (cpu_seconds, loadavg, rss_anon_mb, rss_mb,  # noqa: E402
+                          scrape_loop, sequential)
+import servers  # noqa: E402
+
 # Debian packages, each also the name of its command.
 PEER_PACKAGES = ["wrk", "prometheus-redis-exporter", "prometheus-mysqld-exporter",
                  "prometheus-postgres-exporter"]
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# ---- the datastores' own counters ---------------------------------------------
+
+def redis_counters(server):
+    info = server.info("stats")
+    # Our INFO call is itself one command and one new connection.
+    return (int(info["total_commands_processed"]), int(info["total_connections_received"]),
+            1, 1)
 
 
-def spawn(argv, env=None, stop_signal=signal.SIGTERM):
-    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         env=env, start_new_session=True)
-    PROCESSES.append((p, stop_signal))
-    return p
-
-
-def stop_all():
-    for p, stop_signal in reversed(PROCESSES):
-        if p.poll() is None:
-            p.send_signal(stop_signal)
-    for p, _ in reversed(PROCESSES):
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-
-
-def wait_for(check, what, tries=200):
-    for _ in range(tries):
-        try:
-            if check():
-                return
-        except (OSError, subprocess.CalledProcessError):
-            pass
-        time.sleep(0.05)
-    raise SystemExit(f"{what} did not start")
-
-
-def http_ok(port, path):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    conn.request("GET", path)
-    response = conn.getresponse()
-    body = response.read()
-    return response.status == 200 and body
-
-
-# ---- Redis -----------------------------------------------------------------
-
-def redis_cli(port, *args):
-    return subprocess.run(["redis-cli", "-p", str(port), *args], check=True,
-                          capture_output=True, text=True).stdout
-
-
-def start_redis(work, *extra):
-    port = free_port()
-    p = spawn(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", work,
-               "--save", "", "--appendonly", "no", "--dbfilename", f"dump-{port}.rdb", *extra])
-    wait_for(lambda: redis_cli(port, "ping").strip() == "PONG", f"redis on {port}")
-    return port, p.pid
-
-
-def redis_counters(port):
-    info = redis_cli(port, "info", "stats")
-    get = lambda k: int(re.search(rf"^{k}:(\d+)", info, re.M).group(1))
-    # Our INFO call is itself one command and no new connection (redis-cli
-    # connects once: one connection per read).
-    return get("total_commands_processed"), get("total_connections_received"), 1, 1
-
-
-# ---- MariaDB ---------------------------------------------------------------
-
-def sql(sock, query):
-    return subprocess.run(["mariadb", "--no-defaults", "-S", sock, "-uroot", "-N", "-B", "-e",
-                           query], check=True, capture_output=True, text=True).stdout
-
-
-def start_mariadb(work, name, server_id):
-    d = os.path.join(work, name)
-    os.makedirs(d)
-    port = free_port()
-    sock = os.path.join(d, "mysqld.sock")
-    subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={d}/data", "--user=root",
-                    "--skip-test-db", "--auth-root-authentication-method=socket",
-                    "--innodb-log-file-size=4M"], check=True, capture_output=True)
-    p = spawn(["mariadbd", "--no-defaults", "--user=root", f"--datadir={d}/data",
-               f"--port={port}", "--bind-address=127.0.0.1", f"--socket={sock}",
-               f"--pid-file={d}/mysqld.pid", f"--log-error={d}/error.log",
-               f"--server-id={server_id}", "--log-bin=mysql-bin", "--log-slave-updates",
-               "--gtid-strict-mode=1", "--skip-name-resolve", "--innodb-buffer-pool-size=16M",
-               "--innodb-log-file-size=4M", "--innodb-use-native-aio=0"])
-    wait_for(lambda: sql(sock, "SELECT 1").strip() == "1", f"mariadbd {name}")
-    return port, sock, p.pid
-
-
-def mariadb_counters(sock):
-    rows = sql(sock, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE "
-                     "VARIABLE_NAME IN ('CONNECTIONS','QUESTIONS') ORDER BY VARIABLE_NAME")
+def mariadb_counters(server):
+    rows = server.sql("SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE "
+                      "VARIABLE_NAME IN ('CONNECTIONS','QUESTIONS') ORDER BY VARIABLE_NAME")
     connections, questions = (int(v) for v in rows.split())
     # Our own read: one statement, one connection.
     return questions, connections, 1, 1
 
 
-# ---- PostgreSQL ------------------------------------------------------------
-
-PG_BIN = os.environ.get("DSE_PG_BINDIR", "/usr/lib/postgresql/15/bin")
-
-
-def psql(port, query):
-    return subprocess.run([f"{PG_BIN}/psql", "-X", "-q", "-A", "-t", "-h", "127.0.0.1", "-p",
-                           str(port), "-U", "postgres", "-d", "postgres", "-v",
-                           "ON_ERROR_STOP=1", "-c", query],
-                          check=True, capture_output=True, text=True).stdout
-
-
-def start_postgresql(work):
-    data = os.path.join(work, "pg")
-    as_postgres = ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups",
-                   "--reset-env"]
-    subprocess.run(["install", "-d", "-o", "postgres", "-g", "postgres", "-m", "700", data],
-                   check=True)
-    subprocess.run(as_postgres + [f"{PG_BIN}/initdb", "-D", data, "-U", "postgres",
-                                  "--auth=trust", "--no-sync"], check=True, capture_output=True)
-    with open(os.path.join(data, "postgresql.conf"), "a") as f:
-        f.write("listen_addresses = '127.0.0.1'\nunix_socket_directories = ''\nfsync = off\n"
-                "shared_preload_libraries = 'pg_stat_statements'\n")
-    port = free_port()
-    # SIGINT: fast shutdown, without waiting for the exporters' sessions.
-    p = spawn(as_postgres + [f"{PG_BIN}/postgres", "-D", data, "-c", f"port={port}"],
-              stop_signal=signal.SIGINT)
-    wait_for(lambda: psql(port, "SELECT 1").strip() == "1", "postgres", tries=400)
-    psql(port, "CREATE EXTENSION pg_stat_statements; "
-               "CREATE ROLE monitor LOGIN PASSWORD 'bench' IN ROLE pg_monitor")
-    return port, p.pid
-
-
-def postgresql_counters(port):
+def postgresql_counters(server):
     # Statements of the monitor role (pg_stat_statements counts them when they
     # end) and its open sessions: a connection per scrape shows as churn in
     # the log only, so this counts statements, not connections.
-    calls = psql(port, "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements "
+    calls = server.sql("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements "
                        "WHERE userid = 'monitor'::regrole")
     # Sessions are counted when they end: the previous read's psql session
     # shows in this read: two psql sessions of our own per read.
-    sessions = psql(port, "SELECT sum(sessions) FROM pg_stat_database")
+    sessions = server.sql("SELECT sum(sessions) FROM pg_stat_database")
     return int(calls), int(sessions), 0, 2
 
 
@@ -214,31 +96,14 @@ def tree_cpu_seconds(pid):
 
 # ---- measuring -------------------------------------------------------------
 
-def sequential(port, path, count):
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    latencies = []
-    for _ in range(count):
-        start = time.perf_counter()
-        conn.request("GET", path)
-        response = conn.getresponse()
-        response.read()
-        latencies.append(time.perf_counter() - start)
-        if response.status != 200:
-            raise SystemExit(f"scrape of :{port}{path} answered {response.status}")
-    latencies.sort()
-    return (statistics.median(latencies) * 1000,
-            latencies[min(len(latencies) - 1, int(0.99 * len(latencies)))] * 1000)
-
-
-def wrk(port, path, seconds):
-    out = subprocess.run(["wrk", "-t", "2", "-c", "4", "-d", f"{seconds}s",
-                          f"http://127.0.0.1:{port}{path}"],
+def wrk(url, seconds):
+    out = subprocess.run(["wrk", "-t", "2", "-c", "4", "-d", f"{seconds}s", url],
                          check=True, capture_output=True, text=True).stdout
     m = re.search(r"Requests/sec:\s*([\d.]+)", out)
     total = int(re.search(r"(\d+) requests in", out).group(1))
     bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     if bad:
-        raise SystemExit(f"wrk on :{port}: {bad.group(1)} non-2xx answers")
+        raise SystemExit(f"wrk on {url}: {bad.group(1)} non-2xx answers")
     return float(m.group(1)), total
 
 
@@ -251,12 +116,12 @@ def idle_cpu_rate(datastore, seconds=2.0):
 
 def measure(exporter, datastore, args):
     """One round for one exporter: returns a dict of figures."""
-    port, path, pid = exporter["port"], exporter["path"], exporter["pid"]
-    sequential(port, path, 20)  # Warm-up: connections, caches.
+    url, pid = exporter["url"], exporter["pid"]
+    scrape_loop(url, 20, [], [])  # Warm-up: connections, caches.
     ops0, conns0, own_ops, own_conns = datastore["counters"]()
     ds_cpu_seconds = datastore.get("cpu", lambda: cpu_seconds(datastore["pid"]))
     ds_cpu0, cpu0, t0 = ds_cpu_seconds(), cpu_seconds(pid), time.perf_counter()
-    median, p99 = sequential(port, path, args.scrapes)
+    median, p99 = sequential(url, args.scrapes)
     wall = time.perf_counter() - t0
     cpu1, ds_cpu1 = cpu_seconds(pid), ds_cpu_seconds()
     ops1, conns1, _, _ = datastore["counters"]()
@@ -265,7 +130,7 @@ def measure(exporter, datastore, args):
     # CPU is counted in clock ticks (10 ms): the wrk run, thousands of
     # scrapes, gives the finer per-scrape figures.
     t0 = time.perf_counter()
-    rate, total = wrk(port, path, args.wrk_seconds)
+    rate, total = wrk(url, args.wrk_seconds)
     wrk_wall = time.perf_counter() - t0
     cpu2, ds_cpu2 = cpu_seconds(pid), ds_cpu_seconds()
     ds_cpu = max(0.0, ds_cpu2 - ds_cpu1 - datastore["idle_rate"] * wrk_wall)
@@ -283,49 +148,6 @@ def measure(exporter, datastore, args):
     }
 
 
-def rss_anon_mb(pid):
-    """Private memory: RSS without the mapped binary and shared libraries."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("RssAnon:"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def loadavg():
-    with open("/proc/loadavg") as f:
-        return " ".join(f.read().split()[:3])
-
-
-def default_exporter():
-    return os.environ.get("EXPORTER", os.path.join(
-        os.environ.get("BUILD_DIR", os.path.join(ROOT, "build")), "exporter",
-        "datastore_exporter"))
-
-
-def in_work_dir(body):
-    """Runs body(work) with a new temporary folder, then (also on SIGTERM or an
-    error) stops every process spawned and removes the folder."""
-    work = tempfile.mkdtemp()
-    os.chmod(work, 0o755)
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
-    try:
-        body(work)
-    finally:
-        stop_all()
-        shutil.rmtree(work, ignore_errors=True)
-
-
-def start_exporter(exporter, config, what="exporter"):
-    """Starts our exporter with --config.file=config on a free port; returns
-    (process, port) once /-/healthy answers."""
-    port = free_port()
-    p = spawn([os.path.abspath(exporter), f"--config.file={config}",
-               f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"])
-    wait_for(lambda: http_ok(port, "/-/healthy"), what)
-    return p, port
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -333,7 +155,7 @@ def main():
     parser.add_argument("--scrapes", type=int, default=200)
     parser.add_argument("--wrk-seconds", type=int, default=2)
     parser.add_argument("--kinds", default="redis,mysql,postgresql")
-    parser.add_argument("--exporter", default=default_exporter())
+    parser.add_argument("--exporter", default=servers.exporter_binary())
     parser.add_argument("--no-install", action="store_true",
                         help="fail instead of installing missing packages or building")
     args = parser.parse_args()
@@ -350,84 +172,72 @@ def main():
         subprocess.run(["apt-get", "update"], check=True)
         subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", *PEER_PACKAGES],
                        check=True, env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
-    in_work_dir(lambda work: run(args, work))
+    with servers.Servers() as stack:
+        run(args, stack)
 
 
-def start_ours(work, name, target_yaml):
-    config = os.path.join(work, f"ours-{name}.yml")
-    with open(config, "w") as f:
-        f.write("targets:\n  - " + target_yaml + "\n")
-    p, port = start_exporter(OPTIONS.exporter, config, "our exporter")
-    body = http_ok(port, "/metrics").decode()
+def start_ours(stack, exporter, name, target):
+    """Our exporter with one target, named replica; {url, pid}."""
+    ours = stack.exporter({"targets": [dict(target, name="replica")]}, ["--log.level=warn"],
+                          name=f"ours-{name}", binary=exporter)
+    body = ours.get("/metrics")[1]
     if 'datastore_up{target="replica"' not in body or "} 1" not in body:
         raise SystemExit(f"our {name} exporter does not see its target:\n{body}")
-    return {"port": port, "path": "/metrics", "pid": p.pid}
+    return {"url": f"{ours.url}/metrics", "pid": ours.pid}
 
 
-def run(args, work):
-    global OPTIONS
-    OPTIONS = args
+def start_peer(stack, program, flags, up, env=None):
+    """A peer exporter, started with `flags` (a format string of its listen
+    address) and waited for until its /metrics has `up`; {url, pid}."""
+    address = f"127.0.0.1:{servers.free_port()}"
+    url = f"http://{address}/metrics"
+    peer = stack.spawn(program, [program, *[flag.format(address) for flag in flags]],
+                       env=dict(os.environ, **env) if env else None)
+    stack.wait_until(f"{program} to see its target", lambda: up in servers.http_get(url)[1], 10)
+    return {"url": url, "pid": peer.pid}
+
+
+def run(args, stack):
     kinds = []
     if "redis" in args.kinds:
-        primary, _ = start_redis(work)
-        replica, replica_pid = start_redis(work, "--replicaof", "127.0.0.1", str(primary))
-        ours = start_ours(work, "redis", f'{{name: replica, kind: redis, '
-                          f'address: "127.0.0.1:{replica}", cluster_id: bench}}')
-        peer_port = free_port()
-        p = spawn(["prometheus-redis-exporter", "-redis.addr", f"redis://127.0.0.1:{replica}",
-                   "-web.listen-address", f"127.0.0.1:{peer_port}"])
-        wait_for(lambda: b"redis_up 1" in http_ok(peer_port, "/metrics"), "redis peer")
-        kinds.append(("redis", "prometheus-redis-exporter", ours,
-                      {"port": peer_port, "path": "/metrics", "pid": p.pid},
-                      {"pid": replica_pid, "counters": lambda: redis_counters(replica)}))
+        _, redis_replica = stack.redis_pair()
+        ours = start_ours(stack, args.exporter, "redis", {
+            "kind": "redis", "address": redis_replica.address, "cluster_id": "bench"})
+        peer = start_peer(stack, "prometheus-redis-exporter",
+                          ["-redis.addr", f"redis://{redis_replica.address}",
+                           "-web.listen-address", "{}"], "redis_up 1")
+        kinds.append(("redis", "prometheus-redis-exporter", ours, peer,
+                      {"pid": redis_replica.pid,
+                       "counters": lambda: redis_counters(redis_replica)}))
     if "mysql" in args.kinds:
-        p_port, p_sock, _ = start_mariadb(work, "primary", 1)
-        r_port, r_sock, r_pid = start_mariadb(work, "replica", 2)
-        sql(p_sock, "CREATE USER repl@'127.0.0.1' IDENTIFIED BY 'repl'; "
-                    "GRANT REPLICATION SLAVE ON *.* TO repl@'127.0.0.1'; "
-                    "CREATE USER exporter@'127.0.0.1' IDENTIFIED BY 'bench'; "
-                    # The peer's default collectors need PROCESS and SELECT too.
-                    "GRANT SLAVE MONITOR, PROCESS, SELECT ON *.* TO exporter@'127.0.0.1'")
-        sql(r_sock, f"CHANGE MASTER TO MASTER_HOST='127.0.0.1', MASTER_PORT={p_port}, "
-                    "MASTER_USER='repl', MASTER_PASSWORD='repl', MASTER_USE_GTID=slave_pos; "
-                    "START SLAVE")
-        pos = sql(p_sock, "SELECT @@gtid_binlog_pos").strip()
-        sql(r_sock, f"SELECT MASTER_GTID_WAIT('{pos}', 10)")
-        password = os.path.join(work, "password")
-        with open(password, "w") as f:
-            f.write("bench\n")
-        ours = start_ours(work, "mysql", f'{{name: replica, kind: mysql, '
-                          f'address: "127.0.0.1:{r_port}", cluster_id: bench, '
-                          f'username: exporter, password_file: "{password}"}}')
-        cnf = os.path.join(work, "peer.my.cnf")
-        with open(cnf, "w") as f:
-            f.write(f"[client]\nuser=exporter\npassword=bench\nhost=127.0.0.1\nport={r_port}\n")
-        peer_port = free_port()
-        p = spawn(["prometheus-mysqld-exporter", f"--config.my-cnf={cnf}",
-                   f"--web.listen-address=127.0.0.1:{peer_port}"])
-        wait_for(lambda: b"mysql_up 1" in http_ok(peer_port, "/metrics"), "mysqld peer")
-        kinds.append(("mysql (MariaDB)", "prometheus-mysqld-exporter", ours,
-                      {"port": peer_port, "path": "/metrics", "pid": p.pid},
-                      {"pid": r_pid, "counters": lambda: mariadb_counters(r_sock)}))
+        _, mariadb_replica = stack.mariadb_pair(setup=(
+            "CREATE USER exporter@'127.0.0.1' IDENTIFIED BY 'bench'; "
+            # The peer's default collectors need PROCESS and SELECT too.
+            "GRANT SLAVE MONITOR, PROCESS, SELECT ON *.* TO exporter@'127.0.0.1'"))
+        ours = start_ours(stack, args.exporter, "mysql", {
+            "kind": "mysql", "address": mariadb_replica.address, "cluster_id": "bench",
+            "username": "exporter", "password_file": stack.file("password", "bench\n")})
+        cnf = stack.file("peer.my.cnf", "[client]\nuser=exporter\npassword=bench\n"
+                         f"host=127.0.0.1\nport={mariadb_replica.port}\n")
+        peer = start_peer(stack, "prometheus-mysqld-exporter",
+                          [f"--config.my-cnf={cnf}", "--web.listen-address={}"], "mysql_up 1")
+        kinds.append(("mysql (MariaDB)", "prometheus-mysqld-exporter", ours, peer,
+                      {"pid": mariadb_replica.pid,
+                       "counters": lambda: mariadb_counters(mariadb_replica)}))
 
     if "postgresql" in args.kinds:
-        pg_port, pg_pid = start_postgresql(work)
-        password = os.path.join(work, "pg-password")
-        with open(password, "w") as f:
-            f.write("bench\n")
-        ours = start_ours(work, "postgresql", f'{{name: replica, kind: postgresql, '
-                          f'address: "127.0.0.1:{pg_port}", username: monitor, '
-                          f'password_file: "{password}"}}')
-        peer_port = free_port()
-        env = dict(os.environ, DATA_SOURCE_NAME=f"postgresql://monitor:bench@127.0.0.1:"
-                   f"{pg_port}/postgres?sslmode=disable")
-        p = spawn(["prometheus-postgres-exporter", f"--web.listen-address=127.0.0.1:{peer_port}"],
-                  env=env)
-        wait_for(lambda: b"pg_up 1" in http_ok(peer_port, "/metrics"), "postgres peer")
-        kinds.append(("postgresql 15 (a primary)", "prometheus-postgres-exporter", ours,
-                      {"port": peer_port, "path": "/metrics", "pid": p.pid},
-                      {"pid": pg_pid, "counters": lambda: postgresql_counters(pg_port),
-                       "cpu": lambda: tree_cpu_seconds(pg_pid)}))
+        postgres = stack.postgres(settings=["shared_preload_libraries = 'pg_stat_statements'"])
+        postgres.sql("CREATE EXTENSION pg_stat_statements; "
+                     "CREATE ROLE monitor LOGIN PASSWORD 'bench' IN ROLE pg_monitor")
+        ours = start_ours(stack, args.exporter, "postgresql", {
+            "kind": "postgresql", "address": postgres.address, "username": "monitor",
+            "password_file": stack.file("password", "bench\n")})
+        peer = start_peer(stack, "prometheus-postgres-exporter", ["--web.listen-address={}"],
+                          "pg_up 1", env={"DATA_SOURCE_NAME": f"postgresql://monitor:bench@"
+                                          f"{postgres.address}/postgres?sslmode=disable"})
+        kinds.append(("postgresql 15 (a primary)", "prometheus-postgres-exporter", ours, peer,
+                      {"pid": postgres.pid, "counters": lambda: postgresql_counters(postgres),
+                       "cpu": lambda: tree_cpu_seconds(postgres.pid)}))
 
     load_before = loadavg()
     figures = {}

@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""The demo's servers (run by demo.sh, which installs and builds first): a
+real Redis primary and replica on free loopback ports, the exporter against
+them, and a Prometheus (bundled rules loaded) and an Alertmanager scraping and
+alerting on it, until Ctrl-C. The exporter, Prometheus and Alertmanager take
+their usual ports (9755, 9090, 9093) when free. With --smoke it checks the
+roles, the rules and the recorded series once and stops (a test runs it that
+way). Data lives in a temporary folder, removed at the end.
+
+    python3 tests/scripts/demo.py [--smoke]
+"""
+import os
+import re
+import signal
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+import servers  # noqa: E402
+
+
+def start(stack):
+    primary, replica = stack.redis_pair("demo")
+    for i in range(1, 11):
+        primary.command("SET", f"demo:{i}", i)
+    exporter = stack.exporter({"targets": [
+        {"name": f"demo-{role}", "kind": "redis", "address": server.address,
+         "cluster_id": "demo", "cluster_display_name": "Demo cache"}
+        for role, server in (("primary", primary), ("replica", replica))]},
+        port=servers.free_port(9755))
+    # No receiver: alerts show on Alertmanager's page.
+    alertmanager = stack.alertmanager(
+        {"route": {"receiver": "demo", "group_by": ["alertname", "cluster_id", "shard", "target"]},
+         "receivers": [{"name": "demo"}]}, port=servers.free_port(9093))
+    # The bundled rules, as shipped, evaluated every 5 s.
+    prometheus = stack.prometheus({
+        "global": {"scrape_interval": "5s", "evaluation_interval": "5s"},
+        "rule_files": [os.path.join(ROOT, "alerts", "datastore.rules.yml")],
+        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager.address]}]}]},
+        "scrape_configs": [{"job_name": "datastore",
+                            "static_configs": [{"targets": [exporter.address]}]}]},
+        port=servers.free_port(9090))
+    return primary, replica, exporter, prometheus, alertmanager
+
+
+def smoke(stack, exporter, prometheus, alertmanager):
+    """Primary and secondary on /metrics; the rules loaded and
+    datastore_shard:primaries recorded in Prometheus."""
+    def has_roles():
+        metrics = exporter.get("/metrics")[1]
+        return all(re.search(pattern, metrics) for pattern in (
+            r'datastore_shard_role\{target="demo-primary".*role="primary"\} 1',
+            r'datastore_shard_role\{target="demo-replica".*role="secondary"\} 1'))
+
+    stack.wait_until("the primary and the secondary on /metrics", has_roles, 10)
+    # The first scrape and rule evaluation come within one 5 s interval.
+    stack.wait_until("Prometheus to load the rules and record datastore_shard:primaries", lambda: (
+        '"name":"DatastoreTargetDown"' in prometheus.get("/api/v1/rules")[1]
+        and '"cluster_id":"demo"' in prometheus.get(
+            "/api/v1/query?query=datastore_shard:primaries")[1]), 15)
+    print(f"demo smoke: primary and secondary seen at {exporter.url}/metrics; rules loaded and "
+          f"evaluated in Prometheus ({prometheus.url}), Alertmanager up ({alertmanager.url})")
+
+
+def main():
+    # Ctrl-C stops the demo also when a shell started it in the background
+    # (which makes it ignore SIGINT).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    with servers.Servers(prefix="datastore-exporter-demo.") as stack:
+        try:
+            primary, replica, exporter, prometheus, alertmanager = start(stack)
+            if "--smoke" in sys.argv[1:]:
+                smoke(stack, exporter, prometheus, alertmanager)
+                return 0
+        except servers.Failure:
+            stack.dump_logs()
+            raise
+        print(f"""
+datastore_exporter is running against a Redis primary ({primary.address})
+and its replica ({replica.address}), with Prometheus and Alertmanager.
+
+  Open:          {exporter.url}/            (targets and their state)
+  Metrics:       {exporter.url}/metrics
+  Prometheus:    {prometheus.url}/alerts     (the bundled rules: alerts/datastore.rules.yml)
+  Alertmanager:  {alertmanager.url}/
+  Try a failover:  redis-cli -p {replica.port} replicaof no one
+                   (two primaries: DatastoreShardSplitBrain fires after 1 minute)
+
+Press Ctrl-C to stop everything (the temporary data is removed).""", flush=True)
+        try:
+            while True:
+                stack.check_alive()
+                time.sleep(1)
+        except KeyboardInterrupt:
+            return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except servers.Failure as error:
+        sys.exit(f"demo: {error}")
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,970 @@
+"""Real servers for the Python tests, benchmarks, fixture recorders and the
+demo: Debian's redis-server, MariaDB, PostgreSQL 15, ZooKeeper and etcd,
+Prometheus and Alertmanager, and our exporter, each on free loopback ports
+with its data and log in one temporary folder. Standard library only.
+
+    sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+    import servers
+
+    with servers.Servers() as stack:
+        primary, replica = stack.redis_pair()
+        exporter = stack.exporter({"targets": [{"name": "replica", "kind": "redis",
+                                                "address": replica.address,
+                                                "cluster_id": "cache"}]})
+        ...
+    # every process stopped by its PID, the folder removed
+
+Every start waits, bounded, until the server answers, and raises Failure
+naming what did not start and how its log ends. Each server object has
+.port, .address, .pid, .log, .stop(), .kill(), .pause() (SIGSTOP),
+.resume(), .restart() (same port, folder and arguments), and a client for
+its own protocol (Redis.command, MariaDb.sql, Postgres.sql, Etcd.post,
+ZooKeeper.word, Exporter.get).
+
+Processes die with the thread that started them (PR_SET_PDEATHSIG), even
+when the caller is killed: start them from the main thread.
+"""
+import ctypes
+import json
+import os
+import pwd
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+POSTGRES_BIN = os.environ.get("DSE_PG_BINDIR", "/usr/lib/postgresql/15/bin")
+# slf4j-simple: without a logger the servers do not say why they fail.
+ZOOKEEPER_CLASSPATH = "/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-simple.jar"
+# The Debian package of each program (tests/scripts/install-deps.sh installs them all).
+PACKAGES = {
+    "redis-server": "redis-server", "redis-cli": "redis-tools", "etcd": "etcd-server",
+    "java": "default-jre-headless", "mariadbd": "mariadb-server",
+    "mariadb-install-db": "mariadb-server", "mariadb": "mariadb-client",
+    "prometheus": "prometheus", "prometheus-alertmanager": "prometheus-alertmanager",
+}
+
+
+class Failure(Exception):
+    """Something a test or benchmark needed did not happen: a server that did
+    not start, a process that exited, a wait that timed out."""
+
+
+class RedisError(Exception):
+    """An error reply of a Redis server."""
+
+
+def program(name):
+    """The path of a program, or Failure naming the package that installs it."""
+    path = shutil.which(name)
+    if path is None:
+        package = "postgresql-15" if name.startswith(POSTGRES_BIN) else PACKAGES.get(name, "it")
+        raise Failure(f"{name} not found: install {package} "
+                      "(bash tests/scripts/install-deps.sh installs every package)")
+    return path
+
+
+def version(name, pattern):
+    """The version of program `name`: group 1 of `pattern` in what it
+    prints for --version."""
+    printed = subprocess.run([program(name), "--version"], capture_output=True, text=True,
+                             check=True).stdout
+    return re.search(pattern, printed, re.M).group(1)
+
+
+def exporter_binary():
+    """Our exporter: $EXPORTER, else $BUILD_DIR/exporter/..., else build/exporter/..."""
+    return os.path.abspath(os.environ.get("EXPORTER") or os.path.join(
+        os.environ.get("BUILD_DIR", os.path.join(ROOT, "build")), "exporter",
+        "datastore_exporter"))
+
+
+_ports_given = set()
+
+
+def free_port(preferred=None):
+    """A free loopback port, never one this process handed out before (the
+    kernel may offer a port again once its probe socket is closed);
+    `preferred` when it is free."""
+    while True:
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", preferred or 0))
+            except OSError:
+                preferred = None
+                continue
+            port = s.getsockname()[1]
+        preferred = None
+        if port not in _ports_given:
+            _ports_given.add(port)
+            return port
+
+
+def wait_until(what, predicate, timeout, interval=0.1, check=None):
+    """Polls predicate() until it returns a true value, which it returns.
+    check(), called on every poll, raises to give up early (a process that
+    exited). Raises Failure after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while True:
+        if check:
+            check()
+        try:
+            value = predicate()
+            if value:
+                return value
+        except (OSError, ValueError, KeyError, RedisError) as error:
+            last_error = error
+        if time.monotonic() >= deadline:
+            detail = f" (last error: {last_error})" if last_error else ""
+            raise Failure(f"timed out after {timeout:g}s waiting for {what}{detail}")
+        time.sleep(interval)
+
+
+def http_get(url, timeout=5):
+    """(status, body text) of a GET; an HTTP error status is returned too."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
+            return response.status, response.read().decode(errors="replace")
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(errors="replace")
+
+
+def tail(path, lines=10):
+    """The last lines of a log file."""
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-lines:])
+    except OSError:
+        return ""
+
+
+# --- Processes -----------------------------------------------------------------
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _as_user(name):
+    """Popen options that run a child as user `name`, with that user's
+    groups and a fresh environment (HOME, USER, PATH: nothing of ours), when
+    we are root; none otherwise."""
+    if os.geteuid() != 0:
+        return {}
+    try:
+        entry = pwd.getpwnam(name)
+    except KeyError:
+        raise Failure(f"no user {name}: install the package that creates it")
+    return {"user": entry.pw_uid, "group": entry.pw_gid,
+            "extra_groups": os.getgrouplist(name, entry.pw_gid), "cwd": "/",
+            "env": {"HOME": entry.pw_dir, "USER": name, "LOGNAME": name,
+                    "SHELL": entry.pw_shell, "PATH": "/usr/local/bin:/usr/bin:/bin"}}
+
+
+class Process:
+    """A child process of Servers.spawn, its output in `log`."""
+
+    def __init__(self, name, popen, log, stop_signal, group, children):
+        self.name, self.popen, self.log = name, popen, log
+        self.stop_signal, self.group, self.children = stop_signal, group, children
+        self.stopped = False  # stopped on purpose: no longer checked
+
+    @property
+    def pid(self):
+        return self.popen.pid
+
+    def running(self):
+        return self.popen.poll() is None
+
+    def signal(self, sig):
+        if self.running():
+            if self.group:
+                os.killpg(self.pid, sig)
+            else:
+                self.popen.send_signal(sig)
+
+    def signal_children_too(self, sig):
+        """The process, then (with children=True) its direct children, found
+        by parent: a PostgreSQL session is a child in a session of its own."""
+        self.signal(sig)
+        if not self.children:
+            return
+        for entry in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    parent = int(f.read().rsplit(")", 1)[1].split()[1])
+                if parent == self.pid:
+                    os.kill(int(entry), sig)
+            except (OSError, ValueError, IndexError):
+                pass
+
+    def pause(self):
+        self.signal_children_too(signal.SIGSTOP)
+
+    def resume(self):
+        self.signal_children_too(signal.SIGCONT)
+
+    def stop(self, sig=None, timeout=10):
+        """Signals it (its stop signal by default), waits, kills after
+        `timeout` seconds."""
+        stop_all([self], sig, timeout)
+
+    def tail(self, lines=10):
+        return tail(self.log, lines)
+
+    def check(self):
+        """Raises Failure when it exited without being stopped."""
+        if not self.stopped and not self.running():
+            raise Failure(f"{self.name} exited with status {self.popen.returncode}; "
+                          f"its log {self.log} ends:\n{self.tail()}")
+
+
+def stop_all(processes, sig=None, timeout=10):
+    """Signals every process (each its stop signal by default) at once, then
+    waits for them, killing what is left after `timeout` seconds."""
+    for process in processes:
+        process.stopped = True
+        process.resume()  # a paused process cannot handle the signal
+        process.signal(sig or process.stop_signal)
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        try:
+            process.popen.wait(max(0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.signal(signal.SIGKILL)
+            process.popen.wait()
+
+
+class Servers:
+    """A temporary folder and every process started in it; a context manager
+    that stops them all and removes the folder."""
+
+    def __init__(self, prefix="datastore-servers."):
+        self.workdir = tempfile.mkdtemp(prefix=prefix)
+        os.chmod(self.workdir, 0o711)  # PostgreSQL, run as user postgres, goes through it
+        self.processes = []
+        self._mariadb_template = None
+
+    def __enter__(self):
+        # SIGTERM ends the program through the clean-up, as Ctrl-C does,
+        # unless the program handles it already.
+        if (threading.current_thread() is threading.main_thread()
+                and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL):
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated (SIGTERM)"))
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def path(self, *parts):
+        return os.path.join(self.workdir, *parts)
+
+    def folder(self, name):
+        os.makedirs(self.path(name), exist_ok=True)
+        return self.path(name)
+
+    def file(self, name, text):
+        """Writes `text` to the file `name`; returns its path."""
+        with open(self.path(name), "w", encoding="utf-8") as f:
+            f.write(text)
+        return self.path(name)
+
+    def spawn(self, name, argv, stop_signal=signal.SIGTERM, user=None, env=None, group=False,
+              children=False):
+        """Starts argv with its output appended to `name`.log, as `user`
+        (when root), or with `env`. group: in a process group of its own,
+        which every signal then goes to (for programs that do not pass
+        signals on to their children); children: pause, resume and stop
+        reach its direct children too."""
+        log = self.path(f"{name}.log")
+        options = _as_user(user) if user else {"cwd": self.workdir, "env": env}
+        with open(log, "ab") as out:
+            popen = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=group,
+                                     preexec_fn=_die_with_parent, **options)
+        process = Process(name, popen, log, stop_signal, group, children)
+        self.processes.append(process)
+        return process
+
+    def check_alive(self):
+        """Raises Failure when a process exited without being stopped."""
+        for process in self.processes:
+            process.check()
+
+    def wait_until(self, what, predicate, timeout, interval=0.1):
+        """wait_until(), failing at once when a process exited."""
+        return wait_until(what, predicate, timeout, interval, check=self.check_alive)
+
+    def dump_logs(self, lines=10, file=sys.stderr):
+        for process in self.processes:
+            print(f"--- last lines of {process.log} ---\n{process.tail(lines)}", file=file, end="")
+
+    def close(self):
+        stop_all(self.processes)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+    # --- Servers (see each class)
+
+    def redis(self, name=None, args=(), port=None):
+        return Redis(self, name, args, port).start()
+
+    def redis_pair(self, name="redis", args=()):
+        """A primary and a replica in sync with it."""
+        primary = self.redis(f"{name}-primary", args)
+        replica = self.redis(f"{name}-replica", ["--replicaof", "127.0.0.1", str(primary.port),
+                                                 *args])
+        replica.wait_in_sync()
+        return primary, replica
+
+    def redis_cluster(self, shards, args=(), timeout=60):
+        return RedisCluster(self, shards, args, timeout)
+
+    def mariadb(self, name, server_id, args=()):
+        return MariaDb(self, name, server_id, args).start()
+
+    def mariadb_pair(self, name="mariadb", setup=""):
+        """A primary (server 1) and a GTID replica (server 2) caught up with
+        it, after the statements `setup` ran on the primary (users, grants,
+        tables: they reach the replica through replication)."""
+        primary = self.mariadb(f"{name}-primary", 1)
+        replica = self.mariadb(f"{name}-replica", 2)
+        primary.allow_replicas()
+        if setup:
+            primary.sql(setup)
+        replica.replicate_from(primary)
+        replica.wait_caught_up(primary)
+        return primary, replica
+
+    def postgres(self, name=None, settings=(), passwords=False):
+        return Postgres(self, name, settings, passwords).start()
+
+    def postgres_standby(self, primary, name=None, settings=()):
+        standby = Postgres(self, name, settings, primary=primary).start()
+        standby.wait_streaming()
+        return standby
+
+    def etcd(self, name, initial_cluster, state="new", token=None, args=(),
+             client_port=None, peer_port=None, wait=True):
+        return Etcd(self, name, initial_cluster, state, token, args, client_port,
+                    peer_port).start(wait)
+
+    def etcd_cluster(self, members=3, name="etcd", args=(), token=None, wait=True):
+        """`members` etcd members, by default each waiting until it sees a
+        leader (wait=False: start them all and call wait_ready() later)."""
+        ports = [(free_port(), free_port()) for _ in range(members)]
+        initial = ",".join(f"{name}{i}=http://127.0.0.1:{peer}"
+                           for i, (_, peer) in enumerate(ports, 1))
+        token = token or f"{name}-{os.getpid()}-{ports[0][0]}"
+        cluster = [self.etcd(f"{name}{i}", initial, "new", token, args, client, peer, wait=False)
+                   for i, (client, peer) in enumerate(ports, 1)]
+        if wait:
+            for member in cluster:
+                member.wait_ready()
+        return cluster
+
+    def zookeeper(self, name, myid, config=(), java_options=(), port=None):
+        return ZooKeeper(self, name, myid, config, java_options, port).start()
+
+    def zookeeper_ensemble(self, voters=3, observers=0, name="zookeeper",
+                           whitelist="srvr, conf", wait=True):
+        """`voters` voting servers (ids 1..voters) and `observers` observers;
+        by default waits until they all serve (wait=False: call
+        wait_serving(ensemble) later)."""
+        members = [f"server.{i}=127.0.0.1:{free_port()}:{free_port()}"
+                   + (":observer" if i > voters else "") for i in range(1, voters + observers + 1)]
+        ensemble = []
+        for i in range(1, voters + observers + 1):
+            config = [f"4lw.commands.whitelist={whitelist}", *members]
+            if i > voters:
+                config.append("peerType=observer")
+            ensemble.append(self.zookeeper(f"{name}-{i}", i, config))
+        if wait:
+            wait_serving(ensemble, voters)
+        return ensemble
+
+    def exporter(self, config=None, args=(), name="exporter", port=None, binary=None):
+        return Exporter(self, config, args, name, port, binary).start()
+
+    def prometheus(self, config, name="prometheus", port=None):
+        return Prometheus(self, name, port, config).start()
+
+    def alertmanager(self, config, name="alertmanager", port=None):
+        return Alertmanager(self, name, port, config).start()
+
+    def mariadb_template(self):
+        """A data folder made once by mariadb-install-db, copied for each server."""
+        if self._mariadb_template is None:
+            template = self.path("mariadb-template")
+            run_command(["mariadb-install-db", "--no-defaults", f"--datadir={template}",
+                         "--skip-test-db", "--auth-root-authentication-method=socket",
+                         "--innodb-log-file-size=4M", *MariaDb.root_user()], timeout=120)
+            self._mariadb_template = template
+        return self._mariadb_template
+
+
+def run_command(argv, timeout=120, **options):
+    """Runs a command to its end; its output, or Failure with it."""
+    argv = [program(argv[0]), *argv[1:]]
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, **options)
+    except subprocess.TimeoutExpired:
+        raise Failure(f"{os.path.basename(argv[0])} did not finish within {timeout} s")
+    if done.returncode != 0:
+        raise Failure(f"{' '.join(argv)} failed: {done.stdout}{done.stderr}")
+    return done.stdout
+
+
+class Server:
+    """A server on 127.0.0.1:port, run by Servers.spawn. Subclasses give
+    argv(), ready() (it answers) and how long starting may take."""
+
+    kind = "server"
+    start_timeout = 30
+    stop_signal = signal.SIGTERM
+    user = None
+    children = False
+
+    def __init__(self, servers, name, port=None):
+        self.servers = servers
+        self.port = port or free_port()
+        self.name = name or f"{self.kind}-{self.port}"
+        self.process = None
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def pid(self):
+        return self.process.pid
+
+    @property
+    def log(self):
+        return self.process.log
+
+    def start(self, wait=True):
+        self.process = self.servers.spawn(self.name, self.argv(), self.stop_signal, self.user,
+                                          children=self.children)
+        if wait:
+            self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout=None):
+        timeout = timeout or self.start_timeout
+        try:
+            wait_until(f"{self.kind} {self.name} on {self.address}", self.ready, timeout,
+                       check=self.process.check)
+        except Failure as error:
+            if self.process.running():
+                raise Failure(f"{error}; its log {self.log} ends:\n{self.process.tail()}") from None
+            raise
+        return self
+
+    def stop(self, sig=None):
+        self.process.stop(sig)
+
+    def kill(self):
+        self.process.stop(signal.SIGKILL)
+
+    def pause(self):
+        self.process.pause()
+
+    def resume(self):
+        self.process.resume()
+
+    def restart(self):
+        self.stop()
+        return self.start()
+
+
+# --- Redis ---------------------------------------------------------------------
+
+
+class Redis(Server):
+    """redis-server without persistence; replicas sync at once."""
+
+    kind = "redis"
+    start_timeout = 10
+
+    def __init__(self, servers, name=None, args=(), port=None):
+        super().__init__(servers, name, port)
+        self.args = list(args)
+
+    def argv(self):
+        return [program("redis-server"), "--port", str(self.port), "--bind", "127.0.0.1",
+                "--dir", self.servers.folder(self.name), "--save", "", "--appendonly", "no",
+                # The default waits 5 s before a full sync.
+                "--repl-diskless-sync-delay", "0", *self.args]
+
+    def ready(self):
+        return self.command("PING") == "PONG"
+
+    def command(self, *args, timeout=2.0):
+        """One command over RESP; the reply as str, int, list or None."""
+        payload = f"*{len(args)}\r\n".encode()
+        for arg in args:
+            data = str(arg).encode()
+            payload += b"$%d\r\n%s\r\n" % (len(data), data)
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as conn:
+            conn.sendall(payload)
+            return _read_reply(conn.makefile("rb"))
+
+    def info(self, section="replication"):
+        """INFO `section` as a dict."""
+        text = self.command("INFO", section)
+        return dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+
+    def wait_in_sync(self, timeout=20):
+        """Waits until this replica's link to its primary is up."""
+        wait_until(f"redis {self.name} in sync with its primary",
+                   lambda: self.info().get("master_link_status") == "up", timeout,
+                   check=self.process.check)
+
+
+def _read_reply(stream):
+    line = stream.readline().rstrip(b"\r\n")
+    kind, rest = line[:1], line[1:].decode()
+    if kind == b"+":
+        return rest
+    if kind == b"-":
+        raise RedisError(rest)
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        size = int(rest)
+        return None if size < 0 else stream.read(size + 2)[:-2].decode()
+    if kind == b"*":
+        return [_read_reply(stream) for _ in range(int(rest))]
+    raise OSError(f"bad redis reply {line!r}")
+
+
+class RedisCluster:
+    """A Redis Cluster of `shards` primaries with one replica each, made by
+    redis-cli --cluster create. Ready when every node says cluster_state:ok
+    and knows every node, and every replica's link is up. .nodes are the
+    Redis servers; .seconds how long starting, creating and getting ready took."""
+
+    def __init__(self, servers, shards, args, timeout):
+        began = time.monotonic()
+        # Each node its own free cluster bus port: port + 10000, the default,
+        # may be taken or above 65535.
+        self.nodes = [servers.redis(args=["--cluster-enabled", "yes",
+                                          "--cluster-config-file", "nodes.conf",
+                                          "--cluster-port", str(free_port()), *args])
+                      for _ in range(2 * shards)]
+        self.shards = shards
+        started = time.monotonic()
+        run_command(["redis-cli", "--cluster", "create", *[node.address for node in self.nodes],
+                     "--cluster-replicas", "1", "--cluster-yes"], timeout=timeout)
+        created = time.monotonic()
+        servers.wait_until(f"a ready cluster of {len(self.nodes)} redis nodes",
+                           lambda: self.problem() is None, timeout, interval=0.5)
+        self.seconds = {"start": started - began, "create": created - started,
+                        "ready": time.monotonic() - created}
+
+    def problem(self):
+        """None when the cluster is ready, else what is not ready yet."""
+        replicas = 0
+        for node in self.nodes:
+            state = dict(line.split(":", 1) for line in node.command("CLUSTER", "INFO").splitlines()
+                         if ":" in line)
+            if state.get("cluster_state") != "ok":
+                return f"{node.address}: not cluster_state:ok"
+            if state.get("cluster_known_nodes") != str(len(self.nodes)):
+                return (f"{node.address}: knows {state.get('cluster_known_nodes')} nodes "
+                        f"of {len(self.nodes)}")
+            replication = node.info()
+            if replication.get("role") == "slave":
+                replicas += 1
+                if replication.get("master_link_status") != "up":
+                    return f"{node.address}: replica, master link not up"
+        if replicas != self.shards:
+            return f"{replicas} replicas, expected {self.shards}"
+        return None
+
+
+# --- MariaDB -------------------------------------------------------------------
+
+# Small and quick servers holding a few rows, on loopback only.
+MARIADB_FLAGS = ["--no-defaults", "--bind-address=127.0.0.1", "--skip-name-resolve",
+                 "--log-bin=mysql-bin", "--log-slave-updates", "--gtid-strict-mode=1",
+                 "--innodb-buffer-pool-size=16M", "--innodb-log-file-size=4M",
+                 "--innodb-use-native-aio=0", "--innodb-flush-log-at-trx-commit=2",
+                 "--sync-binlog=0"]
+
+
+class MariaDb(Server):
+    """mariadbd with the binary log and GTIDs, its data folder a copy of
+    Servers.mariadb_template(), its unix socket in its own folder (never the
+    system's). The root user logs in over that socket."""
+
+    kind = "mariadb"
+    start_timeout = 60
+
+    def __init__(self, servers, name, server_id, args=()):
+        super().__init__(servers, name)
+        self.server_id = server_id
+        self.args = list(args)
+        self.home = servers.path(self.name)
+        self.socket = os.path.join(self.home, "mysqld.sock")
+
+    @staticmethod
+    def root_user():
+        return ["--user=root"] if os.geteuid() == 0 else []
+
+    def argv(self):
+        if not os.path.exists(self.home):
+            os.makedirs(self.home)
+            shutil.copytree(self.servers.mariadb_template(), os.path.join(self.home, "data"),
+                            symlinks=True)
+        return [program("mariadbd"), *MARIADB_FLAGS, f"--datadir={self.home}/data",
+                f"--port={self.port}", f"--socket={self.socket}",
+                f"--pid-file={self.home}/mysqld.pid", f"--tmpdir={self.home}",
+                f"--log-error={self.home}/error.log", f"--server-id={self.server_id}",
+                *self.root_user(), *self.args]
+
+    def wait_ready(self, timeout=None):
+        try:
+            return super().wait_ready(timeout)
+        except Failure as error:  # mariadbd writes its reasons to error.log
+            raise Failure(f"{error}\n{self.home}/error.log ends:\n{tail(self.home + '/error.log')}")
+
+    def ready(self):
+        return self.sql("SELECT 1") == "1"
+
+    def client(self):
+        """The mariadb client's command line, as root over the socket."""
+        return [program("mariadb"), "--no-defaults", "--user=root", f"--socket={self.socket}"]
+
+    def sql(self, statements):
+        """Runs statements; returns the output, tab-separated, without column
+        names. Raises OSError on an error."""
+        done = subprocess.run([*self.client(), "--batch", "--skip-column-names", "-e", statements],
+                              capture_output=True, text=True, timeout=30)
+        if done.returncode != 0:
+            raise OSError(f"mariadb {self.name}: {done.stderr.strip()}")
+        return done.stdout.strip()
+
+    def allow_replicas(self, binlog=True):
+        """Creates the user repl, password repl, that replicas log in as
+        (binlog=False: without writing it to the binary log)."""
+        self.sql(("" if binlog else "SET SESSION sql_log_bin=0; ")
+                 + "CREATE USER repl@'127.0.0.1' IDENTIFIED BY 'repl'; "
+                 "GRANT REPLICATION SLAVE ON *.* TO repl@'127.0.0.1'")
+
+    def replicate_from(self, primary, connection="", options=""):
+        """Replicates from `primary` by GTID (slave_pos), as connection
+        `connection` (the default one when empty); `options` are more
+        CHANGE MASTER options, each starting with a comma."""
+        name = f"'{connection}' " if connection else ""
+        self.sql(f"CHANGE MASTER {name}TO MASTER_HOST='127.0.0.1', MASTER_PORT={primary.port}, "
+                 "MASTER_USER='repl', MASTER_PASSWORD='repl', MASTER_USE_GTID=slave_pos, "
+                 f"MASTER_CONNECT_RETRY=1{options}; START SLAVE {name}")
+
+    def wait_caught_up(self, primary, timeout=60):
+        """Waits until this replica applied all of `primary`'s binary log."""
+        position = primary.sql("SELECT @@gtid_binlog_pos")
+        wait_until(f"mariadb {self.name} caught up with {primary.name}", lambda: self.sql(
+            f"SELECT MASTER_GTID_WAIT('{position}', 1)") == "0", timeout, check=self.process.check)
+
+
+# --- PostgreSQL ----------------------------------------------------------------
+
+
+class Postgres(Server):
+    """A PostgreSQL 15 server run as user postgres (it refuses root): a new
+    cluster (initdb), or a streaming standby of `primary` (pg_basebackup -R).
+    The superuser postgres is trusted on loopback; with passwords=True every
+    other role must give its password. `settings` are postgresql.conf lines,
+    added after the defaults (on a standby, after the primary's)."""
+
+    kind = "postgres"
+    start_timeout = 60
+    stop_signal = signal.SIGINT  # fast shutdown: does not wait for sessions
+    user = "postgres"
+    children = True  # a process per session
+
+    def __init__(self, servers, name=None, settings=(), passwords=False, primary=None):
+        super().__init__(servers, name)
+        self.data = os.path.join(servers.folder(self.name), "data")
+        os.mkdir(self.data, 0o700)
+        if os.geteuid() == 0:
+            entry = pwd.getpwnam("postgres")
+            os.chown(self.data, entry.pw_uid, entry.pw_gid)
+        if primary is None:
+            self.run_as_postgres("initdb", "-D", self.data, "-U", "postgres", "--auth=trust",
+                                 "--no-sync", "--encoding=UTF8", "--locale=C")
+            if passwords:
+                self.append("pg_hba.conf", "host all postgres 127.0.0.1/32 trust\n"
+                            "host replication postgres 127.0.0.1/32 trust\n"
+                            "host all all 127.0.0.1/32 scram-sha-256\n", replace=True)
+            settings = [
+                "listen_addresses = '127.0.0.1'", "unix_socket_directories = ''",
+                # Tests, not durability: no fsync, small memory, few connections.
+                "fsync = off", "shared_buffers = 16MB", "max_connections = 30",
+                "max_wal_senders = 5",
+                # No background transactions that would move replay timestamps.
+                "autovacuum = off", *settings]
+        else:
+            self.run_as_postgres("pg_basebackup", "-h", "127.0.0.1", "-p", str(primary.port),
+                                 "-U", "postgres", "-D", self.data, "-R", "-X", "stream",
+                                 "-c", "fast", "--no-sync")
+            settings = ["cluster_name = ''", *settings]
+        self.append("postgresql.conf", "".join(f"{line}\n" for line in settings))
+
+    def run_as_postgres(self, *argv):
+        run_command([os.path.join(POSTGRES_BIN, argv[0]), *argv[1:]], **_as_user("postgres"))
+
+    def append(self, file, text, replace=False):
+        with open(os.path.join(self.data, file), "w" if replace else "a") as f:
+            f.write(text)
+
+    def argv(self):
+        return [program(os.path.join(POSTGRES_BIN, "postgres")), "-D", self.data,
+                "-c", f"port={self.port}"]
+
+    def ready(self):
+        return self.sql("SELECT 1") == "1"
+
+    def psql(self, user="postgres"):
+        """psql's command line to this server as `user`, stopping at the first error."""
+        return [os.path.join(POSTGRES_BIN, "psql"), "-X", "-h", "127.0.0.1", "-p", str(self.port),
+                "-U", user, "-d", "postgres", "-v", "ON_ERROR_STOP=1"]
+
+    def sql(self, statement, user="postgres"):
+        """The output of `statement`, unaligned, without headers. Raises
+        OSError on an error."""
+        done = subprocess.run([*self.psql(user), "-Atq", "-c", statement],
+                              capture_output=True, text=True, timeout=30)
+        if done.returncode != 0:
+            raise OSError(f"psql {self.name}: {done.stderr.strip()}")
+        return done.stdout.strip()
+
+    def wait_streaming(self, timeout=60):
+        wait_until(f"postgres standby {self.name} streaming", lambda: self.sql(
+            "SELECT status FROM pg_stat_wal_receiver") == "streaming", timeout,
+            check=self.process.check)
+
+
+# --- etcd ----------------------------------------------------------------------
+
+
+class Etcd(Server):
+    """An etcd member. It answers only once its cluster has a leader, which
+    is what ready() waits for."""
+
+    kind = "etcd"
+    start_timeout = 60
+
+    def __init__(self, servers, name, initial_cluster, state="new", token=None, args=(),
+                 client_port=None, peer_port=None):
+        super().__init__(servers, name, client_port)
+        self.peer_port = peer_port or free_port()
+        self.initial_cluster = initial_cluster
+        self.state = state
+        self.token = token or f"{name}-{os.getpid()}"
+        self.args = list(args)
+
+    @property
+    def client_url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def peer_url(self):
+        return f"http://127.0.0.1:{self.peer_port}"
+
+    def argv(self):
+        return [program("etcd"), "--name", self.name, "--data-dir", self.servers.path(self.name),
+                "--listen-client-urls", self.client_url, "--advertise-client-urls", self.client_url,
+                "--listen-peer-urls", self.peer_url, "--initial-advertise-peer-urls", self.peer_url,
+                "--initial-cluster", self.initial_cluster, "--initial-cluster-state", self.state,
+                "--initial-cluster-token", self.token, *self.args]
+
+    def post(self, path, body=None, timeout=5):
+        """(status, body text) of a POST to the JSON gateway (body {} by default)."""
+        request = urllib.request.Request(f"{self.client_url}{path}", method="POST",
+                                         data=json.dumps(body or {}).encode())
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    def status(self):
+        """/v3/maintenance/status, decoded."""
+        return json.loads(self.post("/v3/maintenance/status")[1])
+
+    def ready(self):
+        return self.status().get("leader", "0") != "0"
+
+
+# --- ZooKeeper -----------------------------------------------------------------
+
+
+class ZooKeeper(Server):
+    """A ZooKeeper server (Debian's jars) with id `myid`; `config` are more
+    zoo.cfg lines (the server.N lines of an ensemble, 4lw.commands.whitelist),
+    `java_options` more JVM options (-Dreadonlymode.enabled=true). Small
+    heap, quick start, elections retried at most every 2 s; no AdminServer."""
+
+    kind = "zookeeper"
+    start_timeout = 60
+
+    def __init__(self, servers, name, myid, config=(), java_options=(), port=None):
+        super().__init__(servers, name, port)
+        folder = servers.folder(self.name)
+        os.makedirs(os.path.join(folder, "data"), exist_ok=True)
+        with open(os.path.join(folder, "data", "myid"), "w") as f:
+            f.write(f"{myid}\n")
+        self.config_file = os.path.join(folder, "zoo.cfg")
+        with open(self.config_file, "w") as f:
+            f.write("".join(f"{line}\n" for line in [
+                "tickTime=500", "initLimit=20", "syncLimit=10", f"dataDir={folder}/data",
+                f"clientPort={self.port}", "clientPortAddress=127.0.0.1",
+                "admin.enableServer=false", "preAllocSize=1024", *config]))
+        self.java_options = list(java_options)
+
+    def argv(self):
+        for jar in ZOOKEEPER_CLASSPATH.split(":"):
+            if not os.access(jar, os.R_OK):
+                raise Failure(f"{jar} is missing: install libzookeeper-java and libslf4j-java")
+        return [program("java"), "-Xmx128m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+                "-Djava.net.preferIPv4Stack=true",
+                "-Dzookeeper.fastleader.maxNotificationInterval=2000", *self.java_options,
+                "-cp", ZOOKEEPER_CLASSPATH, "org.apache.zookeeper.server.quorum.QuorumPeerMain",
+                self.config_file]
+
+    def word(self, word, timeout=5):
+        """The reply to a four-letter word (the server closes after it)."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=timeout) as conn:
+            conn.sendall(word.encode())
+            reply = b""
+            while chunk := conn.recv(4096):
+                reply += chunk
+        return reply.decode(errors="replace")
+
+    def ready(self):
+        # A server answers srvr as soon as it listens, serving or not.
+        return self.word("srvr") != ""
+
+    def mode(self):
+        """leader, follower, observer, standalone, read-only, or None while
+        it does not serve."""
+        for line in self.word("srvr").splitlines():
+            if line.startswith("Mode: "):
+                return line[len("Mode: "):]
+        return None
+
+    def wait_mode(self, *modes, timeout=60):
+        def in_mode():
+            mode = self.mode()
+            return mode if mode in modes else None
+
+        return wait_until(f"zookeeper {self.name} in mode {' or '.join(modes)}", in_mode, timeout,
+                          interval=0.25, check=self.process.check)
+
+
+def wait_serving(ensemble, voters, timeout=90):
+    """Waits until the first `voters` servers of `ensemble` are one leader
+    and followers, all serving, and the others observers."""
+    expected = ["follower"] * (voters - 1) + ["leader"] + ["observer"] * (len(ensemble) - voters)
+
+    def serving():
+        for server in ensemble:
+            server.process.check()
+        return sorted(server.mode() or "" for server in ensemble[:voters]) + [
+            server.mode() for server in ensemble[voters:]] == expected
+
+    wait_until("a ZooKeeper leader and its followers serving", serving, timeout, interval=0.25)
+
+
+# --- Our exporter, Prometheus, Alertmanager --------------------------------------
+
+
+class HttpServer(Server):
+    """A server that says it is ready on an HTTP path, with `config` (a
+    dict) as its configuration file when given."""
+
+    ready_path = "/-/ready"
+
+    def __init__(self, servers, name, port=None, config=None):
+        super().__init__(servers, name, port)
+        self.config_file = None
+        if config is not None:
+            self.config_file = servers.path(f"{self.name}.yml")
+            self.write_config(config)
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def get(self, path):
+        """(status, body text) of GET path."""
+        return http_get(self.url + path)
+
+    def ready(self):
+        return self.get(self.ready_path)[0] == 200
+
+    def write_config(self, config):
+        """Writes the configuration (JSON, which is YAML too) for the next
+        start or reload."""
+        with open(self.config_file, "w") as f:
+            json.dump(config, f, indent=1)
+
+
+class Exporter(HttpServer):
+    """Our exporter, with `config` (a dict) as its configuration file, or
+    none (the sidecar form in `args`); `args` are more flags."""
+
+    kind = "exporter"
+    ready_path = "/-/healthy"
+
+    def __init__(self, servers, config=None, args=(), name="exporter", port=None, binary=None):
+        super().__init__(servers, name, port, config)
+        self.binary = binary or exporter_binary()
+        if not os.access(self.binary, os.X_OK):
+            raise Failure(f"no exporter at {self.binary}: build first "
+                          "(bash tests/scripts/build.sh) or set EXPORTER")
+        self.args = list(args)
+
+    def argv(self):
+        config = [f"--config.file={self.config_file}"] if self.config_file else []
+        return [self.binary, *config, f"--web.listen-address={self.address}", *self.args]
+
+
+class Prometheus(HttpServer):
+    """Prometheus with `config` (a dict; relative paths in it, like
+    rule_files, are relative to the work folder)."""
+
+    kind = "prometheus"
+    start_timeout = 60
+
+    def argv(self):
+        return [program("prometheus"), f"--config.file={self.config_file}",
+                f"--storage.tsdb.path={self.servers.path(self.name + '-data')}",
+                f"--web.listen-address={self.address}", "--log.level=warn"]
+
+
+class Alertmanager(HttpServer):
+    """Alertmanager with `config` (a dict), not clustered."""
+
+    kind = "alertmanager"
+    start_timeout = 60
+
+    def argv(self):
+        return [program("prometheus-alertmanager"), f"--config.file={self.config_file}",
+                f"--storage.path={self.servers.path(self.name + '-data')}",
+                f"--web.listen-address={self.address}", "--cluster.listen-address=",
+                "--log.level=warn"]
