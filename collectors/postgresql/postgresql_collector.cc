@@ -30,11 +30,10 @@ class PostgresqlCollector : public Collector {
       : connection_(SettingsOf(config)) {}
 
   absl::StatusOr<NodeModel> Collect(absl::Time deadline) override {
-    // One query, one round trip: status.sql reads everything at once.
-    auto row =
-        connection_
-            .QueryRow(embedded::kStatusSql.data(), deadline)  // NUL-ended.;
-        if (!row.ok()) return row.status();
+    // One query, one round trip: status.sql reads everything at once (the
+    // embedded text ends with a NUL).
+    auto row = connection_.QueryRow(embedded::kStatusSql.data(), deadline);
+    if (!row.ok()) return row.status();
     auto status = ParseStatus(*row);
     if (!status.ok()) return status.status();
     return BuildModel(*status);
