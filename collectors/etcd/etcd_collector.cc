@@ -11,7 +11,6 @@
 namespace dse::etcd {
 namespace {
 
-constexpr int kDefaultPort = 2379;
 constexpr absl::string_view kStatusPath = "/v3/maintenance/status";
 constexpr absl::string_view kMemberListPath = "/v3/cluster/member/list";
 
@@ -104,8 +103,8 @@ absl::StatusOr<TlsOptions> TlsOptionsFrom(
 }
 
 Kind EtcdKind() {
-  Kind kind =
-      KindOf<EtcdCollector>("etcd", /*native_cluster_id=*/true, kDefaultPort);
+  Kind kind = KindOf<EtcdCollector>("etcd", /*native_cluster_id=*/true,
+                                    /*default_port=*/2379);
   kind.option_keys = {"tls", "ca_file", "cert_file", "key_file",
                       "insecure_skip_verify"};
   kind.validate = [](const TargetConfig& config) {

@@ -10,8 +10,6 @@
 namespace dse::mysql {
 namespace {
 
-constexpr int kDefaultPort = 3306;
-
 class MySqlCollector : public Collector {
  public:
   explicit MySqlCollector(const TargetConfig& config)
@@ -48,7 +46,7 @@ class MySqlCollector : public Collector {
 Kind MySqlKind() {
   // MariaDB has no cluster-wide ID.
   Kind kind = KindOf<MySqlCollector>("mysql", /*native_cluster_id=*/false,
-                                     kDefaultPort);
+                                     /*default_port=*/3306);
   kind.load = [] { return LoadLibMariaDb().status(); };
   return kind;
 }

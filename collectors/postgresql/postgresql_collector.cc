@@ -11,8 +11,6 @@
 namespace dse::postgresql {
 namespace {
 
-constexpr int kDefaultPort = 5432;
-
 ConnectionSettings SettingsOf(const TargetConfig& config) {
   ConnectionSettings settings;
   settings.address = config.endpoint;
@@ -47,7 +45,7 @@ class PostgresqlCollector : public Collector {
 
 Kind PostgresqlKind() {
   Kind kind = KindOf<PostgresqlCollector>(
-      "postgresql", /*native_cluster_id=*/true, kDefaultPort);
+      "postgresql", /*native_cluster_id=*/true, /*default_port=*/5432);
   // libpq connection keywords, passed through as they are.
   kind.option_keys = {"dbname", "sslmode", "sslrootcert", "sslcert",
                       "sslkey", "sslcrl",  "passfile",    "application_name"};

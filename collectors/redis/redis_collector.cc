@@ -11,8 +11,6 @@
 namespace dse::redis {
 namespace {
 
-constexpr int kDefaultPort = 6379;
-
 class RedisCollector : public Collector {
  public:
   explicit RedisCollector(const TargetConfig& config)
@@ -52,7 +50,7 @@ class RedisCollector : public Collector {
 
 Kind RedisKind() {
   return KindOf<RedisCollector>("redis", /*native_cluster_id=*/false,
-                                kDefaultPort);
+                                /*default_port=*/6379);
 }
 
 }  // namespace dse::redis

@@ -109,7 +109,14 @@ absl::StatusOr<Role> ParseRole(const json& value, const std::string& where,
                value);
 }
 
-absl::StatusOr<CommitOffset> ParseCommitOffset(const json& value,
+// The unit and the (unchecked) value of {"unit": ..., "value": ...}, the
+// shape of commit offsets and lags.
+struct UnitAndValue {
+  std::string unit;
+  const json* value = nullptr;
+};
+
+absl::StatusOr<UnitAndValue> ParseUnitAndValue(const json& value,
                                                const std::string& where) {
   if (!value.is_object()) return Wrong(where, "an object or null", value);
   auto unit = value.find("unit");
@@ -122,8 +129,17 @@ absl::StatusOr<CommitOffset> ParseCommitOffset(const json& value,
   if (number == value.end()) {
     return absl::InvalidArgumentError(absl::StrCat(where, ": missing value"));
   }
+  return UnitAndValue{*std::move(name), &*number};
+}
+
+absl::StatusOr<CommitOffset> ParseCommitOffset(const json& value,
+                                               const std::string& where) {
+  auto parsed = ParseUnitAndValue(value, where);
+  if (!parsed.ok()) return parsed.status();
+  const std::string& name = parsed->unit;
+  const json* number = parsed->value;
   if (number->is_number_unsigned()) {
-    return CommitOffset{*name, number->get<uint64_t>()};
+    return CommitOffset{name, number->get<uint64_t>()};
   }
   if (number->is_number_integer()) {
     return absl::InvalidArgumentError(
@@ -134,19 +150,11 @@ absl::StatusOr<CommitOffset> ParseCommitOffset(const json& value,
 }
 
 absl::StatusOr<Lag> ParseLag(const json& value, const std::string& where) {
-  if (!value.is_object()) return Wrong(where, "an object or null", value);
-  auto unit = value.find("unit");
-  if (unit == value.end()) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ": missing unit"));
-  }
-  auto name = ParseUnit(*unit, where + ".unit");
-  if (!name.ok()) return name.status();
-  auto number = value.find("value");
-  if (number == value.end()) {
-    return absl::InvalidArgumentError(absl::StrCat(where, ": missing value"));
-  }
-  if (!number->is_number()) return Wrong(where + ".value", "a number", *number);
-  Lag lag{*name, number->get<double>()};
+  auto parsed = ParseUnitAndValue(value, where);
+  if (!parsed.ok()) return parsed.status();
+  const json& number = *parsed->value;
+  if (!number.is_number()) return Wrong(where + ".value", "a number", number);
+  Lag lag{parsed->unit, number.get<double>()};
   // Values use base units (the metric contract): seconds, never milliseconds.
   if (lag.unit == kMilliseconds) lag = Lag{kSeconds, lag.value / 1000};
   return lag;

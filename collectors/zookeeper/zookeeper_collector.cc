@@ -11,8 +11,6 @@
 namespace dse::zookeeper {
 namespace {
 
-constexpr int kDefaultPort = 2181;
-
 class ZooKeeperCollector : public Collector {
  public:
   explicit ZooKeeperCollector(const TargetConfig& config)
@@ -55,7 +53,7 @@ class ZooKeeperCollector : public Collector {
 
 Kind ZooKeeperKind() {
   return KindOf<ZooKeeperCollector>("zookeeper", /*native_cluster_id=*/false,
-                                    kDefaultPort);
+                                    /*default_port=*/2181);
 }
 
 }  // namespace dse::zookeeper

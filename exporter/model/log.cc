@@ -15,18 +15,13 @@ std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
 std::atomic<int> g_format{static_cast<int>(LogFormat::kLogfmt)};
 std::mutex g_write_mutex;
 
-const char* LevelName(LogLevel level) {
-  switch (level) {
-    case LogLevel::kDebug:
-      return "debug";
-    case LogLevel::kInfo:
-      return "info";
-    case LogLevel::kWarn:
-      return "warn";
-    case LogLevel::kError:
-      break;
-  }
-  return "error";
+// By LogLevel's value.
+constexpr std::string_view kLevelNames[] = {"debug", "info", "warn", "error"};
+static_assert(sizeof(kLevelNames) / sizeof(kLevelNames[0]) ==
+              static_cast<size_t>(LogLevel::kError) + 1);
+
+std::string_view LevelName(LogLevel level) {
+  return kLevelNames[static_cast<size_t>(level)];
 }
 
 void AppendJsonString(std::string& out, std::string_view text) {

@@ -3,17 +3,12 @@
 namespace dse {
 
 std::string_view RoleName(Role role) {
-  switch (role) {
-    case Role::kPrimary:
-      return "primary";
-    case Role::kSecondary:
-      return "secondary";
-    case Role::kRecovering:
-      return "recovering";
-    case Role::kUnknown:
-      break;
-  }
-  return "unknown";
+  // In the order of the enum.
+  static constexpr std::string_view kNames[] = {"primary", "secondary",
+                                                "recovering", "unknown"};
+  static_assert(sizeof(kNames) / sizeof(kNames[0]) ==
+                static_cast<size_t>(Role::kUnknown) + 1);
+  return kNames[static_cast<size_t>(role)];
 }
 
 namespace {

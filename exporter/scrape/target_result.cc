@@ -3,23 +3,12 @@
 namespace dse {
 
 std::string_view FailureReasonName(FailureReason reason) {
-  switch (reason) {
-    case FailureReason::kNone:
-      return "";
-    case FailureReason::kConnect:
-      return "connect";
-    case FailureReason::kTimeout:
-      return "timeout";
-    case FailureReason::kAuth:
-      return "auth";
-    case FailureReason::kProtocol:
-      return "protocol";
-    case FailureReason::kModel:
-      return "model";
-    case FailureReason::kOther:
-      break;
-  }
-  return "other";
+  // In the order of the enum.
+  static constexpr std::string_view kNames[] = {
+      "", "connect", "timeout", "auth", "protocol", "model", "other"};
+  static_assert(sizeof(kNames) / sizeof(kNames[0]) ==
+                static_cast<size_t>(FailureReason::kOther) + 1);
+  return kNames[static_cast<size_t>(reason)];
 }
 
 FailureReason ReasonOf(absl::StatusCode code) {

@@ -78,64 +78,42 @@ double OpenFds() {
   return count - 1;  // The directory's own descriptor.
 }
 
+// A family of the telemetry, named and described from metric_names.h.
+template <typename Builder>
+auto& Registered(Builder builder, const metric::Name& name,
+                 prometheus::Registry& registry) {
+  return builder.Name(name.name).Help(name.help).Register(registry);
+}
+
 }  // namespace
 
 Telemetry::Telemetry()
-    : collections_(BuildCounter()
-                       .Name(metric::kCollections.name)
-                       .Help(metric::kCollections.help)
-                       .Register(registry_)),
-      collection_errors_(BuildCounter()
-                             .Name(metric::kCollectionErrors.name)
-                             .Help(metric::kCollectionErrors.help)
-                             .Register(registry_)),
-      http_requests_(BuildCounter()
-                         .Name(metric::kHttpRequests.name)
-                         .Help(metric::kHttpRequests.help)
-                         .Register(registry_)),
-      http_duration_(BuildHistogram()
-                         .Name(metric::kHttpRequestDuration.name)
-                         .Help(metric::kHttpRequestDuration.help)
-                         .Register(registry_)),
-      reload_successful_(BuildGauge()
-                             .Name(metric::kConfigReloadSuccessful.name)
-                             .Help(metric::kConfigReloadSuccessful.help)
-                             .Register(registry_)
-                             .Add({})),
-      reload_success_time_(BuildGauge()
-                               .Name(metric::kConfigReloadSuccessTime.name)
-                               .Help(metric::kConfigReloadSuccessTime.help)
-                               .Register(registry_)
-                               .Add({})),
-      cpu_seconds_(BuildCounter()
-                       .Name(metric::kProcessCpu.name)
-                       .Help(metric::kProcessCpu.help)
-                       .Register(registry_)
-                       .Add({})),
-      resident_bytes_(BuildGauge()
-                          .Name(metric::kProcessResidentMemory.name)
-                          .Help(metric::kProcessResidentMemory.help)
-                          .Register(registry_)
-                          .Add({})),
-      virtual_bytes_(BuildGauge()
-                         .Name(metric::kProcessVirtualMemory.name)
-                         .Help(metric::kProcessVirtualMemory.help)
-                         .Register(registry_)
-                         .Add({})),
-      open_fds_(BuildGauge()
-                    .Name(metric::kProcessOpenFds.name)
-                    .Help(metric::kProcessOpenFds.help)
-                    .Register(registry_)
-                    .Add({})),
-      max_fds_(BuildGauge()
-                   .Name(metric::kProcessMaxFds.name)
-                   .Help(metric::kProcessMaxFds.help)
-                   .Register(registry_)
-                   .Add({})),
-      start_time_(BuildGauge()
-                      .Name(metric::kProcessStartTime.name)
-                      .Help(metric::kProcessStartTime.help)
-                      .Register(registry_)
+    : collections_(Registered(BuildCounter(), metric::kCollections, registry_)),
+      collection_errors_(
+          Registered(BuildCounter(), metric::kCollectionErrors, registry_)),
+      http_requests_(
+          Registered(BuildCounter(), metric::kHttpRequests, registry_)),
+      http_duration_(Registered(BuildHistogram(), metric::kHttpRequestDuration,
+                                registry_)),
+      reload_successful_(
+          Registered(BuildGauge(), metric::kConfigReloadSuccessful, registry_)
+              .Add({})),
+      reload_success_time_(
+          Registered(BuildGauge(), metric::kConfigReloadSuccessTime, registry_)
+              .Add({})),
+      cpu_seconds_(
+          Registered(BuildCounter(), metric::kProcessCpu, registry_).Add({})),
+      resident_bytes_(
+          Registered(BuildGauge(), metric::kProcessResidentMemory, registry_)
+              .Add({})),
+      virtual_bytes_(
+          Registered(BuildGauge(), metric::kProcessVirtualMemory, registry_)
+              .Add({})),
+      open_fds_(
+          Registered(BuildGauge(), metric::kProcessOpenFds, registry_).Add({})),
+      max_fds_(
+          Registered(BuildGauge(), metric::kProcessMaxFds, registry_).Add({})),
+      start_time_(Registered(BuildGauge(), metric::kProcessStartTime, registry_)
                       .Add({})) {
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   if (ticks > 0) start_time_.Set(BootTime() + Field(StatFields(), 22) / ticks);
