@@ -16,12 +16,12 @@ using ::testing::HasSubstr;
 struct Zlib {
   DSE_LIBRARY_FIELDS(ZLIB_FUNCTIONS)
 };
+void ResolveZlib(SymbolResolver& resolve, Zlib& api) {
+  DSE_LIBRARY_RESOLVE(ZLIB_FUNCTIONS, resolve, api);
+}
 
 TEST(SharedLibrary, LoadsFunctionsTypedByTheHeader) {
-  Library<Zlib> library("libz.so.1", "zlib1g",
-                        [](SymbolResolver& resolve, Zlib& api) {
-                          DSE_LIBRARY_RESOLVE(ZLIB_FUNCTIONS, resolve, api);
-                        });
+  Library<Zlib> library("libz.so.1", "zlib1g", ResolveZlib);
   auto api = library.Get();
   ASSERT_TRUE(api.ok()) << api.status();
   EXPECT_STREQ((*api)->zlibVersion(), zlibVersion());
@@ -33,11 +33,7 @@ TEST(SharedLibrary, LoadsFunctionsTypedByTheHeader) {
 TEST(SharedLibrary, InitRunsOnceAndItsFailureIsTheResult) {
   int calls = 0;
   Library<Zlib> library(
-      "libz.so.1", "zlib1g",
-      [](SymbolResolver& resolve, Zlib& api) {
-        DSE_LIBRARY_RESOLVE(ZLIB_FUNCTIONS, resolve, api);
-      },
-      [&calls](const Zlib& api) {
+      "libz.so.1", "zlib1g", ResolveZlib, [&calls](const Zlib& api) {
         ++calls;
         EXPECT_NE(api.zlibVersion, nullptr);  // Resolved before init.
         return absl::InternalError("cannot initialize zlib");
@@ -62,12 +58,12 @@ TEST(SharedLibrary, MissingLibraryNamesItAndItsPackage) {
 struct Wrong {
   DSE_LIBRARY_FIELDS(WRONG_FUNCTIONS)
 };
+void ResolveWrong(SymbolResolver& resolve, Wrong& api) {
+  DSE_LIBRARY_RESOLVE(WRONG_FUNCTIONS, resolve, api);
+}
 
 TEST(SharedLibrary, MissingFunctionIsNamed) {
-  Library<Wrong> library("libz.so.1", "zlib1g",
-                         [](SymbolResolver& resolve, Wrong& api) {
-                           DSE_LIBRARY_RESOLVE(WRONG_FUNCTIONS, resolve, api);
-                         });
+  Library<Wrong> library("libz.so.1", "zlib1g", ResolveWrong);
   auto api = library.Get();
   ASSERT_FALSE(api.ok());
   EXPECT_THAT(api.status().message(),

@@ -6,6 +6,7 @@
 #include <ctime>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -27,6 +28,22 @@ double Value(const std::string& text, const std::string& series) {
   const size_t at = ("\n" + text).find(prefix);
   if (at == std::string::npos) return std::nan("");
   return std::stod(text.substr(at + prefix.size() - 1));
+}
+
+// datastore_exporter_collections_total of a redis `target`.
+double Collections(const std::string& text, const std::string& target) {
+  return Value(text, absl::StrCat("datastore_exporter_collections_total{kind="
+                                  "\"redis\",target=\"",
+                                  target, "\"}"));
+}
+
+// datastore_exporter_collection_errors_total of a redis `target`.
+double Errors(const std::string& text, const std::string& reason,
+              const std::string& target) {
+  return Value(text,
+               absl::StrCat("datastore_exporter_collection_errors_total{kind="
+                            "\"redis\",reason=\"",
+                            reason, "\",target=\"", target, "\"}"));
 }
 
 TEST(ReasonOf, EveryStatusCodeHasAReasonFromTheSet) {
@@ -64,18 +81,9 @@ TEST(Telemetry, CountsCollectionsAndErrorsByReason) {
   telemetry.CountCollection("a", refused);
   telemetry.CountCollection("probe:cache", up);
   std::string text = Text(telemetry);
-  EXPECT_EQ(Value(text,
-                  "datastore_exporter_collections_total{kind=\"redis\","
-                  "target=\"a\"}"),
-            3);
-  EXPECT_EQ(Value(text,
-                  "datastore_exporter_collection_errors_total{kind=\"redis\","
-                  "reason=\"auth\",target=\"a\"}"),
-            2);
-  EXPECT_EQ(Value(text,
-                  "datastore_exporter_collections_total{kind=\"redis\","
-                  "target=\"probe:cache\"}"),
-            1);
+  EXPECT_EQ(Collections(text, "a"), 3);
+  EXPECT_EQ(Errors(text, "auth", "a"), 2);
+  EXPECT_EQ(Collections(text, "probe:cache"), 1);
   EXPECT_THAT(text, HasSubstr("# TYPE datastore_exporter_collections_total "
                               "counter\n"));
 }
@@ -94,14 +102,8 @@ TEST(Telemetry, ReloadKeepsTheCountsOfTargetsThatStayOnly) {
   telemetry.KeepTargets({"stays", "new"});
   telemetry.CountCollection("stays", up);
   std::string text = Text(telemetry);
-  EXPECT_EQ(Value(text,
-                  "datastore_exporter_collections_total{kind=\"redis\","
-                  "target=\"stays\"}"),
-            3);
-  EXPECT_EQ(Value(text,
-                  "datastore_exporter_collection_errors_total{kind=\"redis\","
-                  "reason=\"connect\",target=\"stays\"}"),
-            1);
+  EXPECT_EQ(Collections(text, "stays"), 3);
+  EXPECT_EQ(Errors(text, "connect", "stays"), 1);
   EXPECT_THAT(text, Not(HasSubstr("target=\"goes\"")));
   EXPECT_THAT(text, Not(HasSubstr("target=\"probe:gone\"")));
   // A removed target that comes back starts again from zero.
