@@ -5,9 +5,6 @@ namespace dse {
 absl::StatusOr<const LibCurl*> LoadLibCurl() {
   static Library<LibCurl> library(
       "libcurl.so.4", "libcurl4",
-      [](SymbolResolver& resolve, LibCurl& api) {
-        DSE_LIBRARY_RESOLVE(DSE_LIBCURL_FUNCTIONS, resolve, api);
-      },
       // Before any handle exists: not thread-safe on every libcurl build.
       [](const LibCurl& api) {
         return api.curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK

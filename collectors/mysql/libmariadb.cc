@@ -5,9 +5,6 @@ namespace dse::mysql {
 absl::StatusOr<const LibMariaDb*> LoadLibMariaDb() {
   static Library<LibMariaDb> library(
       "libmariadb.so.3", "libmariadb3",
-      [](SymbolResolver& resolve, LibMariaDb& api) {
-        DSE_LIBRARY_RESOLVE(DSE_LIBMARIADB_FUNCTIONS, resolve, api);
-      },
       // mysql_library_init: mysql_init is not thread-safe the first time.
       [](const LibMariaDb& api) {
         return api.mysql_server_init(0, nullptr, nullptr) == 0

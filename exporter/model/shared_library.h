@@ -11,8 +11,7 @@
 //
 //   #define DSE_LIBPQ_FUNCTIONS(X) X(PQconnectPoll) X(PQfinish)
 //   struct LibPq { DSE_LIBRARY_FIELDS(DSE_LIBPQ_FUNCTIONS) };
-//   ... Library<LibPq>("libpq.so.5", "libpq5", [](auto& resolve, LibPq& api) {
-//         DSE_LIBRARY_RESOLVE(DSE_LIBPQ_FUNCTIONS, resolve, api); });
+//   ... static Library<LibPq> library("libpq.so.5", "libpq5");
 #ifndef DATASTORE_EXPORTER_EXPORTER_MODEL_SHARED_LIBRARY_H_
 #define DATASTORE_EXPORTER_EXPORTER_MODEL_SHARED_LIBRARY_H_
 
@@ -57,14 +56,9 @@ absl::StatusOr<void*> OpenSharedLibrary(const char* soname, const char* package,
 template <typename Api>
 class Library {
  public:
-  using Fill = std::function<void(SymbolResolver&, Api&)>;
   using Init = std::function<absl::Status(const Api&)>;
-  Library(const char* soname, const char* package, Fill fill,
-          Init init = nullptr)
-      : soname_(soname),
-        package_(package),
-        fill_(std::move(fill)),
-        init_(std::move(init)) {}
+  Library(const char* soname, const char* package, Init init = nullptr)
+      : soname_(soname), package_(package), init_(std::move(init)) {}
 
   absl::StatusOr<const Api*> Get() {
     std::call_once(once_, [this] { loaded_ = Load(); });
@@ -76,7 +70,7 @@ class Library {
     auto handle = OpenSharedLibrary(soname_, package_, /*global=*/false);
     if (!handle.ok()) return handle.status();
     SymbolResolver resolve(soname_, *handle);
-    fill_(resolve, api_);
+    api_.Resolve(resolve);
     if (!resolve.missing().empty()) {
       return absl::FailedPreconditionError(resolve.missing());
     }
@@ -89,7 +83,6 @@ class Library {
 
   const char* soname_;
   const char* package_;
-  Fill fill_;
   Init init_;
   std::once_flag once_;
   absl::StatusOr<const Api*> loaded_ = absl::UnknownError("not loaded");
@@ -98,16 +91,12 @@ class Library {
 
 }  // namespace dse
 
-// One function-pointer member per function of a list, typed by its header.
+// One function-pointer member per function of a list, typed by its header,
+// and Resolve(), which finds them all (Library calls it).
 #define DSE_LIBRARY_FIELD(name) decltype(&::name) name = nullptr;
-#define DSE_LIBRARY_FIELDS(LIST) LIST(DSE_LIBRARY_FIELD)
-// Resolves every function of a list into `api` (inside a Fill function).
-#define DSE_LIBRARY_RESOLVE_ONE(name) resolve_(#name, &api_->name);
-#define DSE_LIBRARY_RESOLVE(LIST, resolve, api) \
-  do {                                          \
-    auto& resolve_ = (resolve);                 \
-    auto* api_ = &(api);                        \
-    LIST(DSE_LIBRARY_RESOLVE_ONE)               \
-  } while (false)
+#define DSE_LIBRARY_RESOLVE_ONE(name) resolve(#name, &name);
+#define DSE_LIBRARY_FIELDS(LIST) \
+  LIST(DSE_LIBRARY_FIELD)        \
+  void Resolve(::dse::SymbolResolver& resolve) { LIST(DSE_LIBRARY_RESOLVE_ONE) }
 
 #endif  // DATASTORE_EXPORTER_EXPORTER_MODEL_SHARED_LIBRARY_H_

@@ -16,12 +16,9 @@ using ::testing::HasSubstr;
 struct Zlib {
   DSE_LIBRARY_FIELDS(ZLIB_FUNCTIONS)
 };
-void ResolveZlib(SymbolResolver& resolve, Zlib& api) {
-  DSE_LIBRARY_RESOLVE(ZLIB_FUNCTIONS, resolve, api);
-}
 
 TEST(SharedLibrary, LoadsFunctionsTypedByTheHeader) {
-  Library<Zlib> library("libz.so.1", "zlib1g", ResolveZlib);
+  Library<Zlib> library("libz.so.1", "zlib1g");
   auto api = library.Get();
   ASSERT_TRUE(api.ok()) << api.status();
   EXPECT_STREQ((*api)->zlibVersion(), zlibVersion());
@@ -32,20 +29,18 @@ TEST(SharedLibrary, LoadsFunctionsTypedByTheHeader) {
 
 TEST(SharedLibrary, InitRunsOnceAndItsFailureIsTheResult) {
   int calls = 0;
-  Library<Zlib> library(
-      "libz.so.1", "zlib1g", ResolveZlib, [&calls](const Zlib& api) {
-        ++calls;
-        EXPECT_NE(api.zlibVersion, nullptr);  // Resolved before init.
-        return absl::InternalError("cannot initialize zlib");
-      });
+  Library<Zlib> library("libz.so.1", "zlib1g", [&calls](const Zlib& api) {
+    ++calls;
+    EXPECT_NE(api.zlibVersion, nullptr);  // Resolved before init.
+    return absl::InternalError("cannot initialize zlib");
+  });
   EXPECT_EQ(library.Get().status().message(), "cannot initialize zlib");
   EXPECT_EQ(library.Get().status().message(), "cannot initialize zlib");
   EXPECT_EQ(calls, 1);
 }
 
 TEST(SharedLibrary, MissingLibraryNamesItAndItsPackage) {
-  Library<Zlib> library("libdse-no-such-library.so.7", "no-such-package",
-                        [](SymbolResolver&, Zlib&) {});
+  Library<Zlib> library("libdse-no-such-library.so.7", "no-such-package");
   auto api = library.Get();
   ASSERT_FALSE(api.ok());
   EXPECT_THAT(api.status().message(),
@@ -58,12 +53,9 @@ TEST(SharedLibrary, MissingLibraryNamesItAndItsPackage) {
 struct Wrong {
   DSE_LIBRARY_FIELDS(WRONG_FUNCTIONS)
 };
-void ResolveWrong(SymbolResolver& resolve, Wrong& api) {
-  DSE_LIBRARY_RESOLVE(WRONG_FUNCTIONS, resolve, api);
-}
 
 TEST(SharedLibrary, MissingFunctionIsNamed) {
-  Library<Wrong> library("libz.so.1", "zlib1g", ResolveWrong);
+  Library<Wrong> library("libz.so.1", "zlib1g");
   auto api = library.Get();
   ASSERT_FALSE(api.ok());
   EXPECT_THAT(api.status().message(),

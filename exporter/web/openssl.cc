@@ -3,18 +3,12 @@
 namespace dse {
 
 absl::StatusOr<const LibCrypto*> LoadLibCrypto() {
-  static Library<LibCrypto> library(
-      "libcrypto.so.3", "libssl3", [](SymbolResolver& resolve, LibCrypto& api) {
-        DSE_LIBRARY_RESOLVE(DSE_LIBCRYPTO_FUNCTIONS, resolve, api);
-      });
+  static Library<LibCrypto> library("libcrypto.so.3", "libssl3");
   return library.Get();
 }
 
 absl::StatusOr<const LibSsl*> LoadLibSsl() {
-  static Library<LibSsl> library(
-      "libssl.so.3", "libssl3", [](SymbolResolver& resolve, LibSsl& api) {
-        DSE_LIBRARY_RESOLVE(DSE_LIBSSL_FUNCTIONS, resolve, api);
-      });
+  static Library<LibSsl> library("libssl.so.3", "libssl3");
   return library.Get();
 }
 
