@@ -143,13 +143,8 @@ TEST(BuildModel, LeaderIsPrimary) {
   EXPECT_EQ(model.cluster_id, "17485238565960767017");
   EXPECT_EQ(model.node, "m2");
   EXPECT_EQ(model.version, "3.4.23");
-  ASSERT_THAT(model.shards, SizeIs(1));
-  const Shard& shard = model.shards[0];
-  EXPECT_EQ(shard.id, model.cluster_id);
-  EXPECT_EQ(shard.role, Role::kPrimary);
-  ASSERT_TRUE(shard.commit_offset.has_value());
-  EXPECT_EQ(shard.commit_offset->unit, "raft_index");
-  EXPECT_EQ(shard.commit_offset->value, 18u);
+  const Shard shard = ExpectOneShard(model, model.cluster_id, Role::kPrimary,
+                                     "raft_index", 18u);
   ASSERT_THAT(shard.lags, SizeIs(1));
   EXPECT_EQ(shard.lags[0].unit, "raft_index");
   EXPECT_EQ(shard.lags[0].value, 0);

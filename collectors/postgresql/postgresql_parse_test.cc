@@ -109,13 +109,8 @@ TEST(BuildModel, Primary) {
   EXPECT_EQ(model.cluster_id, "7712391770603918842");
   EXPECT_EQ(model.node, "node-a");
   EXPECT_EQ(model.version, "15.18");
-  ASSERT_THAT(model.shards, SizeIs(1));
-  const Shard& shard = model.shards[0];
-  EXPECT_EQ(shard.id, "7712391770603918842");
-  EXPECT_EQ(shard.role, Role::kPrimary);
-  ASSERT_TRUE(shard.commit_offset.has_value());
-  EXPECT_EQ(shard.commit_offset->unit, "bytes");
-  EXPECT_EQ(shard.commit_offset->value, 0x3025A50u);
+  const Shard shard = ExpectOneShard(model, "7712391770603918842",
+                                     Role::kPrimary, "bytes", 0x3025A50u);
   EXPECT_TRUE(shard.lags.empty());
 }
 

@@ -149,13 +149,8 @@ TEST(BuildModel, LeaderIsPrimaryWithZxidOffset) {
   EXPECT_EQ(model.version, "3.8.0");
   EXPECT_EQ(model.node, "2");
   EXPECT_EQ(model.cluster_id, "");  // Filled from the configuration.
-  ASSERT_THAT(model.shards, SizeIs(1));
-  const Shard& shard = model.shards[0];
-  EXPECT_EQ(shard.id, "coordination");
-  EXPECT_EQ(shard.role, Role::kPrimary);
-  ASSERT_TRUE(shard.commit_offset.has_value());
-  EXPECT_EQ(shard.commit_offset->unit, "zxid");
-  EXPECT_EQ(shard.commit_offset->value, 0x10000000aull);
+  const Shard shard = ExpectOneShard(model, "coordination", Role::kPrimary,
+                                     "zxid", 0x10000000aull);
   // ZooKeeper gives no lag of its own: absent, not zero.
   EXPECT_TRUE(shard.lags.empty());
 }

@@ -28,4 +28,19 @@ NodeModel OneShardModel(Role role, uint64_t offset) {
   return model;
 }
 
+Shard ExpectOneShard(const NodeModel& model, const std::string& id, Role role,
+                     const std::string& unit, uint64_t offset) {
+  EXPECT_EQ(model.shards.size(), 1u);
+  if (model.shards.size() != 1) return Shard();
+  const Shard& shard = model.shards[0];
+  EXPECT_EQ(shard.id, id);
+  EXPECT_EQ(RoleName(shard.role), RoleName(role));
+  EXPECT_TRUE(shard.commit_offset.has_value());
+  if (shard.commit_offset.has_value()) {
+    EXPECT_EQ(shard.commit_offset->unit, unit);
+    EXPECT_EQ(shard.commit_offset->value, offset);
+  }
+  return shard;
+}
+
 }  // namespace dse

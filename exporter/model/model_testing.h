@@ -23,6 +23,11 @@ inline std::string ReadFixture(const std::string& name) {
 // version "7.0.15", shard "cache" in `role` at `offset` bytes.
 NodeModel OneShardModel(Role role, uint64_t offset);
 
+// Checks that `model` holds exactly one shard, `id`, in `role`, at a commit
+// offset of `offset` in `unit`; returns that shard (an empty one if none).
+Shard ExpectOneShard(const NodeModel& model, const std::string& id, Role role,
+                     const std::string& unit, uint64_t offset);
+
 }  // namespace dse
 
 #endif  // DATASTORE_EXPORTER_EXPORTER_MODEL_MODEL_TESTING_H_

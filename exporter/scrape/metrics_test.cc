@@ -29,15 +29,9 @@ TargetResult Up() {
   result.kind = "redis";
   result.up = true;
   result.duration_seconds = 0.002;
-  result.model.cluster_id = "cache";
+  result.model = OneShardModel(Role::kSecondary, 1234);
   result.model.node = "127.0.0.1:6379";
-  result.model.version = "7.0.15";
-  Shard shard;
-  shard.id = "cache";
-  shard.role = Role::kSecondary;
-  shard.commit_offset = CommitOffset{"bytes", 1234};
-  shard.lags.push_back(Lag{"seconds", 1.5});
-  result.model.shards.push_back(shard);
+  result.model.shards[0].lags.push_back(Lag{"seconds", 1.5});
   return result;
 }
 
