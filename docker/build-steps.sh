@@ -17,20 +17,7 @@ build=${BUILD_DIR:-$root/build-steps}
 out=${1:-$build/out}
 
 mapfile -t packages < <(sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$root/docker/build-packages.txt")
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ] || [ "${FORCE_INSTALL:-0}" = 1 ]; then
-  sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "build-steps: installing ${missing[*]:-${packages[*]}}" >&2
-  export DEBIAN_FRONTEND=noninteractive
-  $sudo apt-get -o DPkg::Lock::Timeout=600 update -q
-  $sudo apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${packages[@]}"
-else
-  echo "build-steps: all ${#packages[@]} build packages installed" >&2
-fi
+bash "$root/docker/apt-install.sh" "${packages[@]}"
 
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" --target datastore_exporter -j "$(nproc)"

@@ -67,6 +67,15 @@ absl::Status Connection::ClientError(absl::string_view what) {
   return absl::UnavailableError(message);
 }
 
+absl::Status Connection::DriveOrClose(int status,
+                                      const std::function<int(int)>& resume,
+                                      absl::Time deadline,
+                                      absl::string_view what) {
+  absl::Status driven = Drive(status, resume, deadline, what);
+  if (!driven.ok()) Close();
+  return driven;
+}
+
 absl::Status Connection::Drive(int status,
                                const std::function<int(int)>& resume,
                                absl::Time deadline, absl::string_view what) {
@@ -162,7 +171,7 @@ absl::Status Connection::Connect(absl::Time deadline) {
 
   MYSQL* connected = nullptr;
   const char* user = username_.empty() ? nullptr : username_.c_str();
-  absl::Status driven = Drive(
+  absl::Status driven = DriveOrClose(
       Api().mysql_real_connect_start(&connected, mysql_, address_.host.c_str(),
                                      user, password->c_str(), nullptr,
                                      static_cast<unsigned int>(address_.port),
@@ -171,10 +180,7 @@ absl::Status Connection::Connect(absl::Time deadline) {
         return Api().mysql_real_connect_cont(&connected, mysql_, events);
       },
       deadline, "connect");
-  if (!driven.ok()) {
-    Close();
-    return driven;
-  }
+  if (!driven.ok()) return driven;
   if (connected == nullptr) return ClientError("connect");
   server_version_ = Api().mysql_get_server_info(mysql_);
   return absl::OkStatus();
@@ -251,16 +257,13 @@ absl::StatusOr<QueryReply> Connection::QueryOnce(
   };
 
   int error = 0;
-  absl::Status driven = Drive(
+  absl::Status driven = DriveOrClose(
       Api().mysql_real_query_start(&error, mysql_, sql.data(), sql.size()),
       [&](int events) {
         return Api().mysql_real_query_cont(&error, mysql_, events);
       },
       deadline, "query");
-  if (!driven.ok()) {
-    Close();
-    return driven;
-  }
+  if (!driven.ok()) return driven;
   if (error != 0) return failed();
 
   // One result per statement; the loop ends after as many.
@@ -288,16 +291,13 @@ absl::StatusOr<QueryReply> Connection::QueryOnce(
     }
     if (!Api().mysql_more_results(mysql_)) break;
     int next = 0;
-    driven = Drive(
+    driven = DriveOrClose(
         Api().mysql_next_result_start(&next, mysql_),
         [&](int events) {
           return Api().mysql_next_result_cont(&next, mysql_, events);
         },
         deadline, "query");
-    if (!driven.ok()) {
-      Close();
-      return driven;
-    }
+    if (!driven.ok()) return driven;
     if (next > 0) return failed();
   }
   if (reply.results.size() != statements.size() ||

@@ -58,6 +58,10 @@ class Connection {
   // until it is done or the deadline passes.
   absl::Status Drive(int status, const std::function<int(int)>& resume,
                      absl::Time deadline, absl::string_view what);
+  // Drive, and the connection closed when it fails (a call cut short leaves
+  // the protocol in an unknown state).
+  absl::Status DriveOrClose(int status, const std::function<int(int)>& resume,
+                            absl::Time deadline, absl::string_view what);
   // An error of the last call, as a status (closing the connection when it
   // is a client-side error such as a lost connection).
   absl::Status ClientError(absl::string_view what);
