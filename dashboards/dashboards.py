@@ -250,12 +250,16 @@ def check_provisioning(dashboards):
     dashboard_files = glob.glob(os.path.join(PROVISIONING_DIR, "dashboards", "*.yml"))
     if not datasource_files or not dashboard_files:
         return ["provisioning: needs datasources/*.yml and dashboards/*.yml"]
-    for path in datasource_files:
+    def load(path):
         with open(path, encoding="utf-8") as f:
             config = yaml.safe_load(f)
         where = os.path.relpath(path, DASHBOARDS_DIR)
         if config.get("apiVersion") != 1:
             problems.append(f"{where}: apiVersion must be 1")
+        return where, config
+
+    for path in datasource_files:
+        where, config = load(path)
         for source in config.get("datasources", []):
             if source.get("type") != "prometheus" or not source.get("url") or not source.get("uid"):
                 problems.append(f"{where}: data source needs type prometheus, uid and url")
@@ -263,11 +267,7 @@ def check_provisioning(dashboards):
                 problems.append(f"{where}: set jsonData.timeInterval (the scrape interval; "
                                 "$__rate_interval depends on it)")
     for path in dashboard_files:
-        with open(path, encoding="utf-8") as f:
-            config = yaml.safe_load(f)
-        where = os.path.relpath(path, DASHBOARDS_DIR)
-        if config.get("apiVersion") != 1:
-            problems.append(f"{where}: apiVersion must be 1")
+        where, config = load(path)
         for provider in config.get("providers", []):
             if provider.get("type") != "file" or not provider.get("options", {}).get("path"):
                 problems.append(f"{where}: provider needs type file and options.path")

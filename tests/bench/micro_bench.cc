@@ -75,6 +75,14 @@ size_t SeriesCount(const std::vector<prometheus::MetricFamily>& families) {
   return count;
 }
 
+// The series per iteration, and per second.
+void CountSeries(benchmark::State& state, size_t series) {
+  state.counters["series"] = static_cast<double>(series);
+  state.counters["series_per_s"] =
+      benchmark::Counter(static_cast<double>(series) * state.iterations(),
+                         benchmark::Counter::kIsRate);
+}
+
 void BM_BuildFamilies(benchmark::State& state) {
   const auto results = Results(static_cast<int>(state.range(0)));
   size_t series = 0;
@@ -83,10 +91,7 @@ void BM_BuildFamilies(benchmark::State& state) {
     series = SeriesCount(families);
     benchmark::DoNotOptimize(families);
   }
-  state.counters["series"] = static_cast<double>(series);
-  state.counters["series_per_s"] =
-      benchmark::Counter(static_cast<double>(series) * state.iterations(),
-                         benchmark::Counter::kIsRate);
+  CountSeries(state, series);
 }
 BENCHMARK(BM_BuildFamilies)->Arg(2)->Arg(200)->Arg(13000);
 
@@ -100,11 +105,8 @@ void BM_TextSerializer(benchmark::State& state) {
     bytes = text.size();
     benchmark::DoNotOptimize(text);
   }
-  state.counters["series"] = static_cast<double>(series);
+  CountSeries(state, series);
   state.counters["bytes"] = static_cast<double>(bytes);
-  state.counters["series_per_s"] =
-      benchmark::Counter(static_cast<double>(series) * state.iterations(),
-                         benchmark::Counter::kIsRate);
 }
 // 13,000 targets give about 100,000 series.
 BENCHMARK(BM_TextSerializer)->Arg(2)->Arg(200)->Arg(13000);
