@@ -122,21 +122,22 @@ absl::StatusOr<MemberStatus> ParseStatus(absl::string_view text) {
       Uint64Field(*json, kWhat, "header.cluster_id", Presence::kRequired);
   if (!cluster_id.ok()) return cluster_id.status();
   status.cluster_id = absl::StrCat(*cluster_id);
-  auto member_id =
-      Uint64Field(*json, kWhat, "header.member_id", Presence::kRequired);
-  if (!member_id.ok()) return member_id.status();
-  status.member_id = *member_id;
-  auto leader = Uint64Field(*json, kWhat, "leader", Presence::kZeroWhenAbsent);
-  if (!leader.ok()) return leader.status();
-  status.leader = *leader;
-  auto raft_index =
-      Uint64Field(*json, kWhat, "raftIndex", Presence::kZeroWhenAbsent);
-  if (!raft_index.ok()) return raft_index.status();
-  status.raft_index = *raft_index;
-  auto applied =
-      Uint64Field(*json, kWhat, "raftAppliedIndex", Presence::kZeroWhenAbsent);
-  if (!applied.ok()) return applied.status();
-  status.raft_applied_index = *applied;
+  const struct {
+    const char* path;
+    Presence presence;
+    uint64_t* field;
+  } numbers[] = {
+      {"header.member_id", Presence::kRequired, &status.member_id},
+      {"leader", Presence::kZeroWhenAbsent, &status.leader},
+      {"raftIndex", Presence::kZeroWhenAbsent, &status.raft_index},
+      {"raftAppliedIndex", Presence::kZeroWhenAbsent,
+       &status.raft_applied_index},
+  };
+  for (const auto& number : numbers) {
+    auto value = Uint64Field(*json, kWhat, number.path, number.presence);
+    if (!value.ok()) return value.status();
+    *number.field = *value;
+  }
   auto version = StringField(*json, kWhat, "version", Presence::kRequired);
   if (!version.ok()) return version.status();
   status.version = *std::move(version);

@@ -50,6 +50,19 @@ bool SamePrefix(const unsigned char* a, const unsigned char* b, int prefix) {
   return (a[whole] & mask) == (b[whole] & mask);
 }
 
+// Reads "ADDRESS/PREFIX" (the slash at `slash`) into the pattern's host and
+// prefix; false unless ADDRESS parses with `parse` and PREFIX is from 0 to
+// `max_prefix`.
+template <typename Address>
+bool ReadCidr(const std::string& host, size_t slash, int max_prefix,
+              bool (*parse)(const std::string&, Address*), Pattern* pattern) {
+  Address address;
+  pattern->host = host.substr(0, slash);
+  return parse(pattern->host, &address) &&
+         absl::SimpleAtoi(host.substr(slash + 1), &pattern->prefix) &&
+         pattern->prefix >= 0 && pattern->prefix <= max_prefix;
+}
+
 absl::Status Parse(const std::string& text, Pattern* pattern) {
   auto bad = [&](absl::string_view why) {
     return absl::InvalidArgumentError(
@@ -73,10 +86,7 @@ absl::Status Parse(const std::string& text, Pattern* pattern) {
     in6_addr address;
     if (slash != std::string::npos) {
       pattern->host_kind = Pattern::Host::kIpv6Cidr;
-      pattern->host = host.substr(0, slash);
-      if (!Ipv6(pattern->host, &address) ||
-          !absl::SimpleAtoi(host.substr(slash + 1), &pattern->prefix) ||
-          pattern->prefix < 0 || pattern->prefix > 128) {
+      if (!ReadCidr(host, slash, 128, Ipv6, pattern)) {
         return bad("expected an IPv6 CIDR block such as [fd00::/8]");
       }
     } else if (std::any_of(host.begin(), host.end(), IsGlobChar)) {
@@ -97,15 +107,11 @@ absl::Status Parse(const std::string& text, Pattern* pattern) {
       return bad("write IPv6 patterns in brackets, as [::1]:6379");
     }
     size_t slash = host.find('/');
-    in_addr address;
     if (host == "*") {
       pattern->host_kind = Pattern::Host::kAny;
     } else if (slash != std::string::npos) {
       pattern->host_kind = Pattern::Host::kIpv4Cidr;
-      pattern->host = host.substr(0, slash);
-      if (!Ipv4(pattern->host, &address) ||
-          !absl::SimpleAtoi(host.substr(slash + 1), &pattern->prefix) ||
-          pattern->prefix < 0 || pattern->prefix > 32) {
+      if (!ReadCidr(host, slash, 32, Ipv4, pattern)) {
         return bad("expected an IPv4 CIDR block such as 10.0.1.0/24");
       }
     } else if (std::any_of(host.begin(), host.end(),
