@@ -14,9 +14,7 @@ using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
 MemberStatus Status(const std::string& file) {
-  auto status = ParseStatus(ReadFixture(file));
-  EXPECT_TRUE(status.ok()) << status.status();
-  return status.ok() ? *status : MemberStatus();
+  return ExpectOk(ParseStatus(ReadFixture(file)));
 }
 
 TEST(ParseStatus, LeaderReadsEveryField) {

@@ -82,9 +82,7 @@ NodeModel Model(const Scenario& scenario) {
       ParseReplicaStatus(ReadVertical(ReadFixture(scenario.status_file)));
   EXPECT_TRUE(channels.ok()) << channels.status();
   if (!variables.ok() || !channels.ok()) return NodeModel();
-  auto model = BuildModel(scenario.flavor, *variables, *channels);
-  EXPECT_TRUE(model.ok()) << model.status();
-  return model.ok() ? *model : NodeModel();
+  return ExpectOk(BuildModel(scenario.flavor, *variables, *channels));
 }
 
 // A MariaDB 10.11.19 scenario recorded by record.sh.

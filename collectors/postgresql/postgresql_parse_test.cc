@@ -17,21 +17,15 @@ using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
 Row Fixture(const std::string& name) {
-  auto row = ParseRecordedRow(ReadFixture(name));
-  EXPECT_TRUE(row.ok()) << name << ": " << row.status();
-  return row.ok() ? *row : Row();
+  return ExpectOk(ParseRecordedRow(ReadFixture(name)), name);
 }
 
 ServerStatus Status(const std::string& name) {
-  auto status = ParseStatus(Fixture(name));
-  EXPECT_TRUE(status.ok()) << name << ": " << status.status();
-  return status.ok() ? *status : ServerStatus();
+  return ExpectOk(ParseStatus(Fixture(name)), name);
 }
 
 NodeModel Model(const std::string& name) {
-  auto model = BuildModel(Status(name));
-  EXPECT_TRUE(model.ok()) << name << ": " << model.status();
-  return model.ok() ? *model : NodeModel();
+  return ExpectOk(BuildModel(Status(name)), name);
 }
 
 // The lag in `unit`, or NaN when absent.

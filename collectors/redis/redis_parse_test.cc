@@ -22,10 +22,8 @@ NodeModel Model(const std::string& info_file,
     EXPECT_TRUE(parsed.ok()) << parsed.status();
     nodes = *parsed;
   }
-  auto model = BuildModel(*info, nodes_file.empty() ? nullptr : &nodes,
-                          MappingInput{"cache", "127.0.0.1:6379"});
-  EXPECT_TRUE(model.ok()) << model.status();
-  return model.ok() ? *model : NodeModel();
+  return ExpectOk(BuildModel(*info, nodes_file.empty() ? nullptr : &nodes,
+                             MappingInput{"cache", "127.0.0.1:6379"}));
 }
 
 TEST(ParseInfo, ReadsFieldsOfAllSections) {

@@ -14,9 +14,7 @@ using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
 ServerStatus Srvr(const std::string& file) {
-  auto status = ParseSrvr(ReadFixture(file));
-  EXPECT_TRUE(status.ok()) << file << ": " << status.status();
-  return status.ok() ? *status : ServerStatus();
+  return ExpectOk(ParseSrvr(ReadFixture(file)), file);
 }
 
 std::optional<std::string> ServerId(const std::string& file) {

@@ -320,6 +320,18 @@ bool Allows(const ModuleConfig& module, const std::string& address) {
   return target.ok() && ModuleAllows(module, *target);
 }
 
+// Checks which addresses the module's allow-list lets through.
+void ExpectAllows(const ModuleConfig& module,
+                  std::initializer_list<const char*> allowed,
+                  std::initializer_list<const char*> refused) {
+  for (const char* address : allowed) {
+    EXPECT_TRUE(Allows(module, address)) << address;
+  }
+  for (const char* address : refused) {
+    EXPECT_FALSE(Allows(module, address)) << address;
+  }
+}
+
 TEST(ParseConfig, ModulesWithAllowList) {
   auto config = ParseConfig(R"(modules:
   cache:
@@ -334,16 +346,11 @@ TEST(ParseConfig, ModulesWithAllowList) {
   const ModuleConfig& module = config->modules.at("cache");
   EXPECT_EQ(module.settings.kind, "redis");
   EXPECT_EQ(module.settings.password.env, "P");
-  auto allows = [&](const std::string& address) {
-    return Allows(module, address);
-  };
-  EXPECT_TRUE(allows("10.0.3.4:6379"));
-  EXPECT_TRUE(allows("cache-a.internal:6379"));
-  EXPECT_TRUE(allows("CACHE-A.internal:6379"));
-  EXPECT_FALSE(allows("10.0.3.4:6380"));
-  EXPECT_FALSE(allows("evil.example:6379"));
   // An IP pattern never matches a name that starts like it.
-  EXPECT_FALSE(allows("10.0.attacker.example:6379"));
+  ExpectAllows(
+      module,
+      {"10.0.3.4:6379", "cache-a.internal:6379", "CACHE-A.internal:6379"},
+      {"10.0.3.4:6380", "evil.example:6379", "10.0.attacker.example:6379"});
 }
 
 TEST(AllowList, PatternsMatchParsedAddressesByKind) {
@@ -353,19 +360,11 @@ TEST(AllowList, PatternsMatchParsedAddressesByKind) {
   for (const std::string& pattern : module.allowed_targets) {
     EXPECT_TRUE(CheckAllowPattern(pattern).ok()) << pattern;
   }
-  auto allows = [&](const std::string& address) {
-    return Allows(module, address);
-  };
-  EXPECT_TRUE(allows("127.0.0.1:47101"));
-  EXPECT_TRUE(allows("10.1.200.3:1"));
-  EXPECT_FALSE(allows("10.2.0.1:1"));
-  EXPECT_TRUE(allows("[::1]:47101"));
-  EXPECT_TRUE(allows("[0:0::1]:47101"));
-  EXPECT_FALSE(allows("[::2]:47101"));
-  EXPECT_TRUE(allows("[fd12::5]:6379"));
-  EXPECT_FALSE(allows("[fe80::1]:6379"));
-  EXPECT_TRUE(allows("db-a.internal:5432"));
-  EXPECT_FALSE(allows("db-a.internal.evil:5432"));
+  ExpectAllows(module,
+               {"127.0.0.1:47101", "10.1.200.3:1", "[::1]:47101",
+                "[0:0::1]:47101", "[fd12::5]:6379", "db-a.internal:5432"},
+               {"10.2.0.1:1", "[::2]:47101", "[fe80::1]:6379",
+                "db-a.internal.evil:5432"});
   // Whitespace, signs and other bytes a later parser would drop never reach
   // the match: the address is refused first.
   for (const char* bad :

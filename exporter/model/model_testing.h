@@ -4,8 +4,11 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 
+#include "absl/status/statusor.h"
 #include "exporter/model/model.h"
+#include "gtest/gtest.h"
 
 namespace dse {
 
@@ -17,6 +20,14 @@ std::string ReadTestFile(const std::string& path);
 // run.
 inline std::string ReadFixture(const std::string& name) {
   return ReadTestFile("fixtures/" + name);
+}
+
+// The value of a parse; a failed one fails the test (naming `what`) and
+// gives T().
+template <typename T>
+T ExpectOk(absl::StatusOr<T> parsed, const std::string& what = "") {
+  EXPECT_TRUE(parsed.ok()) << what << ": " << parsed.status();
+  return parsed.ok() ? *std::move(parsed) : T();
 }
 
 // One node holding one shard: cluster "cache", node "127.0.0.1:6380",

@@ -16,6 +16,11 @@ using ::testing::HasSubstr;
 struct Zlib {
   DSE_LIBRARY_FIELDS(ZLIB_FUNCTIONS)
 };
+// A function zlib does not have.
+#define WRONG_FUNCTIONS(X) X(zlibVersion) X(dse_not_in_zlib)
+struct Wrong {
+  DSE_LIBRARY_FIELDS(WRONG_FUNCTIONS)
+};
 
 TEST(SharedLibrary, LoadsFunctionsTypedByTheHeader) {
   Library<Zlib> library("libz.so.1", "zlib1g");
@@ -48,11 +53,6 @@ TEST(SharedLibrary, MissingLibraryNamesItAndItsPackage) {
                         "package no-such-package)"));
   EXPECT_FALSE(library.Get().ok());  // Remembered, not retried.
 }
-
-#define WRONG_FUNCTIONS(X) X(zlibVersion) X(dse_not_in_zlib)
-struct Wrong {
-  DSE_LIBRARY_FIELDS(WRONG_FUNCTIONS)
-};
 
 TEST(SharedLibrary, MissingFunctionIsNamed) {
   Library<Wrong> library("libz.so.1", "zlib1g");
