@@ -105,14 +105,12 @@ class CrossKindTest : public ::testing::TestWithParam<std::string> {
   // entry ending in `more`.
   std::unique_ptr<ExporterProcess> StartExporter(
       const std::string& more = "") const {
-    std::string config = "targets:\n";
+    std::vector<std::string> names;
     for (int node = 0; node < fixture_->size(); ++node) {
-      absl::StrAppend(&config,
-                      fixture_->TargetYaml(node, TargetName(node), more));
+      names.push_back(TargetName(node));
     }
-    auto exporter = ExporterProcess::Start(topology_->dir, config);
-    EXPECT_TRUE(exporter.ok()) << exporter.status();
-    return exporter.ok() ? *std::move(exporter) : nullptr;
+    return ExporterProcess::StartOrFail(topology_->dir,
+                                        fixture_->TargetsYaml(names, more));
   }
 
   // The commit offset of node in the kind's unit; NaN unless there is

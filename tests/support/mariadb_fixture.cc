@@ -1,7 +1,5 @@
 #include "tests/support/mariadb_fixture.h"
 
-#include <signal.h>
-
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -14,7 +12,6 @@ absl::Status MariaDbFixture::Start(const TempDir& dir) {
     if (!server.ok()) return server.status();
     servers_[i] = *std::move(server);
   }
-  primary_ = 0;
   // Created on the primary only: they reach the replica by replication.
   auto created = servers_[0]->Query(absl::StrCat(
       "CREATE USER exporter@'127.0.0.1' IDENTIFIED BY '", kPassword,
@@ -34,12 +31,11 @@ absl::Status MariaDbFixture::Start(const TempDir& dir) {
   if (!WriteFile(password_file_, absl::StrCat(kPassword, "\n"))) {
     return absl::InternalError("cannot write " + password_file_);
   }
+  addresses_ = {servers_[0]->address(), servers_[1]->address()};
+  cluster_id_ = "db";
+  target_keys_ = "    cluster_id: db\n" + Credentials();
   return absl::OkStatus();
 }
-
-void MariaDbFixture::Hang(int i) { server(i).process().Signal(SIGSTOP); }
-
-void MariaDbFixture::Resume(int i) { server(i).process().Signal(SIGCONT); }
 
 absl::Status MariaDbFixture::Insert(int count,
                                     const std::string& session) const {
@@ -52,21 +48,14 @@ absl::Status MariaDbFixture::Insert(int count,
 }
 
 absl::StatusOr<int> MariaDbFixture::FailOver() {
-  if (primary_ != 0) return absl::FailedPreconditionError("failed over once");
-  servers_[0]->process().Stop();
-  auto promoted = servers_[1]->Query("STOP SLAVE; RESET SLAVE ALL");
-  if (!promoted.ok()) return promoted.status();
-  primary_ = 1;
-  return primary_;
+  return FailOverByPromotion(1, [&] {
+    return servers_[1]->Query("STOP SLAVE; RESET SLAVE ALL").status();
+  });
 }
 
 std::string MariaDbFixture::Credentials() const {
   return absl::StrCat(
       "    username: exporter\n    password_file: ", password_file_, "\n");
-}
-
-std::string MariaDbFixture::target_keys() const {
-  return "    cluster_id: db\n" + Credentials();
 }
 
 }  // namespace dse::testing

@@ -5,7 +5,6 @@
 
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "tests/support/datastore_fixture.h"
 #include "tests/support/mariadb_server.h"
@@ -14,29 +13,23 @@ namespace dse::testing {
 
 // Node 0 (server id 1) starts as the primary, node 1 (server id 2) as its
 // replica. Both have the user exporter@127.0.0.1 (SLAVE MONITOR, password
-// kPassword, also in password_file()) and the table app.t (id, v); MySQL has
-// no cluster ID of its own, so the targets are configured with "db".
+// kPassword, also in password_file()) and the table app.t (id, v). MySQL has
+// no cluster ID of its own: the targets are configured with "db".
 class MariaDbFixture : public DatastoreFixture {
  public:
   static constexpr char kPassword[] = "Exp-4c1d8e-unique";
 
-  std::string kind() const override { return "mysql"; }
-  std::string offset_unit() const override { return "transactions"; }
+  // A hung node's first scrape times out on the kept connection's query,
+  // the next one on connecting anew.
+  MariaDbFixture()
+      : DatastoreFixture({"mysql",
+                          "transactions",
+                          {"query: timed out", "connect: timed out"}}) {}
   absl::Status Start(const TempDir& dir) override;
-  int size() const override { return 2; }
-  std::string address(int i) const override { return server(i).address(); }
-  std::string cluster_id() const override { return "db"; }
-  int Primary() const override { return primary_; }
-  void Hang(int i) override;
-  void Resume(int i) override;
-  void Stop(int i) override { server(i).process().Stop(); }
   absl::Status Write() override { return Insert(1); }
+  // Stops the primary and makes the replica forget its primary (STOP SLAVE;
+  // RESET SLAVE ALL).
   absl::StatusOr<int> FailOver() override;
-  // The first hung scrape times out on the kept connection's query, the
-  // next one on connecting anew.
-  std::vector<std::string> hung_node_log_lines() const override {
-    return {"query: timed out", "connect: timed out"};
-  }
 
   MariaDbServer& server(int i) const { return *servers_[i]; }
   const std::string& password_file() const { return password_file_; }
@@ -47,12 +40,14 @@ class MariaDbFixture : public DatastoreFixture {
   absl::Status Insert(int count, const std::string& session = "") const;
 
  protected:
-  std::string target_keys() const override;
+  void Signal(int i, int signal) override {
+    server(i).process().Signal(signal);
+  }
+  void StopNode(int i) override { server(i).process().Stop(); }
 
  private:
   std::unique_ptr<MariaDbServer> servers_[2];
   std::string password_file_;
-  int primary_ = 0;
 };
 
 }  // namespace dse::testing

@@ -1,7 +1,5 @@
 #include "tests/support/postgres_fixture.h"
 
-#include <signal.h>
-
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -14,7 +12,6 @@ absl::Status PostgresFixture::Start(const TempDir& dir) {
             "shared_preload_libraries = 'pg_stat_statements'"});
   if (!primary.ok()) return primary.status();
   servers_[0] = *std::move(primary);
-  primary_ = 0;
   // Created on the primary, the role and the table reach the standby by
   // replication.
   for (const std::string& sql :
@@ -27,21 +24,20 @@ absl::Status PostgresFixture::Start(const TempDir& dir) {
   auto standby = PostgresServer::StartStandby(dir, *servers_[0]);
   if (!standby.ok()) return standby.status();
   servers_[1] = *std::move(standby);
+  addresses_ = {servers_[0]->address(), servers_[1]->address()};
   auto system_identifier =
       servers_[0]->Query("SELECT system_identifier FROM pg_control_system()");
   if (!system_identifier.ok()) return system_identifier.status();
-  system_identifier_ = *system_identifier;
+  cluster_id_ = *system_identifier;
   password_file_ =
       absl::StrCat(dir.path(), "/postgres-password-", servers_[0]->port());
   if (!WriteFile(password_file_, absl::StrCat(kPassword, "\n"))) {
     return absl::InternalError("cannot write " + password_file_);
   }
+  target_keys_ = absl::StrCat(
+      "    username: monitor\n    password_file: ", password_file_, "\n");
   return absl::OkStatus();
 }
-
-void PostgresFixture::Hang(int i) { server(i).SignalAll(SIGSTOP); }
-
-void PostgresFixture::Resume(int i) { server(i).SignalAll(SIGCONT); }
 
 absl::Status PostgresFixture::Insert(int rows) const {
   return server(primary_)
@@ -69,21 +65,20 @@ absl::Status PostgresFixture::WaitForStandby() const {
 }
 
 absl::StatusOr<int> PostgresFixture::FailOver() {
-  if (primary_ != 0) return absl::FailedPreconditionError("failed over once");
-  servers_[0]->Stop();
-  // pg_promote() waits (60 s at most) until the promotion is done.
-  auto promoted = servers_[1]->Query("SELECT pg_promote()");
-  if (!promoted.ok()) return promoted.status();
-  if (*promoted != "t") {
-    return absl::DeadlineExceededError("pg_promote() did not finish");
-  }
-  primary_ = 1;
-  return primary_;
-}
-
-std::string PostgresFixture::target_keys() const {
-  return absl::StrCat(
-      "    username: monitor\n    password_file: ", password_file_, "\n");
+  return FailOverByPromotion(1, [&]() -> absl::Status {
+    // Not pg_promote()'s own wait: it can outlast Query's statement timeout.
+    auto promoted = servers_[1]->Query("SELECT pg_promote(wait => false)");
+    if (!promoted.ok()) return promoted.status();
+    bool out_of_recovery = WaitFor(
+        [&] {
+          auto recovering = servers_[1]->Query("SELECT pg_is_in_recovery()");
+          return recovering.ok() && *recovering == "f";
+        },
+        absl::Seconds(60), absl::Milliseconds(100));
+    return out_of_recovery ? absl::OkStatus()
+                           : absl::DeadlineExceededError(
+                                 "the standby is still in recovery");
+  });
 }
 
 }  // namespace dse::testing

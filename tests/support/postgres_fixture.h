@@ -15,23 +15,16 @@ namespace dse::testing {
 // Node 0 starts as the primary (cluster_name 'pg-a', pg_stat_statements
 // loaded), node 1 as its standby (no cluster_name). Both have the role
 // `monitor` (in pg_monitor, password kPassword, also in password_file())
-// and the table t (x int, padding text).
+// and the table t (x int, padding text). The cluster ID is the system
+// identifier, shared by the primary and its standbys.
 class PostgresFixture : public DatastoreFixture {
  public:
   static constexpr char kPassword[] = "Pg-monitor-4c8e1f-unique";
 
-  std::string kind() const override { return "postgresql"; }
-  std::string offset_unit() const override { return "bytes"; }
+  PostgresFixture() : DatastoreFixture({"postgresql", "bytes"}) {}
   absl::Status Start(const TempDir& dir) override;
-  int size() const override { return 2; }
-  std::string address(int i) const override { return server(i).address(); }
-  // The system identifier, shared by the primary and its standbys.
-  std::string cluster_id() const override { return system_identifier_; }
-  int Primary() const override { return primary_; }
-  void Hang(int i) override;
-  void Resume(int i) override;
-  void Stop(int i) override { server(i).Stop(); }
   absl::Status Write() override { return Insert(10); }
+  // Stops the primary and promotes the standby (pg_promote).
   absl::StatusOr<int> FailOver() override;
 
   PostgresServer& server(int i) const { return *servers_[i]; }
@@ -42,13 +35,12 @@ class PostgresFixture : public DatastoreFixture {
   absl::Status WaitForStandby() const;
 
  protected:
-  std::string target_keys() const override;
+  void Signal(int i, int signal) override { server(i).SignalAll(signal); }
+  void StopNode(int i) override { server(i).Stop(); }
 
  private:
   std::unique_ptr<PostgresServer> servers_[2];
   std::string password_file_;
-  std::string system_identifier_;
-  int primary_ = 0;
 };
 
 }  // namespace dse::testing

@@ -1,7 +1,5 @@
 #include "tests/support/redis_fixture.h"
 
-#include <signal.h>
-
 #include <utility>
 
 namespace dse::testing {
@@ -10,13 +8,15 @@ absl::Status RedisFixture::Start(const TempDir& dir) {
   auto pair = RedisPair::Start(dir);
   if (!pair.ok()) return pair.status();
   pair_ = *std::move(pair);
-  primary_ = 0;
+  addresses_ = {server(0).address(), server(1).address()};
+  cluster_id_ = "cache";
+  target_keys_ = "    cluster_id: cache\n";
   return absl::OkStatus();
 }
 
-void RedisFixture::Hang(int i) { server(i).process().Signal(SIGSTOP); }
-
-void RedisFixture::Resume(int i) { server(i).process().Signal(SIGCONT); }
+void RedisFixture::Signal(int i, int signal) {
+  server(i).process().Signal(signal);
+}
 
 absl::Status RedisFixture::Write() {
   return server(primary_)
@@ -25,15 +25,9 @@ absl::Status RedisFixture::Write() {
 }
 
 absl::StatusOr<int> RedisFixture::FailOver() {
-  if (primary_ != 0) return absl::FailedPreconditionError("failed over once");
-  absl::Status failed_over = pair_.FailOver();
-  if (!failed_over.ok()) return failed_over;
-  primary_ = 1;
-  return primary_;
-}
-
-std::string RedisFixture::target_keys() const {
-  return "    cluster_id: cache\n";
+  return FailOverByPromotion(1, [&] {
+    return server(1).Command({"REPLICAOF", "NO", "ONE"}).status();
+  });
 }
 
 }  // namespace dse::testing
