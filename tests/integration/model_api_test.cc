@@ -10,8 +10,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/support/datastore_test.h"
 #include "tests/support/exporter_process.h"
-#include "tests/support/redis_pair.h"
+#include "tests/support/redis_fixture.h"
 
 namespace dse::testing {
 namespace {
@@ -20,27 +21,13 @@ using nlohmann::json;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class ModelApiTest : public ::testing::Test {
+class ModelApiTest : public DatastoreTest<RedisFixture> {
  protected:
-  void SetUp() override {
-    auto pair = RedisPair::Start(dir_);
-    ASSERT_TRUE(pair.ok()) << pair.status();
-    pair_ = *std::move(pair);
-  }
+  ModelApiTest() : DatastoreTest({"primary", "replica"}) {}
 
   // Exporter A: the Redis pair.
-  std::unique_ptr<ExporterProcess> StartA() {
-    auto exporter = ExporterProcess::Start(
-        dir_, absl::StrCat(
-                  "targets:\n"
-                  "  - {name: primary, kind: redis, address: \"",
-                  pair_.primary->address(),
-                  "\", cluster_id: cache, cluster_display_name: Sessions}\n"
-                  "  - {name: replica, kind: redis, address: \"",
-                  pair_.replica->address(),
-                  "\", cluster_id: cache, cluster_display_name: Sessions}\n"));
-    EXPECT_TRUE(exporter.ok()) << exporter.status();
-    return exporter.ok() ? *std::move(exporter) : nullptr;
+  std::unique_ptr<ExporterProcess> StartA() const {
+    return StartExporter("    cluster_display_name: Sessions\n");
   }
 
   // Exporter B: one replicante target per name, reading A.
@@ -54,13 +41,8 @@ class ModelApiTest : public ::testing::Test {
                       "\n    kind: replicante\n    address: \"", address,
                       "\"\n    options: {target: ", name, "}\n", extra);
     }
-    auto exporter = ExporterProcess::Start(dir_, config);
-    EXPECT_TRUE(exporter.ok()) << exporter.status();
-    return exporter.ok() ? *std::move(exporter) : nullptr;
+    return ExporterProcess::StartOrFail(dir_, config);
   }
-
-  TempDir dir_;
-  RedisPair pair_;
 };
 
 json GetJson(const std::string& url, long* status) {
@@ -79,12 +61,13 @@ TEST_F(ModelApiTest, ServesEachTargetInTheAgentApiShape) {
   json info =
       GetJson(a->url("/api/unstable/info/datastore?target=primary"), &status);
   EXPECT_EQ(status, 200);
-  EXPECT_EQ(info,
-            json({{"cluster_display_name", "Sessions"},
-                  {"cluster_id", "cache"},
-                  {"kind", "redis"},
-                  {"node_id", pair_.primary->address()},
-                  {"version", pair_.primary->InfoField("redis_version")}}));
+  EXPECT_EQ(
+      info,
+      json({{"cluster_display_name", "Sessions"},
+            {"cluster_id", "cache"},
+            {"kind", "redis"},
+            {"node_id", topology_.address(0)},
+            {"version", topology_.server(0).InfoField("redis_version")}}));
 
   json primary =
       GetJson(a->url("/api/unstable/shards?target=primary"), &status);
@@ -110,7 +93,7 @@ TEST_F(ModelApiTest, ServesEachTargetInTheAgentApiShape) {
   EXPECT_THAT(unknown["error"].get<std::string>(),
               HasSubstr("unknown target \"nope\""));
 
-  ASSERT_TRUE(pair_.FailOver().ok());
+  ASSERT_TRUE(topology_.FailOver().ok());
   json down = GetJson(a->url("/api/unstable/shards?target=primary"), &status);
   EXPECT_EQ(status, 503);
   EXPECT_THAT(down["error"].get<std::string>(),
@@ -180,7 +163,7 @@ TEST_F(ModelApiTest, ReplicanteKindReadsTheSameModelBack) {
                         "target \\\"nope\\\""));
 
   // After a failover, the model read through the API follows.
-  ASSERT_TRUE(pair_.FailOver().ok());
+  ASSERT_TRUE(topology_.FailOver().ok());
   std::vector<Sample> after = b->Scrape();
   EXPECT_EQ(ValueOf(after, "datastore_up", {{"target", "primary"}}), 0);
   EXPECT_EQ(ValueOf(after, "datastore_shard_role",
@@ -213,7 +196,7 @@ TEST_F(ModelApiTest, BasicAuthPasswordFromFileNeverShown) {
   WriteFile(config,
             absl::StrCat("targets:\n  - {name: replica, kind: redis, "
                          "address: \"",
-                         pair_.replica->address(), "\", cluster_id: cache}\n"));
+                         topology_.address(1), "\", cluster_id: cache}\n"));
   // ExporterProcess waits for /-/healthy without credentials, which basic
   // auth refuses: start exporter A by hand.
   const std::string address = absl::StrCat("127.0.0.1:", FreePort());

@@ -76,20 +76,26 @@ class RedisClusterTest : public ::testing::Test {
     exporter_ = *std::move(exporter);
   }
 
+  // Scrapes until every shard has one primary and one secondary (at most
+  // 20 s: replicas may still be finishing their first sync when the cluster
+  // says ok). True when it had.
+  bool ScrapeHealthy(std::vector<Sample>* samples) {
+    return WaitFor(
+        [&] {
+          *samples = exporter_->Scrape();
+          return HealthyCluster(RolesByShard(*samples));
+        },
+        absl::Seconds(20));
+  }
+
   TempDir dir_;
   std::vector<std::unique_ptr<RedisServer>> servers_;
   std::unique_ptr<ExporterProcess> exporter_;
 };
 
 TEST_F(RedisClusterTest, ThreeShardsEachWithOnePrimaryAndOneSecondary) {
-  // Replicas may still be finishing their first sync when the cluster says ok.
   std::vector<Sample> samples;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        samples = exporter_->Scrape();
-        return HealthyCluster(RolesByShard(samples));
-      },
-      absl::Seconds(20)))
+  ASSERT_TRUE(ScrapeHealthy(&samples))
       << ::testing::PrintToString(RolesByShard(samples));
   auto roles = RolesByShard(samples);
   std::set<std::string> shards;
@@ -111,12 +117,7 @@ TEST_F(RedisClusterTest, ThreeShardsEachWithOnePrimaryAndOneSecondary) {
 
 TEST_F(RedisClusterTest, ShardIdsStayAcrossFailover) {
   std::vector<Sample> before;
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        before = exporter_->Scrape();
-        return HealthyCluster(RolesByShard(before));
-      },
-      absl::Seconds(20)))
+  ASSERT_TRUE(ScrapeHealthy(&before))
       << ::testing::PrintToString(RolesByShard(before));
   // Promote the replica of shard 0-5460 with a coordinated CLUSTER FAILOVER.
   std::string replica_target;

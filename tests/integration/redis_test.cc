@@ -15,7 +15,9 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/datastore_test.h"
 #include "tests/support/exporter_process.h"
+#include "tests/support/redis_fixture.h"
 #include "tests/support/redis_server.h"
 
 namespace dse::testing {
@@ -30,69 +32,30 @@ std::string TargetYaml(const std::string& name, const std::string& address,
                      std::string("    cluster_id: cache\n") + extra);
 }
 
-class RedisPairTest : public ::testing::Test {
+// A primary and its replica; what every kind shows (roles, offsets after a
+// write, hung and stopped nodes, failover) is in cross_kind_test.cc.
+class RedisPairTest : public DatastoreTest<RedisFixture> {
  protected:
-  void SetUp() override {
-    auto primary = RedisServer::Start(dir_);
-    ASSERT_TRUE(primary.ok()) << primary.status();
-    primary_ = *std::move(primary);
-    auto replica = RedisServer::Start(
-        dir_, {"--replicaof", "127.0.0.1", std::to_string(primary_->port())});
-    ASSERT_TRUE(replica.ok()) << replica.status();
-    replica_ = *std::move(replica);
-    for (int i = 0; i < 20; ++i) {
-      ASSERT_TRUE(
-          primary_->Command({"SET", absl::StrCat("key", i), "value"}).ok());
-    }
-    ASSERT_TRUE(WaitFor(
-        [&] {
-          return replica_->InfoField("master_link_status") == "up" &&
-                 replica_->InfoField("slave_repl_offset") ==
-                     primary_->InfoField("master_repl_offset");
-        },
-        absl::Seconds(15)))
-        << "replica did not catch up";
-  }
+  RedisPairTest() : DatastoreTest({"primary", "replica"}) {}
 
-  std::string PairConfig(const std::string& extra = "") {
-    return absl::StrCat("targets:\n",
-                        TargetYaml("primary", primary_->address(), extra),
-                        TargetYaml("replica", replica_->address(), extra));
-  }
-
-  TempDir dir_;
-  std::unique_ptr<RedisServer> primary_;
-  std::unique_ptr<RedisServer> replica_;
+  RedisServer& primary() { return topology_.server(0); }
+  RedisServer& replica() { return topology_.server(1); }
 };
 
-TEST_F(RedisPairTest, RolesOffsetsAndInfo) {
-  auto exporter = ExporterProcess::Start(dir_, PairConfig());
-  ASSERT_TRUE(exporter.ok()) << exporter.status();
-  std::vector<Sample> samples = (*exporter)->Scrape();
+TEST_F(RedisPairTest, NodeIsTheAddressOffsetIsTheReplicationOffsetNoLag) {
+  auto exporter = StartExporter();
+  ASSERT_NE(exporter, nullptr);
+  std::vector<Sample> samples = exporter->Scrape();
 
-  EXPECT_EQ(ValueOf(samples, "datastore_up",
-                    {{"target", "primary"}, {"kind", "redis"}}),
-            1);
-  EXPECT_EQ(ValueOf(samples, "datastore_up",
-                    {{"target", "replica"}, {"kind", "redis"}}),
-            1);
-  EXPECT_EQ(RoleOf(samples, "primary"), "primary");
-  EXPECT_EQ(RoleOf(samples, "replica"), "secondary");
   for (const char* target : {"primary", "replica"}) {
     auto info = Select(samples, "datastore_info", {{"target", target}});
     ASSERT_EQ(info.size(), 1u) << target;
-    EXPECT_EQ(info[0].labels["cluster_id"], "cache");
     EXPECT_THAT(info[0].labels["version"],
                 ::testing::MatchesRegex("[0-9]+\\.[0-9]+\\.[0-9]+"));
-    // Four role series per node and shard (a state set).
-    EXPECT_EQ(Select(samples, "datastore_shard_role",
-                     {{"target", target}, {"shard", "cache"}})
-                  .size(),
-              4u);
   }
   EXPECT_EQ(Select(samples, "datastore_info", {{"target", "primary"}})[0]
                 .labels["node"],
-            primary_->address());
+            primary().address());
 
   double primary_offset = ValueOf(samples, "datastore_shard_commit_offset",
                                   {{"target", "primary"}, {"unit", "bytes"}});
@@ -100,99 +63,34 @@ TEST_F(RedisPairTest, RolesOffsetsAndInfo) {
                                   {{"target", "replica"}, {"unit", "bytes"}});
   EXPECT_GT(primary_offset, 0);
   EXPECT_EQ(primary_offset,
-            std::stod(primary_->InfoField("master_repl_offset")));
+            std::stod(primary().InfoField("master_repl_offset")));
   // Both were equal before the scrape; the primary may have sent a PING since.
   EXPECT_LE(replica_offset, primary_offset);
   EXPECT_GT(replica_offset, 0);
   // Redis gives no local lag: the series is absent, not zero.
   EXPECT_TRUE(Select(samples, "datastore_shard_replication_lag").empty());
-
-  // Writes move the primary's offset forward and the replica follows.
-  ASSERT_TRUE(primary_->Command({"SET", "more", std::string(1000, 'x')}).ok());
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        auto again = (*exporter)->Scrape();
-        return ValueOf(again, "datastore_shard_commit_offset",
-                       {{"target", "replica"}}) >= primary_offset + 1000;
-      },
-      absl::Seconds(10)));
 }
 
-TEST_F(RedisPairTest, FailoverIsVisibleAtTheNextScrape) {
-  auto exporter = ExporterProcess::Start(dir_, PairConfig());
-  ASSERT_TRUE(exporter.ok()) << exporter.status();
-  ASSERT_EQ(RoleOf((*exporter)->Scrape(), "replica"), "secondary");
-
-  primary_->process().Stop();
-  ASSERT_TRUE(replica_->Command({"REPLICAOF", "NO", "ONE"}).ok());
-  std::vector<Sample> samples = (*exporter)->Scrape();
-  EXPECT_EQ(RoleOf(samples, "replica"), "primary");
-  EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", "primary"}}), 0);
-  // A failed target exports nothing stale.
-  EXPECT_TRUE(
-      Select(samples, "datastore_shard_role", {{"target", "primary"}}).empty());
-  EXPECT_TRUE(
-      Select(samples, "datastore_info", {{"target", "primary"}}).empty());
-}
-
-TEST_F(RedisPairTest, StoppedReplicaOfRunningPrimaryIsRecoveringThenDown) {
-  auto exporter = ExporterProcess::Start(dir_, PairConfig());
-  ASSERT_TRUE(exporter.ok()) << exporter.status();
+TEST_F(RedisPairTest, ReplicaOfALostPrimaryIsRecovering) {
+  auto exporter = StartExporter();
+  ASSERT_NE(exporter, nullptr);
+  ASSERT_EQ(RoleOf(exporter->Scrape(), "replica"), "secondary");
   // The primary goes away: the replica's link drops and it is recovering.
-  primary_->process().Stop();
-  ASSERT_TRUE(WaitFor(
-      [&] { return RoleOf((*exporter)->Scrape(), "replica") == "recovering"; },
-      absl::Seconds(10)));
-  replica_->process().Stop();
-  std::vector<Sample> samples = (*exporter)->Scrape();
-  EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", "replica"}}), 0);
-  std::string logs = (*exporter)->Logs();
-  EXPECT_THAT(logs, HasSubstr("target is down"));
-  EXPECT_THAT(logs, HasSubstr("target=replica"));
-}
-
-TEST_F(RedisPairTest, HungServerTimesOutWithoutDelayingTheOthers) {
-  auto exporter =
-      ExporterProcess::Start(dir_, PairConfig("    timeout: 500ms\n"));
-  ASSERT_TRUE(exporter.ok()) << exporter.status();
-  ASSERT_EQ(
-      ValueOf((*exporter)->Scrape(), "datastore_up", {{"target", "replica"}}),
-      1);
-
-  replica_->process().Signal(SIGSTOP);
-  absl::Time start = absl::Now();
-  std::vector<Sample> samples = (*exporter)->Scrape();
-  absl::Duration took = absl::Now() - start;
-  replica_->process().Signal(SIGCONT);
-
-  EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", "replica"}}), 0);
-  EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", "primary"}}), 1);
-  EXPECT_EQ(RoleOf(samples, "primary"), "primary");
-  // Bounded by the 500 ms timeout, not by the hung server (generous margin
-  // for a loaded machine: this checks the deadline exists, not speed).
-  EXPECT_LT(took, absl::Seconds(3));
-  EXPECT_LT(ValueOf(samples, "datastore_collect_duration_seconds",
-                    {{"target", "replica"}}),
-            1.5);
-  // After SIGCONT the connection is re-established.
+  primary().process().Stop();
   EXPECT_TRUE(WaitFor(
-      [&] {
-        return ValueOf((*exporter)->Scrape(), "datastore_up",
-                       {{"target", "replica"}}) == 1;
-      },
+      [&] { return RoleOf(exporter->Scrape(), "replica") == "recovering"; },
       absl::Seconds(10)));
 }
 
 TEST_F(RedisPairTest, PrometheusScrapeTimeoutHeaderBoundsTheScrape) {
-  auto exporter =
-      ExporterProcess::Start(dir_, PairConfig("    timeout: 20s\n"));
-  ASSERT_TRUE(exporter.ok()) << exporter.status();
-  replica_->process().Signal(SIGSTOP);
+  auto exporter = StartExporter("    timeout: 20s\n");
+  ASSERT_NE(exporter, nullptr);
+  replica().process().Signal(SIGSTOP);
   absl::Time start = absl::Now();
-  HttpResult result = HttpFetch((*exporter)->url("/metrics"), "GET",
+  HttpResult result = HttpFetch(exporter->url("/metrics"), "GET",
                                 {"X-Prometheus-Scrape-Timeout-Seconds: 1"});
   absl::Duration took = absl::Now() - start;
-  replica_->process().Signal(SIGCONT);
+  replica().process().Signal(SIGCONT);
   EXPECT_EQ(result.status, 200);
   EXPECT_LT(took, absl::Seconds(5));  // Not the 20 s target timeout.
   std::vector<Sample> samples = ParseExposition(result.body);
@@ -201,30 +99,30 @@ TEST_F(RedisPairTest, PrometheusScrapeTimeoutHeaderBoundsTheScrape) {
 }
 
 TEST_F(RedisPairTest, LandingPageShowsTargetsAndLastError) {
-  auto exporter = ExporterProcess::Start(dir_, PairConfig());
-  ASSERT_TRUE(exporter.ok()) << exporter.status();
-  replica_->process().Stop();
-  (*exporter)->Scrape();
-  HttpResult page = HttpFetch((*exporter)->url("/"));
+  auto exporter = StartExporter();
+  ASSERT_NE(exporter, nullptr);
+  replica().process().Stop();
+  exporter->Scrape();
+  HttpResult page = HttpFetch(exporter->url("/"));
   EXPECT_EQ(page.status, 200);
   EXPECT_THAT(page.body, HasSubstr("primary"));
-  EXPECT_THAT(page.body, HasSubstr(replica_->address()));
+  EXPECT_THAT(page.body, HasSubstr(replica().address()));
   EXPECT_THAT(page.body, HasSubstr("Connection refused"));
 }
 
 TEST_F(RedisPairTest, PromtoolCheckMetricsIsClean) {
-  auto exporter = ExporterProcess::Start(dir_, PairConfig());
-  ASSERT_TRUE(exporter.ok()) << exporter.status();
+  auto exporter = StartExporter();
+  ASSERT_NE(exporter, nullptr);
   std::string raw;
-  (*exporter)->Scrape(&raw);
+  exporter->Scrape(&raw);
   EXPECT_EQ(PromtoolComplaints(dir_, raw), "");
 }
 
 TEST_F(RedisPairTest, GzipAndContentType) {
-  auto exporter = ExporterProcess::Start(dir_, PairConfig());
-  ASSERT_TRUE(exporter.ok()) << exporter.status();
+  auto exporter = StartExporter();
+  ASSERT_NE(exporter, nullptr);
   HttpResult result =
-      HttpFetch((*exporter)->url("/metrics"), "GET", {"Accept-Encoding: gzip"});
+      HttpFetch(exporter->url("/metrics"), "GET", {"Accept-Encoding: gzip"});
   EXPECT_EQ(result.status, 200);
   EXPECT_THAT(
       result.headers,
@@ -343,13 +241,8 @@ TEST(RedisAuthTest, PasswordFromFileAndWrongPasswordNeverShown) {
   std::string logs = (*exporter)->Logs();
   EXPECT_THAT(logs, HasSubstr("target=bad"));
   EXPECT_THAT(logs, HasSubstr("WRONGPASS"));
-  HttpResult page = HttpFetch((*exporter)->url("/"));
-  for (const std::string& secret :
-       {password, std::string("Wrong-9d2e-unique")}) {
-    EXPECT_THAT(raw, Not(HasSubstr(secret)));
-    EXPECT_THAT(logs, Not(HasSubstr(secret)));
-    EXPECT_THAT(page.body, Not(HasSubstr(secret)));
-  }
+  EXPECT_EQ(WhereSecretsShow(**exporter, raw, {password, "Wrong-9d2e-unique"}),
+            "");
 }
 
 TEST(RedisSidecarTest, TargetFlagNeedsNoConfigFile) {

@@ -47,16 +47,7 @@ TEST(SecretsTest, NoKindLeaksAPassword) {
   etcd_options.members = 1;
   auto etcd = EtcdCluster::Start(dir, etcd_options);
   ASSERT_TRUE(etcd.ok()) << etcd.status();
-  for (const std::string& request :
-       {std::string(R"({"name":"root","password":"root-Pw-secrets"})"),
-        absl::StrCat(R"({"name":"monitor","password":")", kGood, R"("})")}) {
-    ASSERT_TRUE((*etcd)->Post(0, "/v3/auth/user/add", request).ok());
-  }
-  ASSERT_TRUE(
-      (*etcd)
-          ->Post(0, "/v3/auth/user/grant", R"({"user":"root","role":"root"})")
-          .ok());
-  ASSERT_TRUE((*etcd)->Post(0, "/v3/auth/enable").ok());
+  ASSERT_TRUE((*etcd)->EnableAuth("monitor", kGood).ok());
   ZooKeeperOptions zk_options;
   zk_options.servers = 1;
   auto zookeeper = ZooKeeperEnsemble::Start(dir, zk_options);

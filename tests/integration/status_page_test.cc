@@ -9,8 +9,9 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/chromium.h"
+#include "tests/support/datastore_test.h"
 #include "tests/support/exporter_process.h"
-#include "tests/support/redis_pair.h"
+#include "tests/support/redis_fixture.h"
 
 namespace dse::testing {
 namespace {
@@ -22,30 +23,18 @@ using ::testing::Not;
 // Markup in a name the page shows: it must appear as text, never run.
 constexpr char kHostileName[] = "Sessions <img src=x onerror=window.pwned=1>";
 
-class StatusPageTest : public ::testing::Test {
+class StatusPageTest : public DatastoreTest<RedisFixture> {
  protected:
+  StatusPageTest() : DatastoreTest({"primary", "replica"}) {}
+
   void SetUp() override {
-    auto pair = RedisPair::Start(dir_);
-    ASSERT_TRUE(pair.ok()) << pair.status();
-    pair_ = *std::move(pair);
-    auto exporter = ExporterProcess::Start(
-        dir_, absl::StrCat("targets:\n", Target("primary", *pair_.primary),
-                           Target("replica", *pair_.replica)));
-    ASSERT_TRUE(exporter.ok()) << exporter.status();
-    exporter_ = *std::move(exporter);
+    DatastoreTest::SetUp();
+    if (HasFatalFailure()) return;
+    exporter_ = StartExporter(
+        absl::StrCat("    cluster_display_name: \"", kHostileName, "\"\n"));
+    ASSERT_NE(exporter_, nullptr);
   }
 
-  static std::string Target(const std::string& name,
-                            const RedisServer& server) {
-    return absl::StrCat("  - name: ", name,
-                        "\n    kind: redis\n    address: \"", server.address(),
-                        "\"\n    cluster_id: cache\n"
-                        "    cluster_display_name: \"",
-                        kHostileName, "\"\n");
-  }
-
-  TempDir dir_;
-  RedisPair pair_;
   std::unique_ptr<ExporterProcess> exporter_;
 };
 
@@ -56,11 +45,11 @@ TEST_F(StatusPageTest, WithoutJavaScriptTheServerRendersTheState) {
               HasSubstr("Content-Type: text/html; charset=utf-8"));
   EXPECT_THAT(page.body,
               HasSubstr(absl::StrCat("data-target=\"primary\" data-node=\"",
-                                     pair_.primary->address(),
+                                     topology_.address(0),
                                      "\" data-role=\"primary\"")));
   EXPECT_THAT(page.body,
               HasSubstr(absl::StrCat("data-target=\"replica\" data-node=\"",
-                                     pair_.replica->address(),
+                                     topology_.address(1),
                                      "\" data-role=\"secondary\"")));
   EXPECT_THAT(page.body, HasSubstr("2 of 2 targets up"));
   EXPECT_THAT(page.body, HasSubstr("Sessions &lt;img src=x"));
@@ -125,7 +114,7 @@ TEST_F(StatusPageTest, ChromiumShowsTheFailoverByItsOwnPolling) {
       ".dataset.polls)");
   ASSERT_TRUE(polls_before.ok());
 
-  ASSERT_TRUE(pair_.FailOver().ok());
+  ASSERT_TRUE(topology_.FailOver().ok());
 
   // The page's own polling shows the new primary and the lost node.
   const std::string after =
@@ -148,9 +137,8 @@ TEST_F(StatusPageTest, ChromiumShowsTheFailoverByItsOwnPolling) {
   auto changes =
       chromium.Evaluate("document.getElementById('changes').textContent");
   ASSERT_TRUE(changes.ok());
-  EXPECT_THAT(
-      changes->get<std::string>(),
-      HasSubstr(pair_.replica->address() + " secondary \u2192 primary"));
+  EXPECT_THAT(changes->get<std::string>(),
+              HasSubstr(topology_.address(1) + " secondary \u2192 primary"));
   EXPECT_THAT(changes->get<std::string>(),
               HasSubstr("target primary: up \u2192 down"));
   auto summary =

@@ -201,6 +201,14 @@ absl::StatusOr<json> Chromium::Call(const std::string& method, json params,
   }
 }
 
+absl::Status Chromium::SetViewport(int width, int height) {
+  return Call("Emulation.setDeviceMetricsOverride", {{"width", width},
+                                                     {"height", height},
+                                                     {"deviceScaleFactor", 1},
+                                                     {"mobile", false}})
+      .status();
+}
+
 absl::Status Chromium::Open(const std::string& url, int width, int height) {
   auto target = Call("Target.createTarget", {{"url", "about:blank"}}, false);
   if (!target.ok()) return target.status();
@@ -209,12 +217,8 @@ absl::Status Chromium::Open(const std::string& url, int width, int height) {
            {{"targetId", (*target)["targetId"]}, {"flatten", true}}, false);
   if (!attached.ok()) return attached.status();
   session_ = (*attached)["sessionId"].get<std::string>();
-  auto metrics =
-      Call("Emulation.setDeviceMetricsOverride", {{"width", width},
-                                                  {"height", height},
-                                                  {"deviceScaleFactor", 1},
-                                                  {"mobile", false}});
-  if (!metrics.ok()) return metrics.status();
+  absl::Status viewport = SetViewport(width, height);
+  if (!viewport.ok()) return viewport;
   auto navigated = Call("Page.navigate", {{"url", url}});
   if (!navigated.ok()) return navigated.status();
   if (navigated->contains("errorText")) {
@@ -243,12 +247,8 @@ absl::Status Chromium::Screenshot(const std::string& path) {
   if (!size.ok()) return size.status();
   const int width = (*size)[0].get<int>();
   const int height = std::min((*size)[1].get<int>(), 4000);
-  auto metrics =
-      Call("Emulation.setDeviceMetricsOverride", {{"width", width},
-                                                  {"height", height},
-                                                  {"deviceScaleFactor", 1},
-                                                  {"mobile", false}});
-  if (!metrics.ok()) return metrics.status();
+  absl::Status viewport = SetViewport(width, height);
+  if (!viewport.ok()) return viewport;
   auto shot = Call("Page.captureScreenshot", {{"format", "png"}});
   if (!shot.ok()) return shot.status();
   std::string png;

@@ -46,6 +46,8 @@ class Chromium {
       const std::string& method, nlohmann::json params, bool to_tab = true,
       absl::Duration timeout = absl::Seconds(10));
   absl::StatusOr<std::string> ReadMessage(absl::Time deadline);
+  // Sets the tab's viewport, in CSS pixels.
+  absl::Status SetViewport(int width, int height);
 
   pid_t pid_ = -1;
   int to_browser_ = -1;    // Our end of its fd 3.

@@ -208,6 +208,25 @@ absl::StatusOr<std::string> EtcdCluster::Post(int i, const std::string& path,
   return reply;
 }
 
+absl::Status EtcdCluster::EnableAuth(const std::string& user,
+                                     const std::string& password) {
+  struct Request {
+    const char* path;
+    nlohmann::json body;
+  };
+  const Request requests[] = {
+      {"/v3/auth/user/add", {{"name", "root"}, {"password", "root-Pw-unique"}}},
+      {"/v3/auth/user/add", {{"name", user}, {"password", password}}},
+      {"/v3/auth/user/grant", {{"user", "root"}, {"role", "root"}}},
+      {"/v3/auth/enable", nlohmann::json::object()},
+  };
+  for (const Request& request : requests) {
+    auto done = Post(0, request.path, request.body.dump());
+    if (!done.ok()) return done.status();
+  }
+  return absl::OkStatus();
+}
+
 std::string EtcdCluster::ClusterId(int i) const {
   auto status = Post(i, "/v3/maintenance/status");
   return status.ok() ? JsonString(*status, "/header/cluster_id"_json_pointer)

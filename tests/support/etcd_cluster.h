@@ -53,6 +53,10 @@ class EtcdCluster {
   // body of a 200 reply.
   absl::StatusOr<std::string> Post(int i, const std::string& path,
                                    const std::string& body = "{}") const;
+  // Turns authentication on: adds the user `root` (with the root role) and
+  // `user` with `password` (no role: it may ask for the status, nothing
+  // more).
+  absl::Status EnableAuth(const std::string& user, const std::string& password);
   // header.cluster_id of member i's status, decimal as the API gives it.
   std::string ClusterId(int i) const;
   // The index of the member that its own status calls the leader, or -1.

@@ -5,7 +5,9 @@
 
 #include <cmath>
 #include <limits>
+#include <utility>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -199,6 +201,13 @@ absl::StatusOr<std::unique_ptr<ExporterProcess>> ExporterProcess::Start(
   return exporter;
 }
 
+std::unique_ptr<ExporterProcess> ExporterProcess::StartOrFail(
+    const TempDir& dir, const std::string& config_yaml) {
+  auto exporter = Start(dir, config_yaml);
+  EXPECT_TRUE(exporter.ok()) << exporter.status();
+  return exporter.ok() ? *std::move(exporter) : nullptr;
+}
+
 std::string ExporterProcess::url(const std::string& path) const {
   return absl::StrCat("http://127.0.0.1:", port_, path);
 }
@@ -208,6 +217,24 @@ std::vector<Sample> ExporterProcess::Scrape(std::string* raw) const {
   EXPECT_EQ(result.status, 200) << result.body;
   if (raw != nullptr) *raw = result.body;
   return ParseExposition(result.body);
+}
+
+std::string WhereSecretsShow(const ExporterProcess& exporter,
+                             const std::string& scrape,
+                             const std::vector<std::string>& secrets) {
+  const std::pair<const char*, std::string> places[] = {
+      {"the scrape", scrape},
+      {"the logs", exporter.Logs()},
+      {"the landing page", HttpFetch(exporter.url("/")).body}};
+  std::string shown;
+  for (const auto& [place, text] : places) {
+    for (const std::string& secret : secrets) {
+      if (absl::StrContains(text, secret)) {
+        absl::StrAppend(&shown, "\"", secret, "\" in ", place, "; ");
+      }
+    }
+  }
+  return shown;
 }
 
 }  // namespace dse::testing

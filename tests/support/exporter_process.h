@@ -77,6 +77,10 @@ class ExporterProcess {
       const std::vector<std::string>& extra_flags = {},
       const std::vector<std::string>& env = {});
 
+  // Start, or nullptr after failing the calling test with the reason.
+  static std::unique_ptr<ExporterProcess> StartOrFail(
+      const TempDir& dir, const std::string& config_yaml);
+
   std::string url(const std::string& path) const;
   // Fetches /metrics and parses it.
   std::vector<Sample> Scrape(std::string* raw = nullptr) const;
@@ -89,6 +93,12 @@ class ExporterProcess {
   int port_ = 0;
   std::string log_path_;
 };
+
+// Where any of `secrets` shows: in `scrape` (a /metrics body), in the
+// exporter's logs or on its landing page; "" when nowhere.
+std::string WhereSecretsShow(const ExporterProcess& exporter,
+                             const std::string& scrape,
+                             const std::vector<std::string>& secrets);
 
 }  // namespace dse::testing
 

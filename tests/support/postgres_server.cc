@@ -49,6 +49,13 @@ absl::Status AppendSettings(const std::string& data,
   return absl::OkStatus();
 }
 
+// Runs a server program as postgres, for at most 120 s.
+CommandResult RunAsPostgres(const std::vector<std::string>& argv) {
+  ProcessOptions as_postgres;
+  as_postgres.run_as = kUser;
+  return RunCommand(argv, absl::Seconds(120), as_postgres);
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> PostgresBinDir() {
@@ -63,22 +70,26 @@ absl::StatusOr<std::string> PostgresBinDir() {
   return dir;
 }
 
+absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::Prepare(
+    const TempDir& dir, std::string* data) {
+  std::unique_ptr<PostgresServer> server(new PostgresServer);
+  server->port_ = FreePort();
+  *data = dir.Sub("postgres-" + std::to_string(server->port_)) + "/data";
+  absl::Status owned = OwnedByPostgres(*data, 0700);
+  if (!owned.ok()) return owned;
+  return server;
+}
+
 absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::StartPrimary(
     const TempDir& dir, const std::vector<std::string>& settings) {
   auto bin = PostgresBinDir();
   if (!bin.ok()) return bin.status();
-  std::unique_ptr<PostgresServer> server(new PostgresServer);
-  server->port_ = FreePort();
-  std::string folder = dir.Sub("postgres-" + std::to_string(server->port_));
-  std::string data = folder + "/data";
-  absl::Status owned = OwnedByPostgres(data, 0700);
-  if (!owned.ok()) return owned;
-  ProcessOptions as_postgres;
-  as_postgres.run_as = kUser;
+  std::string data;
+  auto server = Prepare(dir, &data);
+  if (!server.ok()) return server.status();
   CommandResult initdb =
-      RunCommand({*bin + "/initdb", "-D", data, "-U", kUser, "--auth=trust",
-                  "--no-sync", "--encoding=UTF8", "--locale=C"},
-                 absl::Seconds(120), as_postgres);
+      RunAsPostgres({*bin + "/initdb", "-D", data, "-U", kUser, "--auth=trust",
+                     "--no-sync", "--encoding=UTF8", "--locale=C"});
   if (initdb.exit_code != 0) {
     return absl::InternalError(absl::StrCat("initdb failed: ", initdb.output));
   }
@@ -104,7 +115,7 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::StartPrimary(
   conf.insert(conf.end(), settings.begin(), settings.end());
   absl::Status appended = AppendSettings(data, conf);
   if (!appended.ok()) return appended;
-  return Start(std::move(server), data);
+  return Start(*std::move(server), data);
 }
 
 absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::StartStandby(
@@ -112,21 +123,15 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::StartStandby(
     const std::vector<std::string>& settings) {
   auto bin = PostgresBinDir();
   if (!bin.ok()) return bin.status();
-  std::unique_ptr<PostgresServer> server(new PostgresServer);
-  server->port_ = FreePort();
-  std::string folder = dir.Sub("postgres-" + std::to_string(server->port_));
-  std::string data = folder + "/data";
-  absl::Status owned = OwnedByPostgres(data, 0700);
-  if (!owned.ok()) return owned;
-  ProcessOptions as_postgres;
-  as_postgres.run_as = kUser;
+  std::string data;
+  auto server = Prepare(dir, &data);
+  if (!server.ok()) return server.status();
   // Process::Start sets HOME to postgres's own, so the passfile that -R
   // writes into primary_conninfo is postgres's (and unused: trust).
   CommandResult backup =
-      RunCommand({*bin + "/pg_basebackup", "-h", "127.0.0.1", "-p",
-                  std::to_string(primary.port()), "-U", kUser, "-D", data, "-R",
-                  "-X", "stream", "-c", "fast", "--no-sync"},
-                 absl::Seconds(120), as_postgres);
+      RunAsPostgres({*bin + "/pg_basebackup", "-h", "127.0.0.1", "-p",
+                     std::to_string(primary.port()), "-U", kUser, "-D", data,
+                     "-R", "-X", "stream", "-c", "fast", "--no-sync"});
   if (backup.exit_code != 0) {
     return absl::InternalError(
         absl::StrCat("pg_basebackup failed: ", backup.output));
@@ -137,7 +142,7 @@ absl::StatusOr<std::unique_ptr<PostgresServer>> PostgresServer::StartStandby(
   conf.insert(conf.end(), settings.begin(), settings.end());
   absl::Status appended = AppendSettings(data, conf);
   if (!appended.ok()) return appended;
-  auto standby = Start(std::move(server), data);
+  auto standby = Start(*std::move(server), data);
   if (!standby.ok()) return standby;
   bool streaming = WaitFor(
       [&] {

@@ -45,6 +45,10 @@ class PostgresServer {
 
  private:
   PostgresServer() = default;
+  // A server not started yet, on a free port, with its data folder (owned
+  // by postgres) under `dir`, returned in `data`.
+  static absl::StatusOr<std::unique_ptr<PostgresServer>> Prepare(
+      const TempDir& dir, std::string* data);
   static absl::StatusOr<std::unique_ptr<PostgresServer>> Start(
       std::unique_ptr<PostgresServer> server, const std::string& data);
 

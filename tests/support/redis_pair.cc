@@ -31,10 +31,4 @@ absl::StatusOr<RedisPair> RedisPair::Start(const TempDir& dir) {
   return pair;
 }
 
-absl::Status RedisPair::FailOver() {
-  primary->process().Stop();
-  auto promoted = replica->Command({"REPLICAOF", "NO", "ONE"});
-  return promoted.ok() ? absl::OkStatus() : promoted.status();
-}
-
 }  // namespace dse::testing

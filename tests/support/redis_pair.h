@@ -19,10 +19,6 @@ struct RedisPair {
   // Starts both under `dir`, writes a few keys and waits (at most 15 s) until
   // the replica's offset equals the primary's.
   static absl::StatusOr<RedisPair> Start(const TempDir& dir);
-
-  // Fails over the way an operator would after losing the primary: stops
-  // it, then promotes the replica (REPLICAOF NO ONE).
-  absl::Status FailOver();
 };
 
 }  // namespace dse::testing
