@@ -253,7 +253,10 @@ TEST_P(CrossKindTest, HungNodeDelaysNoOtherTarget) {
   ASSERT_GE(primary, 0);
   // A secondary: a hung leader of ZooKeeper or etcd would be voted out.
   const int hung = (primary + 1) % fixture_->size();
-  ASSERT_EQ(Up(exporter->Scrape(), hung), 1);
+  // Up first. The first collection also loads the kind's client library,
+  // which under a sanitizer can outlast the 500 ms timeout: wait for it.
+  ASSERT_TRUE(WaitFor([&] { return Up(exporter->Scrape(), hung) == 1; },
+                      absl::Seconds(10)));
 
   fixture_->Hang(hung);
   absl::Cleanup resume = [&] { fixture_->Resume(hung); };
