@@ -22,6 +22,8 @@ packages+=(
   libzookeeper-java default-jre-headless libslf4j-java
   # etcd collector tests.
   etcd-server
+  # NATS JetStream fixtures (collectors/nats/fixtures/record.sh).
+  nats-server
   # MySQL/MariaDB collector tests (mariadb-client records the fixtures).
   mariadb-server mariadb-client
   # PostgreSQL collector tests: PostgreSQL 15 servers (and pg_stat_statements,

@@ -1,7 +1,8 @@
 """Real servers for the Python tests, benchmarks, fixture recorders and the
-demo: Debian's redis-server, MariaDB, PostgreSQL 15, ZooKeeper and etcd,
-Prometheus and Alertmanager, and our exporter, each on free loopback ports
-with its data and log in one temporary folder. Standard library only.
+demo: Debian's redis-server, MariaDB, PostgreSQL 15, ZooKeeper, etcd and
+nats-server (NATS JetStream), Prometheus and Alertmanager, and our exporter,
+each on free loopback ports with its data and log in one temporary folder.
+Standard library only.
 
     sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
     import servers
@@ -19,11 +20,12 @@ naming what did not start and how its log ends. Each server object has
 .port, .address, .pid, .log, .stop(), .kill(), .pause() (SIGSTOP),
 .resume(), .restart() (same port, folder and arguments), and a client for
 its own protocol (Redis.command, MariaDb.sql, Postgres.sql, Etcd.post,
-ZooKeeper.word, Exporter.get).
+ZooKeeper.word, Nats.api and Nats.get, Exporter.get).
 
 Processes die with the thread that started them (PR_SET_PDEATHSIG), even
 when the caller is killed: start them from the main thread.
 """
+import collections
 import ctypes
 import json
 import os
@@ -50,6 +52,7 @@ PACKAGES = {
     "java": "default-jre-headless", "mariadbd": "mariadb-server",
     "mariadb-install-db": "mariadb-server", "mariadb": "mariadb-client",
     "prometheus": "prometheus", "prometheus-alertmanager": "prometheus-alertmanager",
+    "nats-server": "nats-server",
 }
 
 
@@ -393,6 +396,26 @@ class Servers:
         if wait:
             wait_serving(ensemble, voters)
         return ensemble
+
+    def nats(self, name=None, accounts=None, config=(), port=None):
+        """A JetStream server in no cluster (see Nats)."""
+        return Nats(self, name, accounts=accounts, config=config, port=port).start()
+
+    def nats_cluster(self, size=3, name="nats", cluster=None, accounts=None, config=(),
+                     wait=True):
+        """`size` JetStream servers named {name}1..{name}{size} in one cluster
+        (`cluster`, by default `name`), each with routes to the others (see
+        Nats); by default waits until they are all healthy and agree on a
+        meta leader (wait=False: call wait_nats_cluster(nodes) later)."""
+        ports = [free_port() for _ in range(size)]
+        nodes = [Nats(self, f"{name}{i}", cluster or name,
+                      [p for p in ports if p != port], accounts, config, cluster_port=port)
+                 for i, port in enumerate(ports, 1)]
+        for node in nodes:
+            node.start(wait=False)
+        if wait:
+            wait_nats_cluster(nodes)
+        return nodes
 
     def exporter(self, config=None, args=(), name="exporter", port=None, binary=None):
         return Exporter(self, config, args, name, port, binary).start()
@@ -888,6 +911,326 @@ def wait_serving(ensemble, voters, timeout=90):
             server.mode() for server in ensemble[voters:]] == expected
 
     wait_until("a ZooKeeper leader and its followers serving", serving, timeout, interval=0.25)
+
+
+# --- NATS ----------------------------------------------------------------------
+
+
+class NatsError(OSError):
+    """What a NATS server refused: -ERR, a JetStream API error reply, no
+    responders, a closed connection. An OSError (as the socket's timeout
+    is), so that wait_until polls past it."""
+
+
+class Nats(Server):
+    """A nats-server with JetStream (its store in its own folder, at most
+    64 MB of memory and 256 MB of file store) and its HTTP monitoring port
+    (.monitor_port: /varz, /jsz, /healthz). Its server_name is its name.
+    With `cluster` (the cluster name) it takes routes on .cluster_port and
+    connects to the cluster ports in `routes`. `accounts` maps account
+    names to whether JetStream is enabled in it; each account has a user
+    of the same name, password the same, and the first account is where
+    clients that give no user go (no_auth_user); without `accounts` every
+    client is in the global account $G. `config` are more lines of its
+    configuration file."""
+
+    kind = "nats"
+
+    def __init__(self, servers, name=None, cluster=None, routes=(), accounts=None, config=(),
+                 port=None, cluster_port=None, monitor_port=None):
+        super().__init__(servers, name, port)
+        self.monitor_port = monitor_port or free_port()
+        self.cluster = cluster
+        self.cluster_port = (cluster_port or free_port()) if cluster else None
+        folder = servers.folder(self.name)
+        lines = [f"server_name: {json.dumps(self.name)}", f"listen: \"{self.address}\"",
+                 f"http: \"{self.monitor_address}\"",
+                 f"jetstream {{ store_dir: {json.dumps(os.path.join(folder, 'js'))}, "
+                 "max_memory_store: 64MB, max_file_store: 256MB }"]
+        if cluster:
+            urls = ", ".join(f"\"nats-route://127.0.0.1:{p}\"" for p in routes)
+            lines.append(f"cluster {{ name: {json.dumps(cluster)}, "
+                         f"listen: \"127.0.0.1:{self.cluster_port}\", routes: [{urls}] }}")
+        if accounts:
+            lines.append("accounts {")
+            for account, jetstream in accounts.items():
+                user = json.dumps(account)
+                lines.append(f"  {user}: {{ {'jetstream: enabled, ' if jetstream else ''}"
+                             f"users: [{{ user: {user}, password: {user} }}] }}")
+            lines += ["}", f"no_auth_user: {json.dumps(next(iter(accounts)))}"]
+        self.config_file = os.path.join(folder, "nats.conf")
+        with open(self.config_file, "w") as f:
+            f.write("".join(f"{line}\n" for line in [*lines, *config]))
+
+    @property
+    def monitor_address(self):
+        return f"127.0.0.1:{self.monitor_port}"
+
+    def argv(self):
+        return [program("nats-server"), "--config", self.config_file]
+
+    def get(self, path):
+        """(status, body text) of GET path on the monitoring port."""
+        return http_get(f"http://{self.monitor_address}{path}")
+
+    def monitor(self, path):
+        """The decoded JSON reply of GET path on the monitoring port;
+        NatsError unless it is 200."""
+        status, body = self.get(path)
+        if status != 200:
+            raise NatsError(f"nats {self.name}: GET {path}: HTTP {status}: {body.strip()}")
+        return json.loads(body)
+
+    def ready(self):
+        return self.get("/healthz")[0] == 200
+
+    def meta_leader(self):
+        """The server_name of the JetStream meta leader this server knows,
+        or None."""
+        return self.monitor("/jsz").get("meta_cluster", {}).get("leader") or None
+
+    def stream_detail(self, stream, account="$G"):
+        """This server's stream_detail of `stream` in /jsz (None when it
+        holds no replica of it)."""
+        return nats_stream_detail(self.monitor("/jsz?accounts=true&streams=true"), stream,
+                                  account)
+
+    def stream_leader(self, stream, account="$G"):
+        """The server_name of the leader of `stream` as this server's /jsz
+        gives it, or None (no leader known, or no replica here)."""
+        detail = self.stream_detail(stream, account) or {}
+        return detail.get("cluster", {}).get("leader") or None
+
+    def client(self, user=None, timeout=10):
+        """A NatsClient connected to this server (as `user`, password the same)."""
+        return NatsClient(self.address, user, timeout)
+
+    def api(self, subject, body=None, user=None, timeout=10):
+        """The decoded reply of the JetStream API request $JS.API.`subject`;
+        NatsError when it is an error."""
+        with self.client(user, timeout) as client:
+            return client.api(subject, body)
+
+    def create_stream(self, name, subjects=None, replicas=1, storage="file", user=None,
+                      **config):
+        """Creates stream `name` on `subjects` (by default `name`.>) with
+        `replicas` replicas and more stream `config`; returns its info."""
+        config = {"name": name, "subjects": subjects or [f"{name}.>"], "num_replicas": replicas,
+                  "storage": storage, **config}
+        return self.api(f"STREAM.CREATE.{name}", config, user)
+
+    def delete_stream(self, name, user=None):
+        return self.api(f"STREAM.DELETE.{name}", None, user)
+
+    def step_down(self, stream, consumer=None, user=None):
+        """Asks the leader of `stream` (or of its `consumer`) to step down:
+        another replica is then elected."""
+        if consumer:
+            return self.api(f"CONSUMER.LEADER.STEPDOWN.{stream}.{consumer}", None, user)
+        return self.api(f"STREAM.LEADER.STEPDOWN.{stream}", None, user)
+
+    def create_consumer(self, stream, durable, replicas=None, user=None):
+        """A durable pull consumer on `stream` with explicit acks, with
+        `replicas` replicas (by default the stream's); returns its info."""
+        config = {"durable_name": durable, "ack_policy": "explicit"}
+        if replicas:
+            config["num_replicas"] = replicas
+        return self.api(f"CONSUMER.DURABLE.CREATE.{stream}.{durable}",
+                        {"stream_name": stream, "config": config}, user)
+
+    def consume(self, stream, consumer, count, ack=0, user=None):
+        """Fetches `count` messages from a pull consumer and acks the first
+        `ack` of them; returns how many came."""
+        with self.client(user) as client:
+            return len(client.pull(stream, consumer, count, ack))
+
+    def publish(self, subject, count=1, user=None, payload=b"x" * 16):
+        """Publishes `count` messages to `subject` and waits for each
+        JetStream ack; returns the acks ({"stream":..., "seq":...})."""
+        with self.client(user) as client:
+            return client.publish_acked(subject, [payload] * count)
+
+
+class NatsClient:
+    """One connection of the NATS client protocol (text over TCP): enough
+    to call the JetStream API and to publish with acks. A context manager."""
+
+    def __init__(self, address, user=None, timeout=10):
+        host, port = address.rsplit(":", 1)
+        self.socket = socket.create_connection((host, int(port)), timeout=timeout)
+        try:
+            self.reader = self.socket.makefile("rb")
+            line = self.reader.readline()
+            if not line.startswith(b"INFO "):
+                raise NatsError(f"nats {address}: expected INFO, got {line[:80]!r}")
+            self.info = json.loads(line[5:])
+            connect = {"verbose": False, "pedantic": False, "headers": True,
+                       "no_responders": True, "lang": "python", "name": "datastore-servers"}
+            if user:
+                connect.update(user=user, **{"pass": user})
+            self.socket.sendall(f"CONNECT {json.dumps(connect)}\r\n".encode())
+            self.flush()
+            self.inbox = f"_INBOX.{os.urandom(8).hex()}"
+            self.socket.sendall(f"SUB {self.inbox}.* 1\r\n".encode())
+            self.requests = 0
+        except BaseException:
+            self.close()
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        self.socket.close()
+
+    def _next(self):
+        """The next PONG (None) or NatsMessage; answers PINGs, skips INFO
+        and +OK, raises NatsError on -ERR."""
+        while True:
+            line = self.reader.readline()
+            if not line:
+                raise NatsError("nats: connection closed")
+            words = line.decode(errors="replace").split()
+            if not words:
+                continue
+            if words[0] == "PING":
+                self.socket.sendall(b"PONG\r\n")
+            elif words[0] == "PONG":
+                return None
+            elif words[0] == "-ERR":
+                raise NatsError(f"nats: {line.decode(errors='replace').strip()}")
+            elif words[0] in ("MSG", "HMSG"):
+                # MSG subject sid [reply] size; HMSG subject sid [reply] header-size size
+                headers = words[0] == "HMSG"
+                total = int(words[-1])
+                data = self.reader.read(total + 2)[:total]
+                reply = words[3] if len(words) == 5 + headers else None
+                status = None
+                if headers:
+                    header_size = int(words[-2])
+                    first = data[:header_size].split(b"\r\n", 1)[0].split()  # NATS/1.0 503
+                    status = int(first[1]) if len(first) > 1 else None
+                    data = data[header_size:]
+                return NatsMessage(words[1], reply, status, data)
+
+    @staticmethod
+    def _publish(subject, reply, payload):
+        """The PUB of `payload` to `subject`, with a `reply` subject unless None."""
+        head = f"PUB {subject} {reply} " if reply else f"PUB {subject} "
+        return b"%s%d\r\n%s\r\n" % (head.encode(), len(payload), payload)
+
+    def request(self, subject, payload=b""):
+        """The payload of the reply to a request; NatsError when no one answers."""
+        self.requests += 1
+        reply = f"{self.inbox}.{self.requests}"
+        self.socket.sendall(self._publish(subject, reply, payload))
+        while True:
+            message = self._next()
+            if message and message.subject == reply:
+                if message.status == 503:
+                    raise NatsError(f"nats: no responders for {subject}")
+                return message.data
+
+    def flush(self):
+        """Returns once the server processed everything sent before (PING, PONG)."""
+        self.socket.sendall(b"PING\r\n")
+        while self._next() is not None:
+            pass
+
+    def api(self, subject, body=None):
+        """The decoded reply of $JS.API.`subject`; NatsError on an error reply."""
+        payload = json.dumps(body).encode() if body is not None else b""
+        reply = json.loads(self.request(f"$JS.API.{subject}", payload))
+        if "error" in reply:
+            error = reply["error"]
+            raise NatsError(f"nats: $JS.API.{subject}: {error.get('description')} "
+                            f"(err_code {error.get('err_code')})")
+        return reply
+
+    def publish_acked(self, subject, payloads, window=100):
+        """Publishes each payload to `subject`, at most `window` awaiting
+        their JetStream ack at a time; returns the acks in order."""
+        acks = []
+        for start in range(0, len(payloads), window):
+            batch = payloads[start:start + window]
+            first = self.requests + 1
+            self.requests += len(batch)
+            self.socket.sendall(b"".join(self._publish(subject, f"{self.inbox}.{first + i}",
+                                                       payload) for i, payload in enumerate(batch)))
+            replies = {}
+            while len(replies) < len(batch):
+                message = self._next()
+                if message is None:
+                    continue
+                if message.status == 503:
+                    raise NatsError(f"nats: no stream takes {subject}")
+                replies[message.subject] = json.loads(message.data)
+            for i in range(len(batch)):
+                ack = replies[f"{self.inbox}.{first + i}"]
+                if "error" in ack:
+                    raise NatsError(f"nats: publish to {subject}: {ack['error']}")
+                acks.append(ack)
+        return acks
+
+    def pull(self, stream, consumer, batch, ack=0):
+        """Fetches up to `batch` messages from pull consumer `consumer`
+        (waiting at most 2 s for them) and acks the first `ack` of them;
+        returns the messages (NatsMessage, its reply the ack subject)."""
+        self.requests += 1
+        inbox = f"{self.inbox}.{self.requests}"
+        self.socket.sendall(self._publish(
+            f"$JS.API.CONSUMER.MSG.NEXT.{stream}.{consumer}", inbox,
+            json.dumps({"batch": batch, "expires": 2_000_000_000}).encode()))
+        messages = []
+        while len(messages) < batch:
+            message = self._next()
+            if message is None:
+                continue
+            if message.reply and message.reply.startswith("$JS.ACK."):
+                messages.append(message)
+            elif message.subject == inbox and message.status is not None:
+                break  # 404 no messages, 408 expired
+        self.socket.sendall(b"".join(self._publish(m.reply, None, b"+ACK")
+                                     for m in messages[:ack]))
+        self.flush()
+        return messages
+
+
+# A message received: its subject, reply subject (or None), status (the
+# header line's code, or None) and payload.
+NatsMessage = collections.namedtuple("NatsMessage", "subject reply status data")
+
+
+def nats_stream_detail(jsz, stream, account="$G"):
+    """The stream_detail of `stream` in account `account` in a decoded
+    /jsz?accounts=true&streams=true reply, or None."""
+    for details in jsz.get("account_details", []):
+        if details.get("name") == account:
+            for detail in details.get("stream_detail", []):
+                if detail.get("name") == stream:
+                    return detail
+    return None
+
+
+def wait_nats_cluster(nodes, timeout=30):
+    """Waits until every node of a NATS cluster is healthy and they all know
+    the same meta leader, with all of them in the meta group."""
+    def formed():
+        leaders = set()
+        for node in nodes:
+            node.process.check()
+            if not node.ready():
+                return False
+            meta = node.monitor("/jsz").get("meta_cluster", {})
+            if meta.get("cluster_size") != len(nodes):
+                return False
+            leaders.add(meta.get("leader"))
+        return len(leaders) == 1 and None not in leaders
+
+    wait_until(f"a NATS cluster of {len(nodes)} with a meta leader", formed, timeout)
 
 
 # --- Our exporter, Prometheus, Alertmanager --------------------------------------
