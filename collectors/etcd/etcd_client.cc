@@ -15,17 +15,11 @@ namespace {
 
 constexpr int kGrpcUnauthenticated = 16;
 
-std::string BaseUrl(const HostPort& address, bool tls) {
-  bool v6 = address.host.find(':') != std::string::npos;
-  return absl::StrCat(tls ? "https://" : "http://", v6 ? "[" : "", address.host,
-                      v6 ? "]" : "", ":", address.port);
-}
-
 }  // namespace
 
 GatewayClient::GatewayClient(const HostPort& address, const TlsOptions& tls,
                              Credentials credentials, size_t max_reply_bytes)
-    : base_url_(BaseUrl(address, tls.enabled)),
+    : base_url_(HttpBaseUrl(address, tls.enabled)),
       credentials_(std::move(credentials)),
       max_reply_bytes_(max_reply_bytes) {
   // Without the library there is no handle; Exchange then reports why.

@@ -1,5 +1,7 @@
 #include "collectors/libcurl/libcurl.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace dse {
 
 absl::StatusOr<const LibCurl*> LoadLibCurl() {
@@ -23,6 +25,12 @@ size_t AppendToBoundedBody(char* data, size_t size, size_t count, void* out) {
   }
   body->text.append(data, bytes);
   return bytes;
+}
+
+std::string HttpBaseUrl(const HostPort& address, bool tls) {
+  const bool v6 = address.host.find(':') != std::string::npos;
+  return absl::StrCat(tls ? "https://" : "http://", v6 ? "[" : "", address.host,
+                      v6 ? "]" : "", ":", address.port);
 }
 
 }  // namespace dse

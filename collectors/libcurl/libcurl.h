@@ -1,5 +1,5 @@
-// libcurl, loaded when the first etcd or agent-API target is collected (see
-// exporter/model/shared_library.h for why it is not linked).
+// libcurl, loaded when the first etcd, NATS or agent-API target is collected
+// (see exporter/model/shared_library.h for why it is not linked).
 #ifndef DATASTORE_EXPORTER_COLLECTORS_LIBCURL_LIBCURL_H_
 #define DATASTORE_EXPORTER_COLLECTORS_LIBCURL_LIBCURL_H_
 
@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "exporter/model/shared_library.h"
+#include "exporter/model/target.h"
 
 namespace dse {
 
@@ -45,6 +46,10 @@ struct BoundedBody {
   bool too_large = false;
 };
 size_t AppendToBoundedBody(char* data, size_t size, size_t count, void* body);
+
+// "http://host:port" or "https://..." (IPv6 hosts in brackets), no trailing
+// slash: the start of every URL of a target's HTTP API.
+std::string HttpBaseUrl(const HostPort& address, bool tls);
 
 // The loaded library. Only for code that holds a handle, which it created
 // after LoadLibCurl succeeded.
