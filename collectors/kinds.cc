@@ -3,6 +3,7 @@
 
 #include "collectors/etcd/etcd_collector.h"
 #include "collectors/mysql/mysql_collector.h"
+#include "collectors/nats/nats_collector.h"
 #include "collectors/postgresql/postgresql_collector.h"
 #include "collectors/redis/redis_collector.h"
 #include "collectors/replicante/replicante_collector.h"
@@ -15,6 +16,7 @@ const KindRegistry& BuiltinKinds() {
     auto* registry = new KindRegistry;
     registry->Add(etcd::EtcdKind());
     registry->Add(mysql::MySqlKind());
+    registry->Add(nats::NatsKind());
     registry->Add(postgresql::PostgresqlKind());
     registry->Add(redis::RedisKind());
     registry->Add(replicante::ReplicanteKind());
