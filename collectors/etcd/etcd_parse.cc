@@ -7,6 +7,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "collectors/json/json_reply.h"
 
 namespace dse::etcd {
 namespace {
@@ -14,24 +15,6 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr char kRaftIndexUnit[] = "raft_index";
-
-// Parses `text` as a JSON object. nlohmann::json reports bad input by
-// exception; it stops here.
-absl::StatusOr<Json> ParseObject(absl::string_view text,
-                                 absl::string_view what) {
-  Json json;
-  try {
-    json = Json::parse(text.begin(), text.end());
-  } catch (const Json::exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": invalid JSON: ", e.what()));
-  }
-  if (!json.is_object()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, ": expected a JSON object, got ", json.type_name()));
-  }
-  return json;
-}
 
 // The value at a dotted `path` ("header.member_id"), or nullptr when absent.
 const Json* Find(const Json& object, absl::string_view path) {
@@ -115,7 +98,7 @@ absl::StatusOr<bool> BoolField(const Json& object, absl::string_view what,
 
 absl::StatusOr<MemberStatus> ParseStatus(absl::string_view text) {
   constexpr absl::string_view kWhat = "status reply";
-  auto json = ParseObject(text, kWhat);
+  auto json = ParseJsonObject(text, kWhat);
   if (!json.ok()) return json.status();
   MemberStatus status;
   auto cluster_id =
@@ -159,7 +142,7 @@ absl::StatusOr<MemberStatus> ParseStatus(absl::string_view text) {
 
 absl::StatusOr<std::vector<Member>> ParseMemberList(absl::string_view text) {
   constexpr absl::string_view kWhat = "member list reply";
-  auto json = ParseObject(text, kWhat);
+  auto json = ParseJsonObject(text, kWhat);
   if (!json.ok()) return json.status();
   std::vector<Member> members;
   const Json* list = Find(*json, "members");
@@ -192,7 +175,7 @@ absl::StatusOr<std::vector<Member>> ParseMemberList(absl::string_view text) {
 
 absl::StatusOr<std::string> ParseAuthenticate(absl::string_view text) {
   constexpr absl::string_view kWhat = "authenticate reply";
-  auto json = ParseObject(text, kWhat);
+  auto json = ParseJsonObject(text, kWhat);
   if (!json.ok()) return json.status();
   auto token = StringField(*json, kWhat, "token", Presence::kRequired);
   if (!token.ok()) return token.status();
@@ -202,7 +185,7 @@ absl::StatusOr<std::string> ParseAuthenticate(absl::string_view text) {
 
 GatewayError ParseGatewayError(absl::string_view text) {
   GatewayError error;
-  auto json = ParseObject(text, "error reply");
+  auto json = ParseJsonObject(text, "error reply");
   if (json.ok()) {
     const Json* message = Find(*json, "message");
     const Json* code = Find(*json, "code");

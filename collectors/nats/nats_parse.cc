@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "collectors/json/json_reply.h"
 
 namespace dse::nats {
 namespace {
@@ -97,21 +98,6 @@ absl::StatusOr<std::string> String(const Json& object, absl::string_view where,
   return *value == nullptr ? std::string() : (*value)->get<std::string>();
 }
 
-// The whole reply as a JSON object. nlohmann::json reports bad input by
-// exception; it stops here.
-absl::StatusOr<Json> ParseObject(absl::string_view text,
-                                 absl::string_view where) {
-  Json json;
-  try {
-    json = Json::parse(text.begin(), text.end());
-  } catch (const Json::exception& e) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(where, ": invalid JSON: ", e.what()));
-  }
-  if (!json.is_object()) return WrongType(where, Type::kObject, json);
-  return json;
-}
-
 absl::StatusOr<StreamReplica> ParseStream(const Json& stream,
                                           const std::string& where) {
   if (!stream.is_object()) return WrongType(where, Type::kObject, stream);
@@ -139,7 +125,7 @@ absl::StatusOr<StreamReplica> ParseStream(const Json& stream,
 
 absl::StatusOr<ServerInfo> ParseVarz(absl::string_view text) {
   constexpr absl::string_view kWhere = "varz reply";
-  auto json = ParseObject(text, kWhere);
+  auto json = ParseJsonObject(text, kWhere);
   if (!json.ok()) return json.status();
   ServerInfo server;
   const struct {
@@ -162,7 +148,7 @@ absl::StatusOr<ServerInfo> ParseVarz(absl::string_view text) {
 
 absl::StatusOr<std::vector<StreamReplica>> ParseJsz(absl::string_view text) {
   constexpr absl::string_view kWhere = "jsz reply";
-  auto json = ParseObject(text, kWhere);
+  auto json = ParseJsonObject(text, kWhere);
   if (!json.ok()) return json.status();
   auto accounts = Field(*json, kWhere, "account_details", Type::kArray,
                         Presence::kOptional);

@@ -189,7 +189,7 @@ TEST(ParseVarz, BadRepliesNameTheField) {
   const BadReply cases[] = {
       {"", "varz reply: invalid JSON"},
       {"{\"server_name\": ", "varz reply: invalid JSON"},
-      {"[]", "varz reply: expected an object, got array"},
+      {"[]", "varz reply: expected a JSON object, got array"},
       {R"({"version":"2.9.10"})", "varz reply: field \"server_name\": missing"},
       {R"({"server_name":"n1"})", "varz reply: field \"version\": missing"},
       {R"({"server_name":7,"version":"2.9.10"})",
@@ -212,7 +212,7 @@ TEST(ParseJsz, BadRepliesNameTheField) {
                              R"("stream_detail":[{"name":"S",)";
   const BadReply cases[] = {
       {"{", "jsz reply: invalid JSON"},
-      {"\"x\"", "jsz reply: expected an object, got \"x\""},
+      {"\"x\"", "jsz reply: expected a JSON object, got string"},
       {R"({"account_details":{}})",
        "jsz reply: field \"account_details\": expected an array, got object"},
       {R"({"account_details":[1]})",
