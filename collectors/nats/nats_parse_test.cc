@@ -185,6 +185,19 @@ struct BadReply {
   const char* error;
 };
 
+// Checks that `parse` refuses `prefix` + each case's text with its error.
+template <typename Parse, size_t kCount>
+void ExpectRefused(Parse parse, const BadReply (&cases)[kCount],
+                   const std::string& prefix = "") {
+  for (const BadReply& bad : cases) {
+    const std::string text = prefix + bad.text;
+    auto parsed = parse(text);
+    EXPECT_FALSE(parsed.ok()) << text;
+    EXPECT_THAT(std::string(parsed.status().message()), HasSubstr(bad.error))
+        << text;
+  }
+}
+
 TEST(ParseVarz, BadRepliesNameTheField) {
   const BadReply cases[] = {
       {"", "varz reply: invalid JSON"},
@@ -199,12 +212,7 @@ TEST(ParseVarz, BadRepliesNameTheField) {
       {R"({"server_name":"n1","version":"2.9.10","cluster":{"name":[]}})",
        "varz reply: field \"cluster.name\": expected a string, got array"},
   };
-  for (const BadReply& bad : cases) {
-    auto parsed = ParseVarz(bad.text);
-    ASSERT_FALSE(parsed.ok()) << bad.text;
-    EXPECT_THAT(std::string(parsed.status().message()), HasSubstr(bad.error))
-        << bad.text;
-  }
+  ExpectRefused(ParseVarz, cases);
 }
 
 TEST(ParseJsz, BadRepliesNameTheField) {
@@ -226,12 +234,7 @@ TEST(ParseJsz, BadRepliesNameTheField) {
       {R"({"account_details":[{"name":"A","stream_detail":[{}]}]})",
        "account_details[0].stream_detail[0]: field \"name\": missing"},
   };
-  for (const BadReply& bad : cases) {
-    auto parsed = ParseJsz(bad.text);
-    ASSERT_FALSE(parsed.ok()) << bad.text;
-    EXPECT_THAT(std::string(parsed.status().message()), HasSubstr(bad.error))
-        << bad.text;
-  }
+  ExpectRefused(ParseJsz, cases);
   const BadReply stream_cases[] = {
       {R"("subjects":[]}]}]})",
        "jsz reply: account_details[0].stream_detail[0]: "
@@ -249,13 +252,7 @@ TEST(ParseJsz, BadRepliesNameTheField) {
       {R"("cluster":[],"state":{"last_seq":1}}]}]})",
        "field \"cluster\": expected an object, got array"},
   };
-  for (const BadReply& bad : stream_cases) {
-    const std::string text = stream + bad.text;
-    auto parsed = ParseJsz(text);
-    ASSERT_FALSE(parsed.ok()) << text;
-    EXPECT_THAT(std::string(parsed.status().message()), HasSubstr(bad.error))
-        << text;
-  }
+  ExpectRefused(ParseJsz, stream_cases, stream);
 }
 
 TEST(ParseJsz, LastSeqAboveInt64Max) {
