@@ -7,8 +7,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "exporter/model/target.h"
 #include "exporter/model/model.h"
+#include "exporter/model/target.h"
 
 namespace dse::replicante {
 
