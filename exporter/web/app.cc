@@ -46,7 +46,6 @@ App::App(std::string telemetry_path, const KindRegistry& kinds)
     return
         [this, handler](const HttpRequest& r) { return (this->*handler)(r); };
   };
-  routes_[telemetry_path_] = {read, serve(&App::Metrics)};
   routes_["/probe"] = {read, serve(&App::Probe)};
   routes_["/-/healthy"] = {
       read, [](const HttpRequest&) { return Text(200, "Healthy\n"); }};
@@ -75,6 +74,9 @@ App::App(std::string telemetry_path, const KindRegistry& kinds)
                            });
                      }};
   }
+  // Last: a telemetry path named like another route serves the metrics, as
+  // --web.telemetry-path asks.
+  routes_[telemetry_path_] = {read, serve(&App::Metrics)};
 }
 
 void App::SetConfig(const Config& config) {

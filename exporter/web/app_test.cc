@@ -50,6 +50,15 @@ TEST_F(AppTest, EveryRouteAnswersItsPath) {
   EXPECT_EQ(Handle("GET", "/api/unstable/info/agent").status, 404);
 }
 
+TEST(App, TelemetryPathNamedLikeAnotherRouteServesTheMetrics) {
+  const KindRegistry kinds;
+  App app("/probe", kinds);
+  app.SetConfig(Config());
+  HttpResponse response = app.Handle(Request("GET", "/probe"));
+  EXPECT_EQ(response.status, 200);
+  EXPECT_THAT(response.body, HasSubstr("datastore_exporter_build_info"));
+}
+
 TEST_F(AppTest, WrongMethodsGet405WithAllow) {
   HttpResponse reload = Handle("GET", "/-/reload");
   EXPECT_EQ(reload.status, 405);
