@@ -33,25 +33,9 @@ double Up(const std::vector<Sample>& samples, int node) {
   return ValueOf(samples, "datastore_up", {{"target", TargetName(node)}});
 }
 
-// The shards node holds: those of its datastore_shard_role series.
+// The shards node holds.
 std::set<std::string> ShardsOf(const std::vector<Sample>& samples, int node) {
-  std::set<std::string> shards;
-  for (const Sample& sample : Select(samples, "datastore_shard_role",
-                                     {{"target", TargetName(node)}})) {
-    shards.insert(sample.labels.at("shard"));
-  }
-  return shards;
-}
-
-// The targets whose role in `shard` is primary.
-std::vector<std::string> Primaries(const std::vector<Sample>& samples,
-                                   const std::string& shard) {
-  std::vector<std::string> primaries;
-  for (const Sample& sample : Select(samples, "datastore_shard_role",
-                                     {{"shard", shard}, {"role", "primary"}})) {
-    if (sample.value == 1) primaries.push_back(sample.labels.at("target"));
-  }
-  return primaries;
+  return ShardsOf(samples, TargetName(node));
 }
 
 // True when node exports nothing but datastore_up 0 (nothing stale).
@@ -144,7 +128,7 @@ class CrossKindTest : public ::testing::TestWithParam<std::string> {
   void ExpectTheOthersUp(const std::vector<Sample>& samples, int gone,
                          int primary) const {
     for (const std::string& shard : ShardsOf(samples, primary)) {
-      EXPECT_THAT(Primaries(samples, shard), ElementsAre(TargetName(primary)))
+      EXPECT_THAT(PrimariesOf(samples, shard), ElementsAre(TargetName(primary)))
           << "shard " << shard;
     }
     for (int node : NodesBut(gone)) {
@@ -191,7 +175,7 @@ TEST_P(CrossKindTest, ExactlyOnePrimaryPerShardAndOneClusterId) {
   const std::set<std::string> shards = ShardsOf(samples, primary);
   ASSERT_FALSE(shards.empty()) << exporter->Logs();
   for (const std::string& shard : shards) {
-    EXPECT_THAT(Primaries(samples, shard), ElementsAre(TargetName(primary)))
+    EXPECT_THAT(PrimariesOf(samples, shard), ElementsAre(TargetName(primary)))
         << "shard " << shard;
   }
   for (int node = 0; node < fixture_->size(); ++node) {
@@ -326,7 +310,8 @@ TEST_P(CrossKindTest, FailoverIsVisibleAtTheNextScrape) {
 
   std::vector<Sample> samples = exporter->Scrape();
   for (const std::string& shard : shards) {
-    EXPECT_THAT(Primaries(samples, shard), ElementsAre(TargetName(new_primary)))
+    EXPECT_THAT(PrimariesOf(samples, shard),
+                ElementsAre(TargetName(new_primary)))
         << "shard " << shard;
   }
   EXPECT_TRUE(DownWithNothingStale(samples, old_primary));

@@ -27,16 +27,6 @@ std::string TargetYaml(const std::string& name, const std::string& address,
       absl::StrCat("    cluster_id: ", kClusterId, "\n") + extra);
 }
 
-// Targets whose role is primary.
-std::vector<std::string> Primaries(const std::vector<Sample>& samples) {
-  std::vector<std::string> primaries;
-  for (const Sample& sample :
-       Select(samples, "datastore_shard_role", {{"role", "primary"}})) {
-    if (sample.value == 1) primaries.push_back(sample.labels.at("target"));
-  }
-  return primaries;
-}
-
 double OffsetOf(const std::vector<Sample>& samples, const std::string& target) {
   return ValueOf(samples, "datastore_shard_commit_offset",
                  {{"target", target}, {"unit", "zxid"}, {"shard", kClusterId}});
@@ -127,7 +117,7 @@ TEST_F(ZooKeeperEnsembleTest, KilledLeaderComesBackAsAFollowerOfTheNewOne) {
   ASSERT_GE(leader, 0);
   const std::string old_leader = TargetName(leader);
   std::vector<Sample> samples = exporter->Scrape();
-  ASSERT_THAT(Primaries(samples), ::testing::ElementsAre(old_leader));
+  ASSERT_THAT(PrimariesOf(samples), ::testing::ElementsAre(old_leader));
   const double old_offset = OffsetOf(samples, old_leader);
 
   absl::StatusOr<int> elected = zookeeper_->FailOver();
@@ -136,7 +126,7 @@ TEST_F(ZooKeeperEnsembleTest, KilledLeaderComesBackAsAFollowerOfTheNewOne) {
   ASSERT_TRUE(WaitFor(
       [&] {
         samples = exporter->Scrape();
-        return Primaries(samples) == std::vector<std::string>{new_leader};
+        return PrimariesOf(samples) == std::vector<std::string>{new_leader};
       },
       absl::Seconds(30)));
   // A new leader starts a new epoch: its zxid is above everything before.
@@ -151,10 +141,10 @@ TEST_F(ZooKeeperEnsembleTest, KilledLeaderComesBackAsAFollowerOfTheNewOne) {
       [&] {
         samples = exporter->Scrape();
         return RoleOf(samples, old_leader) == "secondary" &&
-               Primaries(samples).size() == 1;
+               PrimariesOf(samples).size() == 1;
       },
       absl::Seconds(30)));
-  EXPECT_THAT(Primaries(samples), ::testing::ElementsAre(new_leader));
+  EXPECT_THAT(PrimariesOf(samples), ::testing::ElementsAre(new_leader));
 }
 
 TEST(ZooKeeperStandaloneTest, DefaultWhitelistAndConfiguredNode) {

@@ -6,6 +6,7 @@
 #include "tests/support/etcd_fixture.h"
 #include "tests/support/exporter_process.h"
 #include "tests/support/mariadb_fixture.h"
+#include "tests/support/nats_fixture.h"
 #include "tests/support/postgres_fixture.h"
 #include "tests/support/redis_fixture.h"
 #include "tests/support/zookeeper_fixture.h"
@@ -30,6 +31,7 @@ constexpr Registration kFixtures[] = {
     {"mysql", &Make<MariaDbFixture>},        // mariadb_fixture.h
     {"zookeeper", &Make<ZooKeeperFixture>},  // zookeeper_fixture.h
     {"etcd", &Make<EtcdFixture>},            // etcd_fixture.h
+    {"nats", &Make<NatsFixture>},            // nats_fixture.h
 };
 
 }  // namespace

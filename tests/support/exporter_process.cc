@@ -132,6 +132,27 @@ std::string RoleOf(const std::vector<Sample>& samples,
   return ones == 1 ? role : "";
 }
 
+std::vector<std::string> PrimariesOf(const std::vector<Sample>& samples,
+                                     const std::string& shard) {
+  std::map<std::string, std::string> match = {{"role", "primary"}};
+  if (!shard.empty()) match["shard"] = shard;
+  std::vector<std::string> primaries;
+  for (const Sample& sample : Select(samples, "datastore_shard_role", match)) {
+    if (sample.value == 1) primaries.push_back(sample.labels.at("target"));
+  }
+  return primaries;
+}
+
+std::set<std::string> ShardsOf(const std::vector<Sample>& samples,
+                               const std::string& target) {
+  std::set<std::string> shards;
+  for (const Sample& sample :
+       Select(samples, "datastore_shard_role", {{"target", target}})) {
+    shards.insert(sample.labels.at("shard"));
+  }
+  return shards;
+}
+
 std::string ExporterBinary() { return DSE_EXPORTER_BINARY; }
 
 std::string TargetBlock(const std::string& name, const std::string& kind,

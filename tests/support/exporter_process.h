@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -47,6 +48,15 @@ double ValueOf(const std::vector<Sample>& samples, const std::string& name,
 // `shard` when given), or "" when not exactly one series is 1.
 std::string RoleOf(const std::vector<Sample>& samples,
                    const std::string& target, const std::string& shard = "");
+
+// The targets whose role in `shard` (in any shard when "") is primary, in
+// the order of the samples.
+std::vector<std::string> PrimariesOf(const std::vector<Sample>& samples,
+                                     const std::string& shard = "");
+
+// The shards of `target`: those of its datastore_shard_role series.
+std::set<std::string> ShardsOf(const std::vector<Sample>& samples,
+                               const std::string& target);
 
 // One entry of a configuration's `targets:` list, in block style: name,
 // kind and address, then `more` (further keys, each line indented by four
