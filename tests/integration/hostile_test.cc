@@ -187,6 +187,7 @@ TEST(HostileTargetTest, EveryKindStopsATrickleAtItsTimeout) {
       {"redis", InfoReply()},
       {"zookeeper", "Zookeeper version: 3.8.0-debian, built on 2023"},
       {"etcd", http},
+      {"nats", http},
       {"replicante", http},
       // No TLS ('N'), AuthenticationOk, then a ParameterStatus announcing
       // 256 bytes.
