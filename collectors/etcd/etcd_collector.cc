@@ -67,6 +67,17 @@ class EtcdCollector : public Collector {
     return BuildModel(*status, name_.value_or(absl::StrCat(status->member_id)));
   }
 
+  absl::StatusOr<std::vector<std::string>> Members(
+      absl::Time deadline) override {
+    if (!options_error_.ok()) return options_error_;
+    auto list_reply = client_.Post(kMemberListPath, "{}", deadline);
+    if (!list_reply.ok()) return list_reply.status();
+    auto members = ParseMemberList(*list_reply);
+    if (!members.ok()) return members.status();
+    // Learners are members too: /probe reports them as secondaries.
+    return ClientAddresses(*members);
+  }
+
  private:
   const absl::Status options_error_;
   GatewayClient client_;

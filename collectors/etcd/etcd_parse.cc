@@ -168,9 +168,38 @@ absl::StatusOr<std::vector<Member>> ParseMemberList(absl::string_view text) {
     auto learner = BoolField(entry, what, "isLearner");
     if (!learner.ok()) return learner.status();
     member.learner = *learner;
+    const Json* urls = Find(entry, "clientURLs");
+    if (urls != nullptr && !urls->is_array()) {
+      return FieldError(what, "clientURLs",
+                        absl::StrCat("expected a list, got ", Shown(*urls)));
+    }
+    for (size_t j = 0; urls != nullptr && j < urls->size(); ++j) {
+      if (!(*urls)[j].is_string()) {
+        return FieldError(
+            what, absl::StrCat("clientURLs[", j, "]"),
+            absl::StrCat("expected a string, got ", Shown((*urls)[j])));
+      }
+      member.client_urls.push_back((*urls)[j].get<std::string>());
+    }
     members.push_back(std::move(member));
   }
   return members;
+}
+
+std::vector<std::string> ClientAddresses(const std::vector<Member>& members) {
+  std::vector<std::string> addresses;
+  for (const Member& member : members) {
+    // A member added but never started has no client URL yet.
+    if (member.client_urls.empty()) continue;
+    // "http://127.0.0.1:2379": the first URL's authority (a path is no part
+    // of a target's address).
+    absl::string_view url = member.client_urls[0];
+    const size_t scheme = url.find("://");
+    if (scheme != absl::string_view::npos) url.remove_prefix(scheme + 3);
+    url = url.substr(0, url.find('/'));
+    if (!url.empty()) addresses.emplace_back(url);
+  }
+  return addresses;
 }
 
 absl::StatusOr<std::string> ParseAuthenticate(absl::string_view text) {

@@ -40,9 +40,14 @@ struct Member {
   uint64_t id = 0;
   std::string name;  // Empty until the member has started once.
   bool learner = false;
+  std::vector<std::string> client_urls;  // clientURLs; none before it starts.
 };
 
 absl::StatusOr<std::vector<Member>> ParseMemberList(absl::string_view text);
+
+// For discovery: the "host:port" of each member's first client URL (a
+// member never started has none and is left out).
+std::vector<std::string> ClientAddresses(const std::vector<Member>& members);
 
 // The token of a POST /v3/auth/authenticate reply.
 absl::StatusOr<std::string> ParseAuthenticate(absl::string_view text);

@@ -109,12 +109,35 @@ TEST(ParseMemberList, LearnerThatNeverStartedHasNoName) {
   EXPECT_EQ(learners, 1);
 }
 
+TEST(ClientAddresses, EveryStartedMembersFirstClientUrl) {
+  auto members = ParseMemberList(ReadFixture("member_list_3.4.23.json"));
+  ASSERT_TRUE(members.ok()) << members.status();
+  EXPECT_THAT(
+      ClientAddresses(*members),
+      ElementsAre("127.0.0.1:49093", "127.0.0.1:54979", "127.0.0.1:33751"));
+  // A learner added but never started has no client URL: left out.
+  members = ParseMemberList(
+      ReadFixture("member_list_3.4.23_learner_not_started.json"));
+  ASSERT_TRUE(members.ok()) << members.status();
+  EXPECT_THAT(ClientAddresses(*members), SizeIs(3));
+  // TLS URLs and a trailing path give the authority alone.
+  members = ParseMemberList(
+      R"({"members":[{"ID":"1","clientURLs":["https://[::1]:2379/x","b"]}]})");
+  ASSERT_TRUE(members.ok()) << members.status();
+  EXPECT_THAT(ClientAddresses(*members), ElementsAre("[::1]:2379"));
+}
+
 TEST(ParseMemberList, ErrorsNameTheEntry) {
   auto members = ParseMemberList(R"({"members":[{"ID":"1"},{"name":"x"}]})");
   ASSERT_FALSE(members.ok());
   EXPECT_THAT(
       members.status().message(),
       HasSubstr("member list reply: members[1]: field \"ID\": missing"));
+  members = ParseMemberList(R"({"members":[{"ID":"1","clientURLs":[7]}]})");
+  ASSERT_FALSE(members.ok());
+  EXPECT_THAT(members.status().message(),
+              HasSubstr("members[0]: field \"clientURLs[0]\": expected a "
+                        "string, got 7"));
 }
 
 TEST(ParseAuthenticate, TokenAndWrongPassword) {

@@ -32,6 +32,18 @@ class Collector {
   // know natively (cluster_id for most kinds) may be left empty: the exporter
   // fills them from the target's configuration.
   virtual absl::StatusOr<NodeModel> Collect(absl::Time deadline) = 0;
+
+  // For discovery (/sd): the members of this node's cluster that the node
+  // itself names, as "host:port" addresses of the kind's target port (this
+  // node may be among them). Bounded by `deadline`, never called
+  // concurrently with Collect. A kind whose nodes cannot name their peers
+  // keeps this default.
+  virtual absl::StatusOr<std::vector<std::string>> Members(
+      absl::Time deadline) {
+    (void)deadline;
+    return absl::UnimplementedError(
+        "this kind cannot discover the members of its cluster");
+  }
 };
 
 struct Kind {

@@ -50,6 +50,13 @@ inline constexpr Name kHttpRequests{
 inline constexpr Name kHttpRequestDuration{
     "datastore_exporter_http_request_duration_seconds",
     "Time from a request's headers to its answer, by handler."};
+inline constexpr Name kDiscoveries{
+    "datastore_exporter_discoveries_total",
+    "Cluster discoveries (/sd) of a module, by outcome: ok or failed."};
+inline constexpr Name kDiscoveryRefused{
+    "datastore_exporter_discovery_members_refused_total",
+    "Discovered members left out because the module's allowed_targets do "
+    "not match them."};
 inline constexpr Name kConfigReloadSuccessful{
     "datastore_exporter_config_last_reload_successful",
     "1 if the last load of the configuration succeeded, else 0."};

@@ -18,6 +18,32 @@ namespace dse {
 Target::Target(TargetConfig config, std::unique_ptr<Collector> collector)
     : config_(std::move(config)), collector_(std::move(collector)) {}
 
+namespace {
+
+// Runs `call` once the collector's turn is taken (by `deadline`); an
+// exception becomes an error and sets *threw.
+template <typename T, typename Call>
+absl::StatusOr<T> InTurn(std::timed_mutex& mutex, absl::Time deadline,
+                         const Call& call, bool* threw) {
+  std::unique_lock<std::timed_mutex> turn(mutex, std::defer_lock);
+  if (!turn.try_lock_until(absl::ToChronoTime(deadline))) {
+    return absl::DeadlineExceededError(
+        "another collection of this target is still running");
+  }
+  try {
+    return call();
+  } catch (const std::exception& e) {
+    *threw = true;
+    return absl::InternalError(
+        absl::StrCat("unexpected exception: ", e.what()));
+  } catch (...) {
+    *threw = true;
+    return absl::InternalError("unexpected exception");
+  }
+}
+
+}  // namespace
+
 TargetResult Target::Collect(absl::Time deadline) {
   const absl::Time start = absl::Now();
   deadline = std::min(deadline, start + config_.timeout);
@@ -25,57 +51,60 @@ TargetResult Target::Collect(absl::Time deadline) {
   result.target = config_.name;
   result.kind = config_.kind;
 
-  std::unique_lock<std::timed_mutex> turn(collect_mutex_, std::defer_lock);
-  if (!turn.try_lock_until(absl::ToChronoTime(deadline))) {
-    result.error = "another collection of this target is still running";
-    result.reason = FailureReason::kTimeout;
+  bool threw = false;
+  absl::StatusOr<NodeModel> model = InTurn<NodeModel>(
+      collect_mutex_, deadline, [&] { return collector_->Collect(deadline); },
+      &threw);
+  if (!model.ok()) {
+    result.error = std::string(model.status().message());
+    result.reason =
+        threw ? FailureReason::kOther : ReasonOf(model.status().code());
   } else {
-    absl::StatusOr<NodeModel> model;
-    bool threw = false;
-    try {
-      model = collector_->Collect(deadline);
-    } catch (const std::exception& e) {
-      model =
-          absl::InternalError(absl::StrCat("unexpected exception: ", e.what()));
-      threw = true;
-    } catch (...) {
-      model = absl::InternalError("unexpected exception");
-      threw = true;
+    result.model = *std::move(model);
+    if (!config_.cluster_id.empty())
+      result.model.cluster_id = config_.cluster_id;
+    if (!config_.node.empty()) result.model.node = config_.node;
+    if (!config_.cluster_display_name.empty()) {
+      result.model.cluster_display_name = config_.cluster_display_name;
     }
-    if (!model.ok()) {
-      result.error = std::string(model.status().message());
-      result.reason =
-          threw ? FailureReason::kOther : ReasonOf(model.status().code());
+    if (result.model.node.empty()) result.model.node = config_.name;
+    if (result.model.cluster_id.empty()) {
+      result.error = "the datastore gave no cluster ID and none is configured";
+      result.reason = FailureReason::kModel;
     } else {
-      result.model = *std::move(model);
-      if (!config_.cluster_id.empty())
-        result.model.cluster_id = config_.cluster_id;
-      if (!config_.node.empty()) result.model.node = config_.node;
-      if (!config_.cluster_display_name.empty()) {
-        result.model.cluster_display_name = config_.cluster_display_name;
-      }
-      if (result.model.node.empty()) result.model.node = config_.name;
-      if (result.model.cluster_id.empty()) {
-        result.error =
-            "the datastore gave no cluster ID and none is configured";
-        result.reason = FailureReason::kModel;
-      } else {
-        result.up = true;
-      }
+      result.up = true;
     }
   }
   result.duration_seconds = absl::ToDoubleSeconds(absl::Now() - start);
   if (!result.up) result.model = NodeModel();
-  // Whatever a datastore echoes, the error shown and logged holds no secret,
-  // and what it tells is valid UTF-8 in labels and JSON.
-  if (!result.error.empty() && !config_.password.empty()) {
-    auto password = ReadSecret(config_.password);
-    if (password.ok()) result.error = ScrubSecret(result.error, *password);
-  }
-  result.error = ValidUtf8(result.error);
+  result.error = Printable(result.error);
   MakeValidUtf8(result.model);
   Remember(result);
   return result;
+}
+
+absl::StatusOr<std::vector<std::string>> Target::Members(absl::Time deadline) {
+  deadline = std::min(deadline, absl::Now() + config_.timeout);
+  bool threw = false;
+  absl::StatusOr<std::vector<std::string>> members =
+      InTurn<std::vector<std::string>>(
+          collect_mutex_, deadline,
+          [&] { return collector_->Members(deadline); }, &threw);
+  if (!members.ok()) {
+    return absl::Status(members.status().code(),
+                        Printable(std::string(members.status().message())));
+  }
+  return members;
+}
+
+std::string Target::Printable(std::string error) const {
+  // Whatever a datastore echoes, the error shown and logged holds no secret,
+  // and what it tells is valid UTF-8 in labels and JSON.
+  if (!error.empty() && !config_.password.empty()) {
+    auto password = ReadSecret(config_.password);
+    if (password.ok()) error = ScrubSecret(error, *password);
+  }
+  return ValidUtf8(error);
 }
 
 void Target::Remember(const TargetResult& result) {

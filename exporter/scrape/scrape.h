@@ -26,6 +26,10 @@ class Target {
   // Concurrent calls are serialized; a call that cannot get its turn before
   // its deadline reports the target down. Never throws.
   TargetResult Collect(absl::Time deadline);
+  // The members of the target's cluster as the target names them
+  // (Collector::Members), by min(now + configured timeout, deadline),
+  // serialized with Collect. Errors hold no secret.
+  absl::StatusOr<std::vector<std::string>> Members(absl::Time deadline);
 
   struct LastState {
     bool ever = false;  // False until the first collection ends.
@@ -36,6 +40,8 @@ class Target {
 
  private:
   void Remember(const TargetResult& result);
+  // `error` without the target's secret, as valid UTF-8.
+  std::string Printable(std::string error) const;
 
   const TargetConfig config_;
   std::unique_ptr<Collector> collector_;

@@ -91,6 +91,9 @@ Telemetry::Telemetry()
     : collections_(Registered(BuildCounter(), metric::kCollections, registry_)),
       collection_errors_(
           Registered(BuildCounter(), metric::kCollectionErrors, registry_)),
+      discoveries_(Registered(BuildCounter(), metric::kDiscoveries, registry_)),
+      discovery_refused_(
+          Registered(BuildCounter(), metric::kDiscoveryRefused, registry_)),
       http_requests_(
           Registered(BuildCounter(), metric::kHttpRequests, registry_)),
       http_duration_(Registered(BuildHistogram(), metric::kHttpRequestDuration,
@@ -136,6 +139,15 @@ void Telemetry::CountCollection(const std::string& target,
        {"reason", std::string(FailureReasonName(reason))}});
   errors.Increment();
   error_series_[target].insert(&errors);
+}
+
+void Telemetry::CountDiscovery(const std::string& module, bool ok,
+                               size_t refused) {
+  // prometheus-cpp's families are thread-safe.
+  discoveries_.Add({{"module", module}, {"outcome", ok ? "ok" : "failed"}})
+      .Increment();
+  prometheus::Counter& left_out = discovery_refused_.Add({{"module", module}});
+  left_out.Increment(static_cast<double>(refused));
 }
 
 void Telemetry::KeepTargets(const std::set<std::string>& kept) {

@@ -37,6 +37,8 @@ class Telemetry {
   // After a reload: the collection series of every target label not in
   // `kept` are removed (those of kept targets go on counting).
   void KeepTargets(const std::set<std::string>& kept);
+  // One discovery (/sd) of `module`; `refused` members were left out.
+  void CountDiscovery(const std::string& module, bool ok, size_t refused);
   // One HTTP request, answered with `code` after `seconds`.
   void ObserveRequest(const std::string& handler, int code, double seconds);
   // The outcome of a configuration load (at start and on every reload).
@@ -51,6 +53,8 @@ class Telemetry {
   prometheus::Registry registry_;
   prometheus::Family<prometheus::Counter>& collections_;
   prometheus::Family<prometheus::Counter>& collection_errors_;
+  prometheus::Family<prometheus::Counter>& discoveries_;
+  prometheus::Family<prometheus::Counter>& discovery_refused_;
   prometheus::Family<prometheus::Counter>& http_requests_;
   prometheus::Family<prometheus::Histogram>& http_duration_;
   prometheus::Gauge& reload_successful_;

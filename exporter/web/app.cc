@@ -8,9 +8,12 @@
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "exporter/config/allow_list.h"
+#include "exporter/model/log.h"
+#include "exporter/scrape/discovery.h"
 #include "exporter/scrape/metrics.h"
 #include "exporter/web/model_api.h"
 #include "exporter/web/status_page.h"
+#include "nlohmann/json.hpp"
 #include "prometheus/text_serializer.h"
 
 namespace dse {
@@ -27,6 +30,18 @@ HttpResponse Text(int status, std::string body) {
 }
 
 }  // namespace
+
+std::string ServiceDiscoveryJson(const ModuleConfig& module,
+                                 const Discovery& found) {
+  // One group: the seed's cluster. Prometheus sends __param_module to
+  // /probe; cluster_id and kind label the member's scrape (up included).
+  nlohmann::json group = {{"targets", found.members},
+                          {"labels",
+                           {{"__param_module", module.name},
+                            {"cluster_id", found.cluster_id},
+                            {"kind", module.settings.kind}}}};
+  return nlohmann::json::array({group}).dump() + "\n";
+}
 
 absl::Time ScrapeDeadline(const std::string& timeout_header, absl::Time now) {
   double seconds = 0;
@@ -47,6 +62,7 @@ App::App(std::string telemetry_path, const KindRegistry& kinds)
         [this, handler](const HttpRequest& r) { return (this->*handler)(r); };
   };
   routes_["/probe"] = {read, serve(&App::Probe)};
+  routes_["/sd"] = {read, serve(&App::ServiceDiscovery)};
   routes_["/-/healthy"] = {
       read, [](const HttpRequest&) { return Text(200, "Healthy\n"); }};
   routes_["/-/ready"] = {read, [this](const HttpRequest&) { return Ready(); }};
@@ -195,44 +211,62 @@ std::shared_ptr<Target> App::ProbeTarget(const ModuleConfig& module,
       });
 }
 
-HttpResponse App::Probe(const HttpRequest& request) {
-  const std::string address = request.QueryParameter("target");
+std::optional<App::ModuleTarget> App::ResolveModuleTarget(
+    const HttpRequest& request, const std::string& usage,
+    HttpResponse* refusal) {
+  ModuleTarget resolved;
+  resolved.address = request.QueryParameter("target");
   const std::string module_name = request.QueryParameter("module");
   std::vector<std::string> missing;
-  if (address.empty()) missing.push_back("target");
+  if (resolved.address.empty()) missing.push_back("target");
   if (module_name.empty()) missing.push_back("module");
   if (!missing.empty()) {
-    return Text(400, absl::StrCat(
-                         "missing parameter(s): ", absl::StrJoin(missing, ", "),
-                         " (use /probe?target=HOST:PORT&module=NAME)\n"));
+    *refusal = Text(
+        400,
+        absl::StrCat("missing parameter(s): ", absl::StrJoin(missing, ", "),
+                     " (use ", usage, "?target=HOST:PORT&module=NAME)\n"));
+    return std::nullopt;
   }
-  ModuleConfig module;
-  uint64_t generation = 0;  // Of the configuration the module is from.
   {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = modules_.find(module_name);
     if (it == modules_.end()) {
       std::vector<std::string> names;
       for (const auto& [name, unused] : modules_) names.push_back(name);
-      return Text(400, absl::StrCat("unknown module \"", module_name,
-                                    "\" (configured: ",
-                                    absl::StrJoin(names, ", "), ")\n"));
+      *refusal =
+          Text(400, absl::StrCat("unknown module \"", module_name,
+                                 "\" (configured: ", absl::StrJoin(names, ", "),
+                                 ")\n"));
+      return std::nullopt;
     }
-    module = it->second;
-    generation = config_generation_;
+    resolved.module = it->second;
+    resolved.generation = config_generation_;
   }
-  const Kind* kind = kinds_.Find(module.settings.kind);
+  const Kind* kind = kinds_.Find(resolved.module.settings.kind);
   auto parsed =
-      ParseHostPort(address, kind != nullptr ? kind->default_port : 0);
+      ParseHostPort(resolved.address, kind != nullptr ? kind->default_port : 0);
   if (!parsed.ok()) {
-    return Text(400, absl::StrCat("target: ", parsed.status().message(), "\n"));
+    *refusal =
+        Text(400, absl::StrCat("target: ", parsed.status().message(), "\n"));
+    return std::nullopt;
   }
-  if (!ModuleAllows(module, *parsed)) {
-    return Text(403, absl::StrCat("target \"", address,
-                                  "\" is not allowed by module \"", module_name,
-                                  "\"\n"));
+  if (!ModuleAllows(resolved.module, *parsed)) {
+    *refusal = Text(403, absl::StrCat("target \"", resolved.address,
+                                      "\" is not allowed by module \"",
+                                      module_name, "\"\n"));
+    return std::nullopt;
   }
-  std::shared_ptr<Target> target = ProbeTarget(module, address, *parsed);
+  resolved.endpoint = *std::move(parsed);
+  return resolved;
+}
+
+HttpResponse App::Probe(const HttpRequest& request) {
+  HttpResponse refusal;
+  std::optional<ModuleTarget> probe =
+      ResolveModuleTarget(request, "/probe", &refusal);
+  if (!probe) return refusal;
+  std::shared_ptr<Target> target =
+      ProbeTarget(probe->module, probe->address, probe->endpoint);
   if (target == nullptr) return Text(500, "module has no usable kind\n");
   absl::Time deadline = ScrapeDeadline(
       request.Header("X-Prometheus-Scrape-Timeout-Seconds"), absl::Now());
@@ -240,8 +274,8 @@ HttpResponse App::Probe(const HttpRequest& request) {
   {
     // By module: probed addresses are unbounded, label values must not be.
     std::lock_guard<std::mutex> lock(mutex_);
-    if (generation == config_generation_) {
-      telemetry_.CountCollection("probe:" + module.name, results[0]);
+    if (probe->generation == config_generation_) {
+      telemetry_.CountCollection("probe:" + probe->module.name, results[0]);
     }
   }
   HttpResponse response;
@@ -249,6 +283,58 @@ HttpResponse App::Probe(const HttpRequest& request) {
   response.body =
       prometheus::TextSerializer().Serialize(BuildFamilies(results));
   response.compressible = true;
+  return response;
+}
+
+HttpResponse App::ServiceDiscovery(const HttpRequest& request) {
+  HttpResponse refusal;
+  std::optional<ModuleTarget> seed =
+      ResolveModuleTarget(request, "/sd", &refusal);
+  if (!seed) return refusal;
+  const ModuleConfig& module = seed->module;
+  // Prometheus sends no timeout with a discovery request. Each call to a
+  // member stops at the module's timeout, and the whole at three: members
+  // not asked by then are still listed (they were named and allowed).
+  absl::StatusOr<Discovery> found = Discover(
+      module, seed->address, seed->endpoint,
+      [&](const std::string& address, const HostPort& endpoint) {
+        return ProbeTarget(module, address, endpoint);
+      },
+      absl::Now() + 3 * module.settings.timeout);
+  const LogFields fields = {{"module", module.name}, {"seed", seed->address}};
+  if (!found.ok()) {
+    telemetry_.CountDiscovery(module.name, /*ok=*/false, 0);
+    Log(LogLevel::kWarn, "discovery failed",
+        {fields[0], fields[1], {"err", std::string(found.status().message())}});
+    // Not 200: Prometheus keeps the targets of its last good refresh.
+    const int code =
+        found.status().code() == absl::StatusCode::kUnimplemented ? 400 : 503;
+    return Text(code,
+                absl::StrCat("discovery from ", seed->address,
+                             " failed: ", found.status().message(), "\n"));
+  }
+  telemetry_.CountDiscovery(module.name, /*ok=*/true, found->refused.size());
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const std::string& member : found->refused) {
+      if (refused_logged_.size() >= 1024) break;
+      if (refused_logged_.insert(module.name + "\n" + member).second) {
+        Log(LogLevel::kWarn,
+            "discovered member not in the module's allowed_targets: left out",
+            {fields[0], fields[1], {"member", member}});
+      }
+    }
+  }
+  for (const std::string& unreachable : found->unreachable) {
+    Log(LogLevel::kDebug, "discovered member not asked for its members",
+        {fields[0], fields[1], {"err", unreachable}});
+  }
+  if (found->truncated) {
+    Log(LogLevel::kWarn, "discovery stopped at the member limit", fields);
+  }
+  HttpResponse response;
+  response.content_type = "application/json";
+  response.body = ServiceDiscoveryJson(module, *found);
   return response;
 }
 

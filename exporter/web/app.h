@@ -9,12 +9,15 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "exporter/config/config.h"
 #include "exporter/model/collector.h"
+#include "exporter/scrape/discovery.h"
 #include "exporter/scrape/scrape.h"
 #include "exporter/scrape/target_cache.h"
 #include "exporter/scrape/telemetry.h"
@@ -57,6 +60,20 @@ class App {
   const Route* FindRoute(const std::string& path) const;
   HttpResponse Metrics(const HttpRequest& request);
   HttpResponse Probe(const HttpRequest& request);
+  HttpResponse ServiceDiscovery(const HttpRequest& request);
+  // What /probe and /sd take: the module and its allowed target.
+  struct ModuleTarget {
+    ModuleConfig module;
+    uint64_t generation = 0;  // Of the configuration the module is from.
+    std::string address;      // As given.
+    HostPort endpoint;        // Parsed.
+  };
+  // The module and target of `request`, or (in *refusal) the answer that
+  // refuses it: 400 for a missing or bad parameter or an unknown module,
+  // 403 for a target the module does not allow.
+  std::optional<ModuleTarget> ResolveModuleTarget(const HttpRequest& request,
+                                                  const std::string& usage,
+                                                  HttpResponse* refusal);
   HttpResponse Reload(const HttpRequest& request);
   HttpResponse Ready() const;
   std::shared_ptr<Target> ProbeTarget(const ModuleConfig& module,
@@ -77,14 +94,21 @@ class App {
   bool ready_ = false;
   std::string ready_error_;
   std::function<absl::Status()> reloader_;
-  // Probed targets keep their connection between probes.
+  // Probed targets keep their connection between probes (and discovery).
   TargetCache probe_targets_{256};
+  // Members /sd left out as not allowed, logged once each (bounded).
+  std::set<std::string> refused_logged_;
   std::mutex reload_mutex_;
   // Bumped by SetConfig (under mutex_): a scrape that straddled a reload
   // does not count its collections, so that a removed target's series
   // cannot come back.
   uint64_t config_generation_ = 0;
 };
+
+// The answer of /sd: Prometheus's HTTP service discovery JSON, one group
+// of the discovered members labelled for /probe.
+std::string ServiceDiscoveryJson(const ModuleConfig& module,
+                                 const Discovery& found);
 
 // Deadline of a scrape: the Prometheus-sent timeout less a safety offset, so
 // the answer arrives before Prometheus gives up; no header means no limit

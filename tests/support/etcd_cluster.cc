@@ -80,6 +80,7 @@ absl::StatusOr<std::unique_ptr<EtcdCluster>> EtcdCluster::Start(
     return absl::NotFoundError("etcd is not installed (package etcd-server)");
   }
   cluster->tls_ = options.tls;
+  cluster->advertised_ = options.advertised_client_urls;
   std::vector<std::string> initial;
   for (int i = 0; i < options.members; ++i) {
     Member member;
@@ -121,11 +122,13 @@ absl::Status EtcdCluster::StartMember(int i, const std::string& initial_cluster,
                                       const std::string& state) {
   Member& member = members_[i];
   const std::string client_url = ClientUrl(i);
+  const std::string advertised =
+      advertised_.count(i) != 0 ? advertised_.at(i) : client_url;
   const std::string peer_url =
       absl::StrCat("http://127.0.0.1:", member.peer_port);
   std::vector<std::string> argv = {
       binary_, "--name", member.name, "--data-dir", member.data_dir,
-      "--listen-client-urls", client_url, "--advertise-client-urls", client_url,
+      "--listen-client-urls", client_url, "--advertise-client-urls", advertised,
       "--listen-peer-urls", peer_url, "--initial-advertise-peer-urls", peer_url,
       "--initial-cluster", initial_cluster, "--initial-cluster-state", state,
       "--initial-cluster-token", token_,

@@ -2,6 +2,7 @@
 #ifndef DATASTORE_EXPORTER_TESTS_SUPPORT_ETCD_CLUSTER_H_
 #define DATASTORE_EXPORTER_TESTS_SUPPORT_ETCD_CLUSTER_H_
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,6 +29,9 @@ class EtcdCluster {
     // With certificates, clients must connect over TLS with a client
     // certificate signed by the CA (--client-cert-auth). Peers stay on http.
     std::optional<TestCertificates> tls;
+    // Member i advertises this client URL instead of its own (to make a
+    // cluster name an address that is not one of its members).
+    std::map<int, std::string> advertised_client_urls;
   };
 
   // Starts the members ("member-1", ...) with data folders under `dir` and
@@ -81,6 +85,7 @@ class EtcdCluster {
   std::string binary_;
   std::string token_;
   std::optional<TestCertificates> tls_;
+  std::map<int, std::string> advertised_;
   std::vector<Member> members_;
 };
 

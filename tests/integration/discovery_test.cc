@@ -1,0 +1,169 @@
+// End-to-end tests of cluster discovery (/sd) with the exporter binary and
+// real clusters on free loopback ports: the members a seed leads to, the
+// labels Prometheus relabels into /probe, and allowed_targets holding for
+// every member (a listener records any connection made to a refused one).
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/support/etcd_cluster.h"
+#include "tests/support/exporter_process.h"
+#include "tests/support/fault_server.h"
+
+namespace dse::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::UnorderedElementsAreArray;
+
+std::string Module(const std::string& name, const std::string& kind,
+                   const std::vector<std::string>& allowed) {
+  std::string patterns;
+  for (const std::string& pattern : allowed) {
+    absl::StrAppend(&patterns, patterns.empty() ? "" : ", ", "\"", pattern,
+                    "\"");
+  }
+  return absl::StrCat("  ", name, ":\n    kind: ", kind,
+                      "\n    timeout: 2s\n    allowed_targets: [", patterns,
+                      "]\n");
+}
+
+// GET /sd?module=...&target=...
+HttpResult Sd(const ExporterProcess& exporter, const std::string& module,
+              const std::string& target) {
+  return HttpFetch(exporter.url(absl::StrCat(
+      "/sd?module=", module,
+      "&target=", absl::StrReplaceAll(target, {{"[", "%5B"}, {"]", "%5D"}}))));
+}
+
+// The one group of an /sd answer; fails the test unless there is one.
+nlohmann::json OneGroup(const HttpResult& answer) {
+  EXPECT_EQ(answer.status, 200) << answer.body;
+  EXPECT_THAT(answer.headers, HasSubstr("Content-Type: application/json"));
+  nlohmann::json groups = nlohmann::json::parse(answer.body, nullptr, false);
+  EXPECT_TRUE(groups.is_array() && groups.size() == 1) << answer.body;
+  return groups.is_array() && groups.size() == 1 ? groups[0]
+                                                 : nlohmann::json::object();
+}
+
+std::vector<std::string> Targets(const nlohmann::json& group) {
+  return group.value("targets", std::vector<std::string>());
+}
+
+TEST(DiscoveryTest, EveryEtcdMemberFromAnySeedWithLabelsForProbe) {
+  TempDir dir;
+  auto cluster = EtcdCluster::Start(dir);
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  std::vector<std::string> members;
+  for (int i = 0; i < (*cluster)->size(); ++i) {
+    members.push_back((*cluster)->address(i));
+  }
+  auto exporter = ExporterProcess::StartOrFail(
+      dir, "modules:\n" + Module("kv", "etcd", {"127.0.0.1:*"}));
+  ASSERT_NE(exporter, nullptr);
+
+  for (const std::string& seed : members) {
+    SCOPED_TRACE("seed " + seed);
+    nlohmann::json group = OneGroup(Sd(*exporter, "kv", seed));
+    EXPECT_THAT(Targets(group), UnorderedElementsAreArray(members));
+    EXPECT_EQ(Targets(group).at(0), seed);  // The seed first.
+    EXPECT_EQ(group["labels"],
+              nlohmann::json({{"__param_module", "kv"},
+                              {"cluster_id", (*cluster)->ClusterId(0)},
+                              {"kind", "etcd"}}));
+  }
+  // What a relabelled scrape does with each member: /probe, up, one cluster.
+  for (const std::string& member : members) {
+    std::vector<Sample> samples = ParseExposition(
+        HttpFetch(exporter->url("/probe?module=kv&target=" + member)).body);
+    EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", member}}), 1);
+    EXPECT_EQ(Select(samples, "datastore_info",
+                     {{"cluster_id", (*cluster)->ClusterId(0)}})
+                  .size(),
+              1u)
+        << member;
+  }
+  std::vector<Sample> telemetry = exporter->Scrape();
+  EXPECT_EQ(ValueOf(telemetry, "datastore_exporter_discoveries_total",
+                    {{"module", "kv"}, {"outcome", "ok"}}),
+            3);
+}
+
+// Member 3 advertises the address of a listener that records connections:
+// the module allows only members 1 and 2, so member 3's address is left
+// out, counted and logged once, and never connected to; nor is a seed the
+// module does not allow.
+TEST(DiscoveryTest, MembersAndSeedsOutsideAllowedTargetsGetNoConnection) {
+  TempDir dir;
+  FaultServer listener(FaultServer::Behaviour::kNeverAnswer);
+  EtcdCluster::Options options;
+  options.advertised_client_urls[2] = "http://" + listener.address();
+  auto cluster = EtcdCluster::Start(dir, options);
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  const std::vector<std::string> allowed = {(*cluster)->address(0),
+                                            (*cluster)->address(1)};
+  auto exporter = ExporterProcess::StartOrFail(
+      dir, "modules:\n" + Module("kv", "etcd", allowed));
+  ASSERT_NE(exporter, nullptr);
+
+  for (int round = 0; round < 2; ++round) {
+    nlohmann::json group = OneGroup(Sd(*exporter, "kv", allowed[0]));
+    EXPECT_THAT(Targets(group), UnorderedElementsAreArray(allowed));
+  }
+  HttpResult refused = Sd(*exporter, "kv", listener.address());
+  EXPECT_EQ(refused.status, 403);
+  EXPECT_THAT(refused.body, HasSubstr("is not allowed by module \"kv\""));
+
+  EXPECT_EQ(listener.connections(), 0);
+  std::vector<Sample> telemetry = exporter->Scrape();
+  EXPECT_EQ(
+      ValueOf(telemetry, "datastore_exporter_discovery_members_refused_total",
+              {{"module", "kv"}}),
+      2);
+  const std::string logs = exporter->Logs();
+  const std::string line = "member=" + listener.address();
+  EXPECT_THAT(logs, HasSubstr("not in the module's allowed_targets"));
+  EXPECT_EQ(logs.find(line), logs.rfind(line)) << "logged more than once";
+  EXPECT_NE(logs.find(line), std::string::npos);
+}
+
+TEST(DiscoveryTest, BadRequestsAndAnUnreachableSeedAreRefusedWithTheReason) {
+  TempDir dir;
+  FaultServer silent(FaultServer::Behaviour::kNeverAnswer);
+  auto exporter = ExporterProcess::StartOrFail(
+      dir, "modules:\n" + Module("kv", "etcd", {"127.0.0.1:*"}) +
+               Module("agents", "replicante", {"127.0.0.1:*"}));
+  ASSERT_NE(exporter, nullptr);
+
+  HttpResult answer = HttpFetch(exporter->url("/sd?module=kv"));
+  EXPECT_EQ(answer.status, 400);
+  EXPECT_THAT(answer.body, HasSubstr("missing parameter(s): target (use "
+                                     "/sd?target=HOST:PORT&module=NAME)"));
+  answer = Sd(*exporter, "nope", "127.0.0.1:1");
+  EXPECT_EQ(answer.status, 400);
+  EXPECT_THAT(answer.body, HasSubstr("unknown module \"nope\""));
+  // A kind whose nodes cannot name their peers says so, with no I/O.
+  answer = Sd(*exporter, "agents", silent.address());
+  EXPECT_EQ(answer.status, 400);
+  EXPECT_THAT(answer.body, HasSubstr("cannot discover"));
+  EXPECT_EQ(silent.connections(), 0);
+  // Not 200 (which would empty Prometheus's list): the reason, by the
+  // module's timeout.
+  answer = Sd(*exporter, "kv", silent.address());
+  EXPECT_EQ(answer.status, 503);
+  EXPECT_THAT(answer.body,
+              HasSubstr(absl::StrCat("discovery from ", silent.address(),
+                                     " failed: seed ")));
+  EXPECT_THAT(answer.body, HasSubstr("timed out"));
+  EXPECT_EQ(ValueOf(exporter->Scrape(), "datastore_exporter_discoveries_total",
+                    {{"module", "kv"}, {"outcome", "failed"}}),
+            1);
+}
+
+}  // namespace
+}  // namespace dse::testing
