@@ -326,9 +326,10 @@ def start_peer(stack, program, flags, up, env=None):
 
 def nats_cluster(stack, streams):
     """3 nodes n1..n3 in cluster `bench`, `streams` R3 streams S001...
-    (stream i holds i messages), created 10 at a time; returns the nodes
-    once every node holds every stream at its last_seq and all name the
-    same leader of each, and the streams each node leads."""
+    (stream i holds i messages), created 10 at a time; once every node holds
+    every stream at its last_seq and all name the same leader of each,
+    returns the nodes, the streams each node leads and the seconds it took."""
+    began = time.monotonic()
     nodes = stack.nats_cluster(3, "n", "bench")
     names = [f"S{i:03d}" for i in range(1, streams + 1)]
 
@@ -356,8 +357,9 @@ def nats_cluster(stack, streams):
         return {node.name: [name for name in names if named[name] == {node.name}]
                 for node in nodes}
 
-    return nodes, stack.wait_until(f"{streams} R3 streams in sync with one leader each",
-                                   leaders, 60, interval=0.5)
+    led = stack.wait_until(f"{streams} R3 streams in sync with one leader each", leaders, 60,
+                           interval=0.5)
+    return nodes, led, time.monotonic() - began
 
 
 ROLE_LINE = re.compile(r'^datastore_shard_role{([^}]*)} 1$', re.M)
@@ -383,9 +385,10 @@ def check_nats_model(body, targets, led):
 
 def nats_pairs(stack, args):
     """The nats kind's two pairs (see the module's doc)."""
-    nodes, led = nats_cluster(stack, args.streams)
-    print(f"# nats: {args.streams} R3 streams; streams led per node: "
-          + ", ".join(f"{name} {len(streams)}" for name, streams in led.items()), flush=True)
+    nodes, led, seconds = nats_cluster(stack, args.streams)
+    print(f"# nats: 3 nodes and {args.streams} R3 streams ready in {seconds:.1f} s; streams led "
+          "per node: " + ", ".join(f"{name} {len(streams)}" for name, streams in led.items()),
+          flush=True)
     if any(not streams for streams in led.values()):
         raise SystemExit("a node leads no stream: leaders not spread")
     script = stack.file("nats.lua", NATS_WRK_SCRIPT)
