@@ -16,28 +16,45 @@ of load from other work on the machine hits both. Per round and exporter:
     ended, from pg_stat_database; its CPU includes its session processes);
   - concurrent: wrk, 4 connections, --wrk-seconds seconds: scrapes/s, and
     the exporter's and the datastore's CPU per scrape over those scrapes.
-RSS is read after the last round. Each figure is the median over rounds.
+RSS is read after the last round; bytes/scrape is the size of one reply.
+Each figure is the median over rounds.
+
+nats: no NATS exporter is packaged in Debian, so the reference is the raw
+fetch any NATS exporter does, without an exporter: GET /varz and GET
+/jsz?accounts=true&streams=true of each nats-server (RawFetch). A 3-node
+JetStream cluster with --streams R3 streams (stream i holds i messages,
+leaders as nats-server places them: printed), then two pairs: our exporter
+with the 3 nodes as targets vs the raw fetch of the 3 nodes (each node over
+its own keep-alive connection, the nodes at once, as our exporter collects
+its targets), and our exporter with 1 target vs the raw fetch of that node.
+The datastore figures are the nats-servers' (of the nodes fetched): CPU,
+and HTTP requests served (/varz http_req_stats).
+
 Run as root (MariaDB and PostgreSQL need it). Usage:
-  python3 tests/bench/side_by_side.py [--rounds 3] [--scrapes 200] [--kinds redis,mysql]
+  python3 tests/bench/side_by_side.py [--rounds 3] [--scrapes 200] [--kinds redis,mysql,nats]
 From a fresh checkout it installs what is missing (the packages of
 tests/scripts/install-deps.sh and build.sh's build when there is no exporter
 binary; wrk and the three peer exporters with apt-get) unless --no-install.
 """
 import argparse
+import concurrent.futures
+import http.client
+import math
 import os
 import re
 import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
-from scrape_bench import (cpu_seconds, loadavg, rss_anon_mb, rss_mb,  # noqa: E402
-                          scrape_loop, sequential)
+from scrape_bench import (cpu_seconds, loadavg, percentile, rss_anon_mb,  # noqa: E402
+                          rss_mb, scrape_loop, sequential)
 import servers  # noqa: E402
 
 # Debian packages, each also the name of its command.
@@ -74,6 +91,13 @@ def postgresql_counters(server):
     return int(calls), int(sessions), 0, 2
 
 
+def nats_counters(nodes):
+    # HTTP requests served, of every path; our /varz read is one on each node.
+    # nats-server counts no HTTP connections.
+    served = sum(sum(node.monitor("/varz")["http_req_stats"].values()) for node in nodes)
+    return served, math.nan, len(nodes), 0
+
+
 def tree_cpu_seconds(pid):
     """CPU of a process, its children that ended, and its live children:
     PostgreSQL runs each session in a child process of the postmaster."""
@@ -96,43 +120,138 @@ def tree_cpu_seconds(pid):
 
 # ---- measuring -------------------------------------------------------------
 
-def wrk(url, seconds):
-    out = subprocess.run(["wrk", "-t", "2", "-c", "4", "-d", f"{seconds}s", url],
-                         check=True, capture_output=True, text=True).stdout
-    m = re.search(r"Requests/sec:\s*([\d.]+)", out)
-    total = int(re.search(r"(\d+) requests in", out).group(1))
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    if bad:
-        raise SystemExit(f"wrk on {url}: {bad.group(1)} non-2xx answers")
-    return float(m.group(1)), total
+def wrk(urls, seconds, threads=2, script=None):
+    """wrk -c4 on each URL, all at once (one wrk each, `threads` threads,
+    with a Lua `script` when given); (requests/s, requests), summed."""
+    runs = [subprocess.Popen(["wrk", "-t", str(threads), "-c", "4", "-d", f"{seconds}s",
+                              *(["-s", script] if script else []), url],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            for url in urls]
+    rate, total = 0.0, 0
+    for url, run in zip(urls, runs):
+        out, err = run.communicate(timeout=seconds + 60)
+        if run.returncode != 0:
+            raise SystemExit(f"wrk on {url} failed: {err.strip()}")
+        bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        if bad:
+            raise SystemExit(f"wrk on {url}: {bad.group(1)} non-2xx answers")
+        rate += float(re.search(r"Requests/sec:\s*([\d.]+)", out).group(1))
+        total += int(re.search(r"(\d+) requests in", out).group(1))
+    return rate, total
 
 
-def idle_cpu_rate(datastore, seconds=2.0):
+# ---- what is scraped: an exporter's /metrics, or the raw fetch of nats-servers
+
+def scraped_exporter(url, pid):
+    """An exporter: its /metrics scraped over one keep-alive connection
+    (sequential), by wrk (concurrent); its pid for CPU and RSS."""
+    return {"pid": pid,
+            "warm_up": lambda count: scrape_loop(url, count, [], []),
+            "sequential": lambda count: sequential(url, count),
+            "concurrent": lambda seconds: wrk([url], seconds),
+            "bytes": lambda: len(servers.http_get(url)[1].encode())}
+
+
+NATS_PATHS = ["/varz", "/jsz?accounts=true&streams=true"]
+# For wrk: a NATS_PATHS fetch per two requests, over its 4 connections.
+NATS_WRK_SCRIPT = """\
+local paths = {"/varz", "/jsz?accounts=true&streams=true"}
+local n = 0
+request = function()
+  n = n + 1
+  return wrk.format("GET", paths[n % 2 + 1])
+end
+"""
+
+
+class RawFetch:
+    """The nats reference: what any NATS exporter fetches per scrape, with no
+    exporter: NATS_PATHS of each node (its monitoring address), in turn,
+    over one keep-alive connection per node and thread; several nodes at
+    once, one thread each (as our exporter collects its targets)."""
+
+    def __init__(self, addresses):
+        self.addresses = addresses
+        self.pool = (concurrent.futures.ThreadPoolExecutor(len(addresses))
+                     if len(addresses) > 1 else None)
+        self.local = threading.local()
+
+    def fetch_node(self, address):
+        """Bytes of the node's replies."""
+        connections = self.local.__dict__.setdefault("connections", {})
+        if address not in connections:
+            host, port = address.rsplit(":", 1)
+            connections[address] = http.client.HTTPConnection(host, int(port), timeout=30)
+        size = 0
+        for path in NATS_PATHS:
+            connections[address].request("GET", path)
+            response = connections[address].getresponse()
+            body = response.read()
+            if response.status != 200:
+                raise SystemExit(f"GET {address}{path}: HTTP {response.status}")
+            size += len(body)
+        return size
+
+    def scrape(self):
+        """One fetch of every node; bytes of all replies."""
+        if self.pool is None:
+            return self.fetch_node(self.addresses[0])
+        return sum(self.pool.map(self.fetch_node, self.addresses))
+
+    def sequential(self, count):
+        """(median ms, p99 ms) of `count` fetches, one after the other."""
+        latencies = []
+        for _ in range(count):
+            start = time.perf_counter()
+            self.scrape()
+            latencies.append(time.perf_counter() - start)
+        latencies.sort()
+        return statistics.median(latencies) * 1000, percentile(latencies, 0.99) * 1000
+
+    def concurrent(self, seconds, script):
+        """wrk -c4 on every node at once (one thread each): (fetches/s,
+        fetches); a fetch is 2 requests on every node."""
+        rate, requests = wrk([f"http://{a}/" for a in self.addresses], seconds, 1, script)
+        per_fetch = len(NATS_PATHS) * len(self.addresses)
+        return rate / per_fetch, requests // per_fetch
+
+    def scraped(self, script):
+        return {"pid": None,
+                "warm_up": lambda count: [self.scrape() for _ in range(count)],
+                "sequential": self.sequential,
+                "concurrent": lambda seconds: self.concurrent(seconds, script),
+                "bytes": self.scrape}
+
+
+def idle_cpu_rate(datastore):
     cpu = datastore.get("cpu", lambda: cpu_seconds(datastore["pid"]))
+    seconds = datastore.get("idle_seconds", 2.0)
     before = cpu()
     time.sleep(seconds)
     return (cpu() - before) / seconds
 
 
 def measure(exporter, datastore, args):
-    """One round for one exporter: returns a dict of figures."""
-    url, pid = exporter["url"], exporter["pid"]
-    scrape_loop(url, 20, [], [])  # Warm-up: connections, caches.
+    """One round for one exporter (scraped_exporter, RawFetch.scraped):
+    returns a dict of figures; exporter CPU is NaN without a pid."""
+    pid = exporter["pid"]
+    exporter_cpu = (lambda: cpu_seconds(pid)) if pid else (lambda: math.nan)
+    exporter["warm_up"](20)  # Connections, caches.
     ops0, conns0, own_ops, own_conns = datastore["counters"]()
     ds_cpu_seconds = datastore.get("cpu", lambda: cpu_seconds(datastore["pid"]))
-    ds_cpu0, cpu0, t0 = ds_cpu_seconds(), cpu_seconds(pid), time.perf_counter()
-    median, p99 = sequential(url, args.scrapes)
+    ds_cpu0, cpu0, t0 = ds_cpu_seconds(), exporter_cpu(), time.perf_counter()
+    median, p99 = exporter["sequential"](args.scrapes)
     wall = time.perf_counter() - t0
-    cpu1, ds_cpu1 = cpu_seconds(pid), ds_cpu_seconds()
+    cpu1, ds_cpu1 = exporter_cpu(), ds_cpu_seconds()
     ops1, conns1, _, _ = datastore["counters"]()
     n = args.scrapes
     seq_ds_cpu = max(0.0, ds_cpu1 - ds_cpu0 - datastore["idle_rate"] * wall)
     # CPU is counted in clock ticks (10 ms): the wrk run, thousands of
     # scrapes, gives the finer per-scrape figures.
     t0 = time.perf_counter()
-    rate, total = wrk(url, args.wrk_seconds)
+    rate, total = exporter["concurrent"](args.wrk_seconds)
     wrk_wall = time.perf_counter() - t0
-    cpu2, ds_cpu2 = cpu_seconds(pid), ds_cpu_seconds()
+    cpu2, ds_cpu2 = exporter_cpu(), ds_cpu_seconds()
     ds_cpu = max(0.0, ds_cpu2 - ds_cpu1 - datastore["idle_rate"] * wrk_wall)
     return {
         "median ms": median,
@@ -140,7 +259,8 @@ def measure(exporter, datastore, args):
         "CPU ms/scrape, sequential": (cpu1 - cpu0) * 1000 / n,
         "CPU ms/scrape, 4 clients": (cpu2 - cpu1) * 1000 / total,
         "scrapes/s, 4 clients": rate,
-        "scrapes served": 20 + n + total,
+        "scrapes served": 20 + n + total + 1,  # and the bytes/scrape one
+        "bytes/scrape": exporter["bytes"](),
         "datastore commands/scrape": (ops1 - ops0 - own_ops) / n,
         "datastore conns/scrape": (conns1 - conns0 - own_conns) / n,
         "datastore CPU ms/scrape, sequential": seq_ds_cpu * 1000 / n,
@@ -154,7 +274,9 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--scrapes", type=int, default=200)
     parser.add_argument("--wrk-seconds", type=int, default=2)
-    parser.add_argument("--kinds", default="redis,mysql,postgresql")
+    parser.add_argument("--kinds", default="redis,mysql,postgresql,nats")
+    parser.add_argument("--streams", type=int, default=100,
+                        help="R3 streams in the nats cluster")
     parser.add_argument("--exporter", default=servers.exporter_binary())
     parser.add_argument("--no-install", action="store_true",
                         help="fail instead of installing missing packages or building")
@@ -176,33 +298,124 @@ def main():
         run(args, stack)
 
 
-def start_ours(stack, exporter, name, target):
-    """Our exporter with one target, named replica; {url, pid}."""
-    ours = stack.exporter({"targets": [dict(target, name="replica")]}, ["--log.level=warn"],
-                          name=f"ours-{name}", binary=exporter)
+def start_ours(stack, exporter, name, targets):
+    """Our exporter with `targets` (each with its name), waited for until
+    every one is up; scraped_exporter() of it and the first /metrics."""
+    ours = stack.exporter({"targets": targets}, ["--log.level=warn"], name=f"ours-{name}",
+                          binary=exporter)
     body = ours.get("/metrics")[1]
-    if 'datastore_up{target="replica"' not in body or "} 1" not in body:
-        raise SystemExit(f"our {name} exporter does not see its target:\n{body}")
-    return {"url": f"{ours.url}/metrics", "pid": ours.pid}
+    for target in targets:
+        if not re.search(rf'^datastore_up{{[^}}]*target="{re.escape(target["name"])}"[^}}]*}} 1$',
+                         body, re.M):
+            raise SystemExit(f"our {name} exporter does not see {target['name']}:\n{body}")
+    return scraped_exporter(f"{ours.url}/metrics", ours.pid), body
 
 
 def start_peer(stack, program, flags, up, env=None):
     """A peer exporter, started with `flags` (a format string of its listen
-    address) and waited for until its /metrics has `up`; {url, pid}."""
+    address) and waited for until its /metrics has `up`; scraped_exporter()."""
     address = f"127.0.0.1:{servers.free_port()}"
     url = f"http://{address}/metrics"
     peer = stack.spawn(program, [program, *[flag.format(address) for flag in flags]],
                        env=dict(os.environ, **env) if env else None)
     stack.wait_until(f"{program} to see its target", lambda: up in servers.http_get(url)[1], 10)
-    return {"url": url, "pid": peer.pid}
+    return scraped_exporter(url, peer.pid)
+
+
+# ---- nats -------------------------------------------------------------------
+
+def nats_cluster(stack, streams):
+    """3 nodes n1..n3 in cluster `bench`, `streams` R3 streams S001...
+    (stream i holds i messages), created 10 at a time; once every node holds
+    every stream at its last_seq and all name the same leader of each,
+    returns the nodes, the streams each node leads and the seconds it took."""
+    began = time.monotonic()
+    nodes = stack.nats_cluster(3, "n", "bench")
+    names = [f"S{i:03d}" for i in range(1, streams + 1)]
+
+    def create(i):
+        node = nodes[i % len(nodes)]
+        node.create_stream(names[i], replicas=3)
+        node.publish(f"{names[i]}.new", i + 1)
+
+    with concurrent.futures.ThreadPoolExecutor(10) as pool:
+        list(pool.map(create, range(streams)))
+
+    def leaders():
+        named = {}  # stream -> the leaders the nodes name
+        for node in nodes:
+            details = node.monitor("/jsz?accounts=true&streams=true").get("account_details", [])
+            held = {d["name"]: d for a in details for d in a.get("stream_detail", [])}
+            for i, name in enumerate(names, 1):
+                detail = held.get(name)
+                if detail is None or detail["state"]["last_seq"] != i:
+                    return None
+                named.setdefault(name, set()).add(detail.get("cluster", {}).get("leader"))
+        node_names = {node.name for node in nodes}
+        if any(len(leaders) != 1 or not leaders <= node_names for leaders in named.values()):
+            return None
+        return {node.name: [name for name in names if named[name] == {node.name}]
+                for node in nodes}
+
+    led = stack.wait_until(f"{streams} R3 streams in sync with one leader each", leaders, 60,
+                           interval=0.5)
+    return nodes, led, time.monotonic() - began
+
+
+ROLE_LINE = re.compile(r'^datastore_shard_role{([^}]*)} 1$', re.M)
+LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+def check_nats_model(body, targets, led):
+    """Exits unless our first /metrics has, for every stream of every
+    target, the role its /jsz gave: primary on the leader, else secondary."""
+    roles = {}
+    for labels in ROLE_LINE.findall(body):
+        labels = dict(LABEL.findall(labels))
+        roles[(labels["node"], labels["shard"])] = labels["role"]
+    expected = {(node.name, f"$G/{stream}"): "primary" if node.name == leader else "secondary"
+                for node in targets for leader, streams in led.items() for stream in streams}
+    if roles != expected:
+        wrong = sorted(set(roles.items()) ^ set(expected.items()))[:5]
+        raise SystemExit(f"our nats exporter's roles differ from /jsz: {wrong}")
+    primaries = sum(role == "primary" for role in roles.values())
+    print(f"# check (nats, {len(targets)} of 3 nodes): {len(roles)} (node, stream) roles as "
+          f"/jsz gives them, {primaries} primaries: ok", flush=True)
+
+
+def nats_pairs(stack, args):
+    """The nats kind's two pairs (see the module's doc)."""
+    nodes, led, seconds = nats_cluster(stack, args.streams)
+    print(f"# nats: 3 nodes and {args.streams} R3 streams ready in {seconds:.1f} s; streams led "
+          "per node: " + ", ".join(f"{name} {len(streams)}" for name, streams in led.items()),
+          flush=True)
+    if any(not streams for streams in led.values()):
+        raise SystemExit("a node leads no stream: leaders not spread")
+    script = stack.file("nats.lua", NATS_WRK_SCRIPT)
+    pairs = []
+    for targets in (nodes, nodes[:1]):
+        ours, body = start_ours(stack, args.exporter, f"nats-{len(targets)}", [
+            {"name": node.name, "kind": "nats", "address": node.monitor_address}
+            for node in targets])
+        check_nats_model(body, targets, led)
+        raw = RawFetch([node.monitor_address for node in targets]).scraped(script)
+        what = ("3 nodes" if len(targets) == 3 else "1 node of 3") + f", {args.streams} R3 streams"
+        pairs.append((f"nats 2.9 ({what})", "the raw fetch (GET /varz + /jsz of each node)",
+                      ours, raw,
+                      {"cpu": lambda t=targets: sum(cpu_seconds(node.pid) for node in t),
+                       "counters": lambda t=targets: nats_counters(t),
+                       # 100 R3 streams cost ~40 ms/s per idle node, unevenly.
+                       "idle_seconds": 5.0}))
+    return pairs
 
 
 def run(args, stack):
     kinds = []
     if "redis" in args.kinds:
         _, redis_replica = stack.redis_pair()
-        ours = start_ours(stack, args.exporter, "redis", {
-            "kind": "redis", "address": redis_replica.address, "cluster_id": "bench"})
+        ours, _ = start_ours(stack, args.exporter, "redis", [{
+            "name": "replica", "kind": "redis", "address": redis_replica.address,
+            "cluster_id": "bench"}])
         peer = start_peer(stack, "prometheus-redis-exporter",
                           ["-redis.addr", f"redis://{redis_replica.address}",
                            "-web.listen-address", "{}"], "redis_up 1")
@@ -214,9 +427,10 @@ def run(args, stack):
             "CREATE USER exporter@'127.0.0.1' IDENTIFIED BY 'bench'; "
             # The peer's default collectors need PROCESS and SELECT too.
             "GRANT SLAVE MONITOR, PROCESS, SELECT ON *.* TO exporter@'127.0.0.1'"))
-        ours = start_ours(stack, args.exporter, "mysql", {
-            "kind": "mysql", "address": mariadb_replica.address, "cluster_id": "bench",
-            "username": "exporter", "password_file": stack.file("password", "bench\n")})
+        ours, _ = start_ours(stack, args.exporter, "mysql", [{
+            "name": "replica", "kind": "mysql", "address": mariadb_replica.address,
+            "cluster_id": "bench", "username": "exporter",
+            "password_file": stack.file("password", "bench\n")}])
         cnf = stack.file("peer.my.cnf", "[client]\nuser=exporter\npassword=bench\n"
                          f"host=127.0.0.1\nport={mariadb_replica.port}\n")
         peer = start_peer(stack, "prometheus-mysqld-exporter",
@@ -229,15 +443,17 @@ def run(args, stack):
         postgres = stack.postgres(settings=["shared_preload_libraries = 'pg_stat_statements'"])
         postgres.sql("CREATE EXTENSION pg_stat_statements; "
                      "CREATE ROLE monitor LOGIN PASSWORD 'bench' IN ROLE pg_monitor")
-        ours = start_ours(stack, args.exporter, "postgresql", {
-            "kind": "postgresql", "address": postgres.address, "username": "monitor",
-            "password_file": stack.file("password", "bench\n")})
+        ours, _ = start_ours(stack, args.exporter, "postgresql", [{
+            "name": "replica", "kind": "postgresql", "address": postgres.address,
+            "username": "monitor", "password_file": stack.file("password", "bench\n")}])
         peer = start_peer(stack, "prometheus-postgres-exporter", ["--web.listen-address={}"],
                           "pg_up 1", env={"DATA_SOURCE_NAME": f"postgresql://monitor:bench@"
                                           f"{postgres.address}/postgres?sslmode=disable"})
         kinds.append(("postgresql 15 (a primary)", "prometheus-postgres-exporter", ours, peer,
                       {"pid": postgres.pid, "counters": lambda: postgresql_counters(postgres),
                        "cpu": lambda: tree_cpu_seconds(postgres.pid)}))
+    if "nats" in args.kinds:
+        kinds += nats_pairs(stack, args)
 
     load_before = loadavg()
     figures = {}
@@ -254,14 +470,16 @@ def run(args, stack):
             merged = {k: statistics.median(row[k] for row in rows[who]) for k in rows[who][0]}
             # Read after every round: the total of the scrapes served so far.
             merged["scrapes served"] = sum(row["scrapes served"] for row in rows[who]) + 1
-            merged["RSS MB"] = rss_mb(exporter["pid"])
-            merged["RSS anon MB"] = rss_anon_mb(exporter["pid"])
+            pid = exporter["pid"]
+            merged["RSS MB"] = rss_mb(pid) if pid else math.nan
+            merged["RSS anon MB"] = rss_anon_mb(pid) if pid else math.nan
             figures[(kind, who)] = merged
         figures[(kind, "name")] = peer_name
     load_after = loadavg()
 
     print(f"# side by side: {args.rounds} interleaved rounds of {args.scrapes} sequential "
-          f"scrapes + wrk -c4 {args.wrk_seconds}s each; one target (the replica) per exporter")
+          f"scrapes + wrk -c4 {args.wrk_seconds}s each; one target (the replica) per exporter, "
+          "nats: 3 or 1")
     print(f"# machine: {os.cpu_count()} CPUs, load average before {load_before}, "
           f"after {load_after}")
     for kind, peer_name, *_ in kinds:
@@ -270,17 +488,24 @@ def run(args, stack):
         print("| figure | ours | peer | peer / ours |")
         print("|---|---|---|---|")
         for key in ["median ms", "p99 ms", "CPU ms/scrape, sequential",
-                    "CPU ms/scrape, 4 clients", "scrapes served", "RSS MB", "RSS anon MB", "scrapes/s, 4 clients",
+                    "CPU ms/scrape, 4 clients", "scrapes served", "RSS MB", "RSS anon MB",
+                    "scrapes/s, 4 clients", "bytes/scrape",
                     "datastore commands/scrape", "datastore conns/scrape",
                     "datastore CPU ms/scrape, sequential", "datastore CPU ms/scrape, 4 clients"]:
             a, b = ours[key], peer[key]
-            if key == "scrapes served":
+            if key == "scrapes served" or math.isnan(a) or math.isnan(b):
                 ratio = ""
             elif key == "scrapes/s, 4 clients":
                 ratio = f"ours {a / b:.1f}x" if b else "-"
             else:
                 ratio = f"{b / a:.1f}x" if a > 0 else "-"
-            print(f"| {key} | {a:.3f} | {b:.3f} | {ratio} |")
+            print(f"| {key} | {figure(key, a)} | {figure(key, b)} | {ratio} |")
+
+
+def figure(key, value):
+    if math.isnan(value):
+        return "-"
+    return f"{value:,.0f}" if key in ("scrapes served", "bytes/scrape") else f"{value:.3f}"
 
 
 if __name__ == "__main__":
