@@ -12,6 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The same bytes as every reply the collector reads.
   auto status = dse::etcd::ParseStatus(text);
   auto members = dse::etcd::ParseMemberList(text);
+  if (members.ok()) (void)dse::etcd::ClientAddresses(*members);
   (void)dse::etcd::ParseAuthenticate(text);
   (void)dse::etcd::ParseGatewayError(text);
   if (status.ok()) {

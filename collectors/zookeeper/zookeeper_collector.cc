@@ -42,6 +42,14 @@ class ZooKeeperCollector : public Collector {
     return BuildModel(*status, input);
   }
 
+  absl::StatusOr<std::vector<std::string>> Members(
+      absl::Time deadline) override {
+    auto conf =
+        SendFourLetterWord(address_, "conf", max_reply_bytes_, deadline);
+    if (!conf.ok()) return conf.status();
+    return ParseConfMembers(*conf, address_.port);
+  }
+
  private:
   const HostPort address_;
   const size_t max_reply_bytes_;

@@ -126,6 +126,69 @@ absl::StatusOr<std::optional<std::string>> ParseConfServerId(
   return absl::InvalidArgumentError("conf: no serverId line");
 }
 
+absl::StatusOr<std::vector<std::string>> ParseConfMembers(
+    absl::string_view reply, int fallback_port) {
+  absl::Status sentence = CheckNotASentence("conf", reply);
+  if (absl::IsFailedPrecondition(sentence)) {
+    return absl::FailedPreconditionError(
+        "conf: not in the server's 4lw.commands.whitelist (discovery needs "
+        "it)");
+  }
+  if (!sentence.ok()) return sentence;
+  std::vector<std::string> members;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(reply, '\n')) {
+    ++line_number;
+    line = absl::StripSuffix(line, "\r");
+    if (!absl::StartsWith(line, "server.")) continue;
+    const size_t equals = line.find('=');
+    if (equals == absl::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "conf line ", line_number, ": no '=' in ", Quoted(line)));
+    }
+    absl::string_view value = line.substr(equals + 1);
+    absl::string_view client;
+    const size_t semicolon = value.find(';');
+    if (semicolon != absl::string_view::npos) {
+      client = value.substr(semicolon + 1);
+      value = value.substr(0, semicolon);
+    }
+    // host:quorum:election[:role]; an IPv6 host is in brackets.
+    absl::string_view host = value;
+    if (absl::StartsWith(host, "[")) {
+      host = host.substr(1, host.find(']') - 1);
+    } else {
+      host = host.substr(0, host.find(':'));
+    }
+    std::string client_host(host);
+    int port = fallback_port;
+    if (!client.empty()) {
+      absl::string_view client_port = client;
+      const size_t colon = client.rfind(':');
+      if (colon != absl::string_view::npos) {
+        absl::string_view named = client.substr(0, colon);
+        named = absl::StripPrefix(absl::StripSuffix(named, "]"), "[");
+        if (named != "0.0.0.0" && named != "::" && !named.empty()) {
+          client_host = std::string(named);
+        }
+        client_port = client.substr(colon + 1);
+      }
+      if (!absl::SimpleAtoi(client_port, &port) || port <= 0 || port > 65535) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "conf line ", line_number, ": bad client port in ", Quoted(line)));
+      }
+    }
+    if (client_host.empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "conf line ", line_number, ": no host in ", Quoted(line)));
+    }
+    members.push_back(client_host.find(':') != std::string::npos
+                          ? absl::StrCat("[", client_host, "]:", port)
+                          : absl::StrCat(client_host, ":", port));
+  }
+  return members;
+}
+
 NodeModel BuildModel(const ServerStatus& status, const MappingInput& input) {
   NodeModel model;
   model.version = status.version;

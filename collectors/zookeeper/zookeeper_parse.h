@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -31,6 +32,16 @@ absl::StatusOr<ServerStatus> ParseSrvr(absl::string_view reply);
 // reply, or nullopt when conf is not in the server's 4lw.commands.whitelist.
 absl::StatusOr<std::optional<std::string>> ParseConfServerId(
     absl::string_view reply);
+
+// For discovery: the client address ("host:port") of every server of the
+// ensemble from a `conf` reply's membership lines
+// (server.N=host:quorum:election[:role][;[clientHost:]clientPort]). A line
+// without a client part gives no client port: `fallback_port` (the port of
+// the server asked) is used with the line's host. A client host of 0.0.0.0
+// or :: means the line's host. A standalone server lists none. conf left out
+// of the whitelist is an error saying discovery needs it.
+absl::StatusOr<std::vector<std::string>> ParseConfMembers(
+    absl::string_view reply, int fallback_port);
 
 // What the mapping needs besides the replies.
 struct MappingInput {

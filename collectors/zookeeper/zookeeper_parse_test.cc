@@ -10,6 +10,7 @@
 namespace dse::zookeeper {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
@@ -140,6 +141,45 @@ TEST(ParseConfServerId, ErrorsNameWhatAndWhere) {
       absl::StrReplaceAll(leader, {{"serverId=3", "server=3"}}));
   ASSERT_FALSE(missing.ok());
   EXPECT_THAT(missing.status().message(), HasSubstr("conf: no serverId line"));
+}
+
+TEST(ParseConfMembers, ClientAddressesNamedInTheServerLines) {
+  auto members =
+      ParseConfMembers(ReadFixture("conf_3.8.0_client_addresses.txt"), 1);
+  ASSERT_TRUE(members.ok()) << members.status();
+  EXPECT_THAT(*members, ElementsAre("127.0.0.1:40805", "127.0.0.1:42667",
+                                    "127.0.0.1:54563"));
+}
+
+TEST(ParseConfMembers, WithoutClientAddressesTheAskedServersPort) {
+  // Voters and the observer, each at its line's host and the given port.
+  auto members = ParseConfMembers(ReadFixture("conf_3.8.0_follower.txt"), 2181);
+  ASSERT_TRUE(members.ok()) << members.status();
+  EXPECT_THAT(*members, ElementsAre("127.0.0.1:2181", "127.0.0.1:2181",
+                                    "127.0.0.1:2181", "127.0.0.1:2181"));
+  members = ParseConfMembers(
+      "membership: \nserver.1=zk-1.example:2888:3888;0.0.0.0:2181\n"
+      "server.2=[fd00::2]:2888:3888:participant;2182\n"
+      "server.3=10.0.0.3:2888:3888;[fd00::3]:2183\n",
+      9);
+  ASSERT_TRUE(members.ok()) << members.status();
+  EXPECT_THAT(*members, ElementsAre("zk-1.example:2181", "[fd00::2]:2182",
+                                    "[fd00::3]:2183"));
+}
+
+TEST(ParseConfMembers, StandaloneNamesNoneAndErrorsSayWhy) {
+  auto members =
+      ParseConfMembers(ReadFixture("conf_3.8.0_standalone.txt"), 2181);
+  ASSERT_TRUE(members.ok()) << members.status();
+  EXPECT_THAT(*members, ::testing::IsEmpty());
+  members =
+      ParseConfMembers(ReadFixture("conf_3.8.0_not_in_whitelist.txt"), 2181);
+  EXPECT_THAT(members.status().message(),
+              HasSubstr("not in the server's 4lw.commands.whitelist "
+                        "(discovery needs it)"));
+  members = ParseConfMembers("server.1=a:1:2;x:y\n", 2181);
+  EXPECT_THAT(members.status().message(),
+              HasSubstr("conf line 1: bad client port in"));
 }
 
 TEST(BuildModel, LeaderIsPrimaryWithZxidOffset) {

@@ -14,6 +14,7 @@
 #include "tests/support/etcd_cluster.h"
 #include "tests/support/exporter_process.h"
 #include "tests/support/fault_server.h"
+#include "tests/support/zookeeper_ensemble.h"
 
 namespace dse::testing {
 namespace {
@@ -130,6 +131,32 @@ TEST(DiscoveryTest, MembersAndSeedsOutsideAllowedTargetsGetNoConnection) {
   EXPECT_THAT(logs, HasSubstr("not in the module's allowed_targets"));
   EXPECT_EQ(logs.find(line), logs.rfind(line)) << "logged more than once";
   EXPECT_NE(logs.find(line), std::string::npos);
+}
+
+// ZooKeeper names its servers' client ports when the server lines give
+// them (server.N=host:quorum:election;host:clientPort).
+TEST(DiscoveryTest, EveryZooKeeperServerFromAnySeed) {
+  TempDir dir;
+  ZooKeeperOptions options;
+  options.client_addresses = true;
+  auto ensemble = ZooKeeperEnsemble::Start(dir, options);
+  ASSERT_TRUE(ensemble.ok()) << ensemble.status();
+  std::vector<std::string> servers;
+  for (int i = 0; i < (*ensemble)->size(); ++i) {
+    servers.push_back((*ensemble)->address(i));
+  }
+  auto exporter = ExporterProcess::StartOrFail(
+      dir, "modules:\n" + Module("zk", "zookeeper", {"127.0.0.1:*"}) +
+               "    cluster_id: coordination\n");
+  ASSERT_NE(exporter, nullptr);
+  for (const std::string& seed : servers) {
+    SCOPED_TRACE("seed " + seed);
+    nlohmann::json group = OneGroup(Sd(*exporter, "zk", seed));
+    EXPECT_THAT(Targets(group), UnorderedElementsAreArray(servers));
+    EXPECT_EQ(group["labels"], nlohmann::json({{"__param_module", "zk"},
+                                               {"cluster_id", "coordination"},
+                                               {"kind", "zookeeper"}}));
+  }
 }
 
 TEST(DiscoveryTest, BadRequestsAndAnUnreachableSeedAreRefusedWithTheReason) {

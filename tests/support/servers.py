@@ -381,18 +381,24 @@ class Servers:
         return ZooKeeper(self, name, myid, config, java_options, port).start()
 
     def zookeeper_ensemble(self, voters=3, observers=0, name="zookeeper",
-                           whitelist="srvr, conf", wait=True):
+                           whitelist="srvr, conf", wait=True, client_addresses=False):
         """`voters` voting servers (ids 1..voters) and `observers` observers;
         by default waits until they all serve (wait=False: call
-        wait_serving(ensemble) later)."""
+        wait_serving(ensemble) later). With `client_addresses` each server
+        line also names the server's client address (`;127.0.0.1:PORT`), so
+        that every server can tell the others' client ports."""
+        count = voters + observers
+        ports = [free_port() for _ in range(count)]
         members = [f"server.{i}=127.0.0.1:{free_port()}:{free_port()}"
-                   + (":observer" if i > voters else "") for i in range(1, voters + observers + 1)]
+                   + (":observer" if i > voters else "")
+                   + (f";127.0.0.1:{ports[i - 1]}" if client_addresses else "")
+                   for i in range(1, count + 1)]
         ensemble = []
-        for i in range(1, voters + observers + 1):
+        for i in range(1, count + 1):
             config = [f"4lw.commands.whitelist={whitelist}", *members]
             if i > voters:
                 config.append("peerType=observer")
-            ensemble.append(self.zookeeper(f"{name}-{i}", i, config))
+            ensemble.append(self.zookeeper(f"{name}-{i}", i, config, port=ports[i - 1]))
         if wait:
             wait_serving(ensemble, voters)
         return ensemble

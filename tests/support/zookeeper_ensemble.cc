@@ -80,6 +80,9 @@ absl::StatusOr<std::unique_ptr<ZooKeeperEnsemble>> ZooKeeperEnsemble::Start(
     for (int i = 0; i < options.servers; ++i) {
       absl::StrAppend(&members, "server.", i + 1,
                       "=127.0.0.1:", ports[i].quorum, ":", ports[i].election,
+                      options.client_addresses
+                          ? absl::StrCat(";127.0.0.1:", ports[i].client)
+                          : "",
                       "\n");
     }
   }

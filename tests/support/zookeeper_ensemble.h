@@ -20,6 +20,10 @@ struct ZooKeeperOptions {
   int servers = 3;
   // Value of 4lw.commands.whitelist ("srvr" is ZooKeeper's default).
   std::string whitelist = "srvr, conf";
+  // Each server line also names the server's client address
+  // (";127.0.0.1:PORT"), so that every server can tell the others' client
+  // ports (discovery).
+  bool client_addresses = false;
 };
 
 class ZooKeeperEnsemble {
