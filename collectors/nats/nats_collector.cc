@@ -16,7 +16,8 @@ constexpr absl::string_view kJszPath = "/jsz?accounts=true&streams=true";
 class NatsCollector : public Collector {
  public:
   explicit NatsCollector(const TargetConfig& config)
-      : client_(config.endpoint, config.max_reply_bytes) {}
+      : client_(config.endpoint, config.max_reply_bytes),
+        monitor_port_(config.endpoint.port) {}
 
   absl::StatusOr<NodeModel> Collect(absl::Time deadline) override {
     // /jsz names no server, only its server_id (new at every restart): the
@@ -33,8 +34,18 @@ class NatsCollector : public Collector {
     return BuildModel(*server, *streams);
   }
 
+  absl::StatusOr<std::vector<std::string>> Members(
+      absl::Time deadline) override {
+    auto varz_reply = client_.Get(kVarzPath, deadline);
+    if (!varz_reply.ok()) return varz_reply.status();
+    auto server = ParseVarz(*varz_reply);
+    if (!server.ok()) return server.status();
+    return MemberAddresses(*server, monitor_port_);
+  }
+
  private:
   MonitorClient client_;
+  const int monitor_port_;
 };
 
 }  // namespace

@@ -12,6 +12,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The same bytes as both replies the collector reads.
   auto server = dse::nats::ParseVarz(text);
   auto streams = dse::nats::ParseJsz(text);
+  if (server.ok()) (void)dse::nats::MemberAddresses(*server, 8222);
   if (server.ok() && streams.ok()) {
     (void)dse::nats::BuildModel(*server, *streams);
   }

@@ -143,7 +143,34 @@ absl::StatusOr<ServerInfo> ParseVarz(absl::string_view text) {
     if (!value.ok()) return value.status();
     *string.field = *std::move(value);
   }
+  auto urls =
+      Field(*json, kWhere, "connect_urls", Type::kArray, Presence::kOptional);
+  if (!urls.ok()) return urls.status();
+  for (size_t i = 0; *urls != nullptr && i < (*urls)->size(); ++i) {
+    const Json& url = (**urls)[i];
+    if (!url.is_string()) {
+      return WrongType(
+          absl::StrCat(kWhere, ": field \"connect_urls[", i, "]\""),
+          Type::kString, url);
+    }
+    server.connect_urls.push_back(url.get<std::string>());
+  }
   return server;
+}
+
+std::vector<std::string> MemberAddresses(const ServerInfo& server,
+                                         int monitor_port) {
+  std::vector<std::string> members;
+  for (const std::string& url : server.connect_urls) {
+    // "10.0.0.2:4222" or "[fd00::2]:4222": the host, brackets kept.
+    const size_t colon = url.rfind(':');
+    if (colon == std::string::npos || colon == 0) continue;
+    std::string member = absl::StrCat(url.substr(0, colon), ":", monitor_port);
+    if (std::find(members.begin(), members.end(), member) == members.end()) {
+      members.push_back(std::move(member));
+    }
+  }
+  return members;
 }
 
 absl::StatusOr<std::vector<StreamReplica>> ParseJsz(absl::string_view text) {

@@ -24,11 +24,20 @@ struct ServerInfo {
   std::string server_name;   // .server_name, set by the configuration.
   std::string version;       // .version ("2.9.10").
   std::string cluster_name;  // .cluster.name; empty on a standalone server.
+  // .connect_urls: the client addresses ("host:port") the cluster's servers
+  // advertise, this one's included; none on a standalone server.
+  std::vector<std::string> connect_urls;
 };
 
 // Parses a /varz reply. Errors name the field: `varz reply: field
 // "server_name": missing`.
 absl::StatusOr<ServerInfo> ParseVarz(absl::string_view text);
+
+// For discovery: each server of the cluster at the host of its advertised
+// client address and at `monitor_port` (nats-server tells no other server's
+// monitoring port: the port of the server asked is assumed for all).
+std::vector<std::string> MemberAddresses(const ServerInfo& server,
+                                         int monitor_port);
 
 // One stream replica this server holds, from
 // /jsz .account_details[].stream_detail[].

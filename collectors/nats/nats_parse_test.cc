@@ -61,6 +61,20 @@ TEST(ParseVarz, StandaloneServerHasNoClusterName) {
   EXPECT_EQ(server.cluster_name, "");
 }
 
+TEST(MemberAddresses, EveryAdvertisedHostAtTheMonitoringPort) {
+  ServerInfo server = Varz("leader");
+  EXPECT_THAT(
+      server.connect_urls,
+      ElementsAre("127.0.0.1:57783", "127.0.0.1:52707", "127.0.0.1:35547"));
+  // On one host, the three servers are one address: the monitoring port
+  // of the others is not told.
+  EXPECT_THAT(MemberAddresses(server, 8222), ElementsAre("127.0.0.1:8222"));
+  server.connect_urls = {"10.0.0.1:4222", "[fd00::2]:4222", "nonsense"};
+  EXPECT_THAT(MemberAddresses(server, 9),
+              ElementsAre("10.0.0.1:9", "[fd00::2]:9"));
+  EXPECT_THAT(MemberAddresses(Varz("standalone"), 8222), ::testing::IsEmpty());
+}
+
 TEST(BuildModel, LeaderLeadsOrdersAndItsR1StreamFollowsTheOthers) {
   NodeModel model = Model("leader", "leader");
   EXPECT_EQ(model.cluster_id, "c1");
@@ -144,13 +158,13 @@ TEST(BuildModel, ConsumersAreNotShards) {
 
 TEST(BuildModel, AccountWithoutJetStreamHasNoShard) {
   // Cluster c2: both streams led by a3; NOJS has no JetStream.
-  ServerInfo a3{"a3", "2.9.10", "c2"};
+  ServerInfo a3{"a3", "2.9.10", "c2", {}};
   EXPECT_EQ(Roles(BuildModel(a3, Jsz("no_jetstream_account"))),
             (std::map<std::string, std::string>{
                 {"APP/ORDERS", "primary at 3"},
                 {"OPS/METRICS", "primary at 4"},
             }));
-  ServerInfo a2{"a2", "2.9.10", "c2"};
+  ServerInfo a2{"a2", "2.9.10", "c2", {}};
   EXPECT_EQ(Roles(BuildModel(a2, Jsz("no_jetstream_account")))["APP/ORDERS"],
             "secondary at 3");
 }
@@ -169,8 +183,8 @@ TEST(BuildModel, StreamWithoutClusterObjectIsPrimary) {
       ParseJsz(R"({"account_details":[{"name":"$G","stream_detail":[)"
                R"({"name":"S","state":{"last_seq":7}}]}]})");
   ASSERT_TRUE(streams.ok()) << streams.status();
-  ExpectOneShard(BuildModel(ServerInfo{"s1", "2.9.10", ""}, *streams), "$G/S",
-                 Role::kPrimary, kStreamSequenceUnit, 7);
+  ExpectOneShard(BuildModel(ServerInfo{"s1", "2.9.10", "", {}}, *streams),
+                 "$G/S", Role::kPrimary, kStreamSequenceUnit, 7);
 }
 
 TEST(ParseJsz, NoAccountsOrNoStreamsGiveNoShard) {
@@ -211,6 +225,8 @@ TEST(ParseVarz, BadRepliesNameTheField) {
        "varz reply: field \"cluster\": expected an object, got 5"},
       {R"({"server_name":"n1","version":"2.9.10","cluster":{"name":[]}})",
        "varz reply: field \"cluster.name\": expected a string, got array"},
+      {R"({"server_name":"n1","version":"2.9.10","connect_urls":["a:1",2]})",
+       "varz reply: field \"connect_urls[1]\": expected a string, got 2"},
   };
   ExpectRefused(ParseVarz, cases);
 }

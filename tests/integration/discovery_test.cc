@@ -14,6 +14,7 @@
 #include "tests/support/etcd_cluster.h"
 #include "tests/support/exporter_process.h"
 #include "tests/support/fault_server.h"
+#include "tests/support/nats_cluster.h"
 #include "tests/support/zookeeper_ensemble.h"
 
 namespace dse::testing {
@@ -156,6 +157,30 @@ TEST(DiscoveryTest, EveryZooKeeperServerFromAnySeed) {
     EXPECT_EQ(group["labels"], nlohmann::json({{"__param_module", "zk"},
                                                {"cluster_id", "coordination"},
                                                {"kind", "zookeeper"}}));
+  }
+}
+
+// NATS servers on hosts of their own (127.0.0.1-3), one monitoring port:
+// each is found at the host it advertises to clients.
+TEST(DiscoveryTest, EveryNatsServerAtItsAdvertisedHost) {
+  TempDir dir;
+  auto cluster = NatsCluster::Start(dir, 3, /*own_hosts=*/true);
+  ASSERT_TRUE(cluster.ok()) << cluster.status();
+  std::vector<std::string> servers;
+  for (int i = 0; i < (*cluster)->size(); ++i) {
+    servers.push_back((*cluster)->address(i));
+  }
+  auto exporter = ExporterProcess::StartOrFail(
+      dir, "modules:\n" + Module("streams", "nats", {"127.0.0.0/8:*"}));
+  ASSERT_NE(exporter, nullptr);
+  for (const std::string& seed : servers) {
+    SCOPED_TRACE("seed " + seed);
+    nlohmann::json group = OneGroup(Sd(*exporter, "streams", seed));
+    EXPECT_THAT(Targets(group), UnorderedElementsAreArray(servers));
+    EXPECT_EQ(group["labels"],
+              nlohmann::json({{"__param_module", "streams"},
+                              {"cluster_id", NatsCluster::kName},
+                              {"kind", "nats"}}));
   }
 }
 

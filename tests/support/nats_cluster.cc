@@ -144,7 +144,7 @@ absl::StatusOr<nlohmann::json> ParseReply(const std::string& what,
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<NatsCluster>> NatsCluster::Start(
-    const TempDir& dir, int size) {
+    const TempDir& dir, int size, bool own_hosts) {
   const std::string binary = FindProgram("nats-server");
   if (binary.empty()) {
     return absl::NotFoundError(
@@ -157,12 +157,14 @@ absl::StatusOr<std::unique_ptr<NatsCluster>> NatsCluster::Start(
     while (!ports.insert(free).second) free = FreePort();
     return free;
   };
+  const int shared_monitor_port = own_hosts ? port() : 0;
   for (int i = 0; i < size; ++i) {
     Node node;
     node.name = absl::StrCat("n", i + 1);
+    if (own_hosts) node.host = absl::StrCat("127.0.0.", i + 1);
     node.client_port = port();
     node.cluster_port = port();
-    node.monitor_port = port();
+    node.monitor_port = own_hosts ? shared_monitor_port : port();
     cluster->nodes_.push_back(std::move(node));
   }
   for (Node& node : cluster->nodes_) {
@@ -170,17 +172,16 @@ absl::StatusOr<std::unique_ptr<NatsCluster>> NatsCluster::Start(
     std::vector<std::string> routes;
     for (const Node& other : cluster->nodes_) {
       if (&other == &node) continue;
-      routes.push_back(
-          absl::StrCat("\"nats-route://127.0.0.1:", other.cluster_port, "\""));
+      routes.push_back(absl::StrCat("\"nats-route://", other.host, ":",
+                                    other.cluster_port, "\""));
     }
     const std::string config =
-        absl::StrCat("server_name: \"", node.name,
-                     "\"\nlisten: \"127.0.0.1:", node.client_port,
-                     "\"\nhttp: \"127.0.0.1:", node.monitor_port,
-                     "\"\njetstream { store_dir: \"", folder,
+        absl::StrCat("server_name: \"", node.name, "\"\nlisten: \"", node.host,
+                     ":", node.client_port, "\"\nhttp: \"", node.host, ":",
+                     node.monitor_port, "\"\njetstream { store_dir: \"", folder,
                      "/js\", max_memory_store: 64MB, max_file_store: 256MB }\n"
                      "cluster { name: \"",
-                     kName, "\", listen: \"127.0.0.1:", node.cluster_port,
+                     kName, "\", listen: \"", node.host, ":", node.cluster_port,
                      "\", routes: [", absl::StrJoin(routes, ", "), "] }\n");
     if (!WriteFile(folder + "/nats.conf", config)) {
       return absl::InternalError(absl::StrCat("cannot write ", folder));
@@ -233,11 +234,11 @@ bool NatsCluster::Formed() const {
 }
 
 std::string NatsCluster::address(int i) const {
-  return absl::StrCat("127.0.0.1:", nodes_[i].monitor_port);
+  return absl::StrCat(nodes_[i].host, ":", nodes_[i].monitor_port);
 }
 
 std::string NatsCluster::client_address(int i) const {
-  return absl::StrCat("127.0.0.1:", nodes_[i].client_port);
+  return absl::StrCat(nodes_[i].host, ":", nodes_[i].client_port);
 }
 
 void NatsCluster::Kill(int i) {

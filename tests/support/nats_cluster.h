@@ -26,15 +26,18 @@ class NatsCluster {
   // under `dir`), each with routes to the others, and waits until all of
   // them are healthy and agree on a JetStream meta leader. They are killed
   // (SIGKILL) when the cluster is destroyed.
-  static absl::StatusOr<std::unique_ptr<NatsCluster>> Start(const TempDir& dir,
-                                                            int size = 3);
+  //
+  // With `own_hosts`, node i listens on 127.0.0.<i+1> only, all of them on
+  // one monitoring port (as servers on separate hosts usually do).
+  static absl::StatusOr<std::unique_ptr<NatsCluster>> Start(
+      const TempDir& dir, int size = 3, bool own_hosts = false);
 
   int size() const { return static_cast<int>(nodes_.size()); }
   // The server_name of node i ("n1" for node 0).
   const std::string& name(int i) const { return nodes_[i].name; }
-  // "127.0.0.1:<monitoring port>" of node i: the exporter's target address.
+  // "<host>:<monitoring port>" of node i: the exporter's target address.
   std::string address(int i) const;
-  // "127.0.0.1:<client port>" of node i.
+  // "<host>:<client port>" of node i.
   std::string client_address(int i) const;
   Process& process(int i) { return *nodes_[i].process; }
   // SIGKILLs node i and reaps it.
@@ -71,6 +74,7 @@ class NatsCluster {
  private:
   struct Node {
     std::string name;
+    std::string host = "127.0.0.1";
     int client_port = 0;
     int cluster_port = 0;
     int monitor_port = 0;
