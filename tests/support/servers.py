@@ -1499,14 +1499,16 @@ class RabbitMq(Server):
         return len(self.api("POST", self.queue_path(queue, vhost) + "/get", {
             "count": count, "ackmode": "ack_requeue_false", "encoding": "auto"}))
 
-    def queue(self, name, vhost="/"):
-        """The management API's view of a queue, decoded."""
-        return self.api("GET", self.queue_path(name, vhost))
+    def queue(self, name, vhost="/", stats=True):
+        """The management API's view of a queue, decoded (stats=False:
+        disable_stats=true, without message counts and rates)."""
+        return self.api("GET", self.queue_path(name, vhost)
+                        + ("" if stats else "?disable_stats=true"))
 
     def queue_leader(self, name, vhost="/"):
         """The node name of a quorum queue's leader or a stream's writer as
-        this node sees it, or None."""
-        queue = self.queue(name, vhost)
+        this node sees it (its queue record, not the statistics), or None."""
+        queue = self.queue(name, vhost, stats=False)
         return queue.get("leader") or queue.get("node") or None
 
     def running_nodes(self):
