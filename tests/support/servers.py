@@ -1391,8 +1391,16 @@ class RabbitMq(Server):
             self.wait_ready()
         return self
 
+    @property
+    def node_log(self):
+        """The node's own log (its output, .log, ends once it has booted)."""
+        return os.path.join(self.folder, "log", f"{self.node}.log")
+
     def wait_ready(self, timeout=None):
-        super().wait_ready(timeout)
+        try:
+            super().wait_ready(timeout)
+        except Failure as error:
+            raise Failure(f"{error}\n{self.node_log} ends:\n{tail(self.node_log)}") from None
         with open(self.pid_file) as f:
             beam = int(f.read().strip())
         if beam != self.pid:
