@@ -24,6 +24,9 @@ packages+=(
   etcd-server
   # NATS JetStream fixtures (collectors/nats/fixtures/record.sh).
   nats-server
+  # RabbitMQ fixtures (collectors/rabbitmq/fixtures/record.sh): the server
+  # and, through it, Erlang's epmd; servers.py runs the nodes by hand.
+  rabbitmq-server
   # MySQL/MariaDB collector tests (mariadb-client records the fixtures).
   mariadb-server mariadb-client
   # PostgreSQL collector tests: PostgreSQL 15 servers (and pg_stat_statements,

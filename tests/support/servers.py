@@ -1,7 +1,8 @@
 """Real servers for the Python tests, benchmarks, fixture recorders and the
-demo: Debian's redis-server, MariaDB, PostgreSQL 15, ZooKeeper, etcd and
-nats-server (NATS JetStream), Prometheus and Alertmanager, and our exporter,
-each on free loopback ports with its data and log in one temporary folder.
+demo: Debian's redis-server, MariaDB, PostgreSQL 15, ZooKeeper, etcd,
+nats-server (NATS JetStream) and rabbitmq-server, Prometheus and
+Alertmanager, and our exporter, each on free loopback ports with its data
+and log in one temporary folder.
 Standard library only.
 
     sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
@@ -20,11 +21,13 @@ naming what did not start and how its log ends. Each server object has
 .port, .address, .pid, .log, .stop(), .kill(), .pause() (SIGSTOP),
 .resume(), .restart() (same port, folder and arguments), and a client for
 its own protocol (Redis.command, MariaDb.sql, Postgres.sql, Etcd.post,
-ZooKeeper.word, Nats.api and Nats.get, Exporter.get).
+ZooKeeper.word, Nats.api and Nats.get, RabbitMq.api and RabbitMq.metrics,
+Exporter.get).
 
 Processes die with the thread that started them (PR_SET_PDEATHSIG), even
 when the caller is killed: start them from the main thread.
 """
+import base64
 import collections
 import ctypes
 import json
@@ -40,6 +43,7 @@ import tempfile
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -421,6 +425,33 @@ class Servers:
             node.start(wait=False)
         if wait:
             wait_nats_cluster(nodes)
+        return nodes
+
+    def rabbitmq(self, name="rabbit", plugins=None, config=()):
+        """A RabbitMQ node in no cluster, with an epmd of its own (see RabbitMq)."""
+        epmd = Epmd(self, f"{name}-epmd").start()
+        return RabbitMq(self, name, epmd, os.urandom(16).hex(), plugins=plugins,
+                        config=config).start()
+
+    def rabbitmq_cluster(self, size=3, name="rabbit", cluster=None, plugins=None,
+                         config=(), wait=True):
+        """`size` RabbitMQ nodes {name}1@localhost..{name}{size}@localhost,
+        started together, with one epmd and Erlang cookie, cluster_name
+        `cluster` (by default `name`), joined by classic_config peer
+        discovery (see RabbitMq); by default waits until every node sees
+        them all running (wait=False: call wait_ready() on each and
+        wait_rabbitmq_cluster(nodes) later)."""
+        epmd = Epmd(self, f"{name}-epmd").start()
+        cookie = os.urandom(16).hex()
+        names = [f"{name}{i}@localhost" for i in range(1, size + 1)]
+        nodes = [RabbitMq(self, f"{name}{i}", epmd, cookie, cluster or name, names, plugins,
+                          config) for i in range(1, size + 1)]
+        for node in nodes:
+            node.start(wait=False)
+        if wait:
+            for node in nodes:
+                node.wait_ready()
+            wait_rabbitmq_cluster(nodes)
         return nodes
 
     def exporter(self, config=None, args=(), name="exporter", port=None, binary=None):
@@ -1237,6 +1268,319 @@ def wait_nats_cluster(nodes, timeout=30):
         return len(leaders) == 1 and None not in leaders
 
     wait_until(f"a NATS cluster of {len(nodes)} with a meta leader", formed, timeout)
+
+
+# --- RabbitMQ ------------------------------------------------------------------
+
+# Debian's rabbitmq-server 3.10.8. /usr/sbin/rabbitmq-server is a wrapper that
+# switches to user rabbitmq and logs to a file: the nodes run the script it wraps.
+RABBITMQ_BIN = os.environ.get("DSE_RABBITMQ_BINDIR", "/usr/lib/rabbitmq/bin")
+RABBITMQ_PLUGINS = ("rabbitmq_management", "rabbitmq_prometheus")
+# Small on 2 shared cores: one scheduler, no busy waiting; no epmd of its own
+# (a node would start one on 0.0.0.0:4369); distribution on loopback only.
+RABBITMQ_ERL_ARGS = ("-start_epmd false -kernel inet_dist_use_interface {127,0,0,1} "
+                     "+S 1:1 +A 4 +sbwt none +sbwtdcpu none +sbwtdio none")
+# The CLI tools boot an Erlang node too.
+RABBITMQ_CTL_ERL_ARGS = "-start_epmd false -kernel inet_dist_use_interface {127,0,0,1}"
+# guest/guest, which RabbitMQ accepts from loopback only.
+RABBITMQ_GUEST = "Basic " + base64.b64encode(b"guest:guest").decode()
+
+
+def rabbitmq_program(name):
+    """The path of a RabbitMQ or Erlang program, or Failure saying what installs it."""
+    path = os.path.join(RABBITMQ_BIN, name) if name.startswith("rabbitmq") else shutil.which(name)
+    if not path or not os.access(path, os.X_OK):
+        raise Failure(f"{name} not found: install rabbitmq-server "
+                      "(bash tests/scripts/install-deps.sh installs every package)")
+    return path
+
+
+class RabbitMqError(OSError):
+    """A reply of the management API that is not a success. An OSError, so
+    that wait_until polls past it."""
+
+
+class Epmd(Server):
+    """The Erlang port mapper of one RabbitMQ cluster (or node), on
+    127.0.0.1:port. The epmd that installing the package may leave on
+    0.0.0.0:4369 is never used, nor stopped."""
+
+    kind = "epmd"
+    start_timeout = 10
+
+    def argv(self):
+        return [rabbitmq_program("epmd"), "-address", "127.0.0.1", "-port", str(self.port)]
+
+    def ready(self):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+            return True
+
+
+class RabbitMq(Server):
+    """A RabbitMQ node, Erlang node name `name`@localhost, registered with
+    `epmd` (an Epmd), with the management API (.management_port) and the
+    Prometheus endpoint (.prometheus_port) on loopback; .port is AMQP. Its
+    folder holds its HOME (the Erlang `cookie`, the same on every node of a
+    cluster), an empty rabbitmq-env.conf, rabbitmq.conf, the enabled plugins
+    file, its data (mnesia), its logs and the PID file. With `peers` (node
+    names, its own included) it joins them by classic_config peer discovery.
+    `plugins` (by default management and prometheus) are enabled; `config`
+    are more rabbitmq.conf lines.
+
+    The launcher script runs the Erlang VM with exec (RABBITMQ_ALLOW_INPUT,
+    and -noinput), so the process started is the VM itself: its PID is that
+    of RABBITMQ_PID_FILE (checked once ready), SIGTERM stops it cleanly and
+    SIGKILL ends it at once. Without exec the script would stay as a parent
+    that forwards SIGTERM but not SIGKILL, and leave the VM behind when
+    killed. The VM's helpers (erl_child_setup, inet_gethost) exit with it;
+    stop() and kill() wait until they are gone."""
+
+    kind = "rabbitmq"
+    start_timeout = 120
+    stop_timeout = 60
+
+    def __init__(self, servers, name, epmd, cookie, cluster_name=None, peers=(),
+                 plugins=None, config=(), port=None):
+        super().__init__(servers, name, port)
+        self.epmd = epmd
+        self.node = f"{self.name}@localhost"
+        self.dist_port, self.management_port, self.prometheus_port, self.stream_port = (
+            free_port() for _ in range(4))
+        self.folder = servers.folder(self.name)
+        self.home = os.path.join(self.folder, "home")
+        os.makedirs(self.home, exist_ok=True)
+        cookie_file = os.path.join(self.home, ".erlang.cookie")
+        with open(os.open(cookie_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o400), "w") as f:
+            f.write(cookie)
+        self.pid_file = os.path.join(self.folder, "rabbitmq.pid")
+        lines = [f"listeners.tcp.default = {self.address}",
+                 "management.tcp.ip = 127.0.0.1", f"management.tcp.port = {self.management_port}",
+                 "prometheus.tcp.ip = 127.0.0.1", f"prometheus.tcp.port = {self.prometheus_port}",
+                 # Used only with the rabbitmq_stream plugin, whose default is 5552.
+                 f"stream.listeners.tcp.default = 127.0.0.1:{self.stream_port}",
+                 "vm_memory_high_watermark.absolute = 512MB", "disk_free_limit.absolute = 100MB",
+                 f"cluster_name = {cluster_name or self.name}"]
+        if peers:
+            lines.append("cluster_formation.peer_discovery_backend = classic_config")
+            lines += [f"cluster_formation.classic_config.nodes.{i} = {peer}"
+                      for i, peer in enumerate(peers, 1)]
+        files = {"rabbitmq.conf": "".join(f"{line}\n" for line in [*lines, *config]),
+                 "rabbitmq-env.conf": "",
+                 "enabled_plugins": f"[{','.join(plugins or RABBITMQ_PLUGINS)}].\n"}
+        for file, text in files.items():
+            with open(os.path.join(self.folder, file), "w") as f:
+                f.write(text)
+
+    def environment(self):
+        """The environment of the node and of the CLI tools aimed at it."""
+        return {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": self.home,
+                "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+                "ERL_EPMD_PORT": str(self.epmd.port), "ERL_EPMD_ADDRESS": "127.0.0.1",
+                "RABBITMQ_CONF_ENV_FILE": os.path.join(self.folder, "rabbitmq-env.conf"),
+                "RABBITMQ_NODENAME": self.node, "RABBITMQ_DIST_PORT": str(self.dist_port),
+                "RABBITMQ_CONFIG_FILE": os.path.join(self.folder, "rabbitmq.conf"),
+                "RABBITMQ_ENABLED_PLUGINS_FILE": os.path.join(self.folder, "enabled_plugins"),
+                "RABBITMQ_MNESIA_BASE": os.path.join(self.folder, "mnesia"),
+                "RABBITMQ_LOG_BASE": os.path.join(self.folder, "log"),
+                "RABBITMQ_PID_FILE": self.pid_file}
+
+    def argv(self):
+        return [rabbitmq_program("rabbitmq-server")]
+
+    def start(self, wait=True):
+        if os.path.exists(self.pid_file):  # left by a killed VM
+            os.remove(self.pid_file)
+        env = {**self.environment(), "RABBITMQ_ALLOW_INPUT": "1",
+               "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS": f"-noinput {RABBITMQ_ERL_ARGS}"}
+        self.process = self.servers.spawn(self.name, self.argv(), self.stop_signal, env=env)
+        if wait:
+            self.wait_ready()
+        return self
+
+    @property
+    def node_log(self):
+        """The node's own log (its output, .log, ends once it has booted)."""
+        return os.path.join(self.folder, "log", f"{self.node}.log")
+
+    def wait_ready(self, timeout=None):
+        try:
+            super().wait_ready(timeout)
+        except Failure as error:
+            raise Failure(f"{error}\n{self.node_log} ends:\n{tail(self.node_log)}") from None
+        with open(self.pid_file) as f:
+            beam = int(f.read().strip())
+        if beam != self.pid:
+            raise Failure(f"rabbitmq {self.name}: {self.pid_file} says {beam}, "
+                          f"but the process started is {self.pid}")
+        return self
+
+    def ready(self):
+        return self.get("/api/overview")[0] == 200
+
+    def helpers(self):
+        """The PIDs of the VM's descendants (erl_child_setup, inet_gethost)."""
+        children = collections.defaultdict(list)
+        for entry in os.listdir("/proc"):
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    children[int(f.read().rsplit(")", 1)[1].split()[1])].append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+        found, queue = [], [self.pid]
+        while queue:
+            for child in children.get(queue.pop(), []):
+                found.append(child)
+                queue.append(child)
+        return found
+
+    def stop(self, sig=None, timeout=None):
+        """Stops the VM (SIGTERM: a clean stop; sig=SIGKILL: at once), waits
+        for it (SIGKILL after `timeout`, by default stop_timeout seconds),
+        then for its helpers."""
+        helpers = self.helpers() if self.process.running() else []
+        stop_all([self.process], sig, timeout or self.stop_timeout)
+        _end_pids(helpers)
+
+    def kill(self):
+        self.stop(signal.SIGKILL)
+
+    # --- The management API (as guest) and the Prometheus endpoint
+
+    def request(self, method, path, body=None, timeout=10):
+        """(status, body text) of a request to the management API; `body`
+        is sent as JSON."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"http://127.0.0.1:{self.management_port}{path}",
+                                         data=data, method=method)
+        request.add_header("Authorization", RABBITMQ_GUEST)
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return response.status, response.read().decode(errors="replace")
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(errors="replace")
+
+    def get(self, path, timeout=10):
+        return self.request("GET", path, timeout=timeout)
+
+    def api(self, method, path, body=None, timeout=10):
+        """The decoded JSON reply (None when empty) of a management API
+        request; RabbitMqError unless its status is 2xx."""
+        status, text = self.request(method, path, body, timeout)
+        if not 200 <= status < 300:
+            raise RabbitMqError(f"rabbitmq {self.name}: {method} {path}: HTTP {status}: "
+                                f"{text.strip()[:300]}")
+        return json.loads(text) if text.strip() else None
+
+    def metrics(self, path="/metrics", timeout=10):
+        """(status, body text) of GET path on the Prometheus endpoint."""
+        return http_get(f"http://127.0.0.1:{self.prometheus_port}{path}", timeout)
+
+    @staticmethod
+    def queue_path(name, vhost="/"):
+        """/api/queues/VHOST/NAME, each escaped (the vhost / is %2F)."""
+        return "/api/queues/" + "/".join(urllib.parse.quote(part, safe="")
+                                         for part in (vhost, name))
+
+    def declare_queue(self, name, queue_type="quorum", vhost="/", arguments=None):
+        """Declares a durable queue of `queue_type` (quorum, stream, classic)
+        through this node, with more x- `arguments`. A quorum queue's first
+        leader (a stream's first writer) is the declaring node, unless
+        x-queue-leader-locator says otherwise."""
+        self.api("PUT", self.queue_path(name, vhost), {
+            "durable": True, "auto_delete": False,
+            "arguments": {"x-queue-type": queue_type, **(arguments or {})}})
+
+    def delete_queue(self, name, vhost="/"):
+        self.api("DELETE", self.queue_path(name, vhost))
+
+    def publish(self, queue, count=1, payload="x" * 16, vhost="/"):
+        """Publishes `count` persistent messages to `queue` through the
+        default exchange, one request each (the API confirms each)."""
+        path = f"/api/exchanges/{urllib.parse.quote(vhost, safe='')}/amq.default/publish"
+        for _ in range(count):
+            reply = self.api("POST", path, {"properties": {"delivery_mode": 2},
+                                            "routing_key": queue, "payload": payload,
+                                            "payload_encoding": "string"})
+            if not reply.get("routed"):
+                raise RabbitMqError(f"rabbitmq {self.name}: a message to {queue} was not routed")
+        return count
+
+    def consume(self, queue, count, vhost="/"):
+        """Gets and acknowledges up to `count` messages of a classic or
+        quorum queue (basic.get; streams do not allow it); returns how many came."""
+        return len(self.api("POST", self.queue_path(queue, vhost) + "/get", {
+            "count": count, "ackmode": "ack_requeue_false", "encoding": "auto"}))
+
+    def queue(self, name, vhost="/", stats=True):
+        """The management API's view of a queue, decoded (stats=False:
+        disable_stats=true, without message counts and rates)."""
+        return self.api("GET", self.queue_path(name, vhost)
+                        + ("" if stats else "?disable_stats=true"))
+
+    def queue_leader(self, name, vhost="/"):
+        """The node name of a quorum queue's leader or a stream's writer as
+        this node sees it (its queue record, not the statistics), or None."""
+        queue = self.queue(name, vhost, stats=False)
+        return queue.get("leader") or queue.get("node") or None
+
+    def running_nodes(self):
+        """The names of the nodes of the cluster that this node sees running."""
+        return sorted(node["name"] for node in self.api("GET", "/api/nodes?columns=name,running")
+                      if node.get("running"))
+
+    # --- The CLI tools
+
+    def ctl(self, tool, *args, timeout=60):
+        """The output of a CLI tool (rabbitmqctl, rabbitmq-queues,
+        rabbitmq-streams, rabbitmq-diagnostics) aimed at this node. Each
+        run boots an Erlang node (about half a second): not for polling."""
+        port = free_port()
+        env = {**self.environment(), "RABBITMQ_CTL_ERL_ARGS": RABBITMQ_CTL_ERL_ARGS,
+               "RABBITMQ_CTL_DIST_PORT_MIN": str(port), "RABBITMQ_CTL_DIST_PORT_MAX": str(port)}
+        return run_command([rabbitmq_program(tool), "-n", self.node, *args], timeout=timeout,
+                           env=env, cwd=self.folder)
+
+
+def _end_pids(pids, timeout=5):
+    """Waits until the processes `pids` are gone (or zombies), then kills
+    what is left, by PID."""
+    def state(pid):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                return f.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return "gone"
+
+    deadline = time.monotonic() + timeout
+    left = list(pids)
+    while left:
+        left = [pid for pid in left if state(pid) not in ("gone", "Z", "X")]
+        if not left:
+            return
+        if time.monotonic() >= deadline:
+            for pid in left:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            return
+        time.sleep(0.05)
+
+
+def wait_rabbitmq_cluster(nodes, timeout=120):
+    """Waits until every node answers and sees all of `nodes` running."""
+    names = sorted(node.node for node in nodes)
+
+    def formed():
+        for node in nodes:
+            node.process.check()
+            if node.running_nodes() != names:
+                return False
+        return True
+
+    wait_until(f"a RabbitMQ cluster of {len(nodes)} nodes running", formed, timeout, interval=0.5)
 
 
 # --- Our exporter, Prometheus, Alertmanager --------------------------------------
