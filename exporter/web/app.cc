@@ -68,19 +68,19 @@ App::App(std::string telemetry_path, const KindRegistry& kinds)
   routes_["/-/ready"] = {read, [this](const HttpRequest&) { return Ready(); }};
   routes_["/-/reload"] = {{"POST", "PUT"}, serve(&App::Reload)};
   routes_["/"] = {read, [this](const HttpRequest& request) {
-                    return CollectAndServe(
-                        request, [&](const auto& targets, absl::Time deadline) {
-                          return ServeStatusPage(request, targets, deadline,
-                                                 telemetry_path_);
-                        });
+                    return CollectAndServe(request, [&](const auto& targets,
+                                                        absl::Time deadline) {
+                      return ServeStatusPage(request, targets, deadline,
+                                             telemetry_path_, Discoveries());
+                    });
                   }};
-  routes_["/api/status"] = {read, [this](const HttpRequest& request) {
-                              return CollectAndServe(
-                                  request,
-                                  [](const auto& targets, absl::Time deadline) {
-                                    return ServeStatusJson(targets, deadline);
-                                  });
-                            }};
+  routes_["/api/status"] = {
+      read, [this](const HttpRequest& request) {
+        return CollectAndServe(
+            request, [this](const auto& targets, absl::Time deadline) {
+              return ServeStatusJson(targets, deadline, Discoveries());
+            });
+      }};
   for (const char* path : {kModelApiInfoPath, kModelApiShardsPath}) {
     routes_[path] = {read, [this](const HttpRequest& request) {
                        return CollectAndServe(
@@ -106,6 +106,8 @@ void App::SetConfig(const Config& config) {
   targets_ = std::move(targets);
   modules_ = config.modules;
   probe_targets_.Clear();
+  discoveries_.clear();
+  refused_logged_.clear();
   ++config_generation_;
   telemetry_.KeepTargets(kept);
 }
@@ -302,6 +304,19 @@ HttpResponse App::ServiceDiscovery(const HttpRequest& request) {
       },
       absl::Now() + 3 * module.settings.timeout);
   const LogFields fields = {{"module", module.name}, {"seed", seed->address}};
+  DiscoveryRecord record;
+  record.module = module.name;
+  record.kind = module.settings.kind;
+  record.seed = seed->address;
+  record.when = absl::Now();
+  if (found.ok()) {
+    record.cluster_id = found->cluster_id;
+    record.members = found->members;
+    record.refused = found->refused;
+  } else {
+    record.error = std::string(found.status().message());
+  }
+  RememberDiscovery(std::move(record), seed->generation);
   if (!found.ok()) {
     telemetry_.CountDiscovery(module.name, /*ok=*/false, 0);
     Log(LogLevel::kWarn, "discovery failed",
@@ -336,6 +351,27 @@ HttpResponse App::ServiceDiscovery(const HttpRequest& request) {
   response.content_type = "application/json";
   response.body = ServiceDiscoveryJson(module, *found);
   return response;
+}
+
+void App::RememberDiscovery(DiscoveryRecord record, uint64_t generation) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (generation != config_generation_) return;  // A module since replaced.
+  const std::string key = absl::StrCat(record.module, "\n", record.seed);
+  discoveries_[key] = std::move(record);
+  while (discoveries_.size() > kDiscoveriesKept) {
+    auto oldest = discoveries_.begin();
+    for (auto it = discoveries_.begin(); it != discoveries_.end(); ++it) {
+      if (it->second.when < oldest->second.when) oldest = it;
+    }
+    discoveries_.erase(oldest);
+  }
+}
+
+std::vector<DiscoveryRecord> App::Discoveries() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<DiscoveryRecord> records;
+  for (const auto& [key, record] : discoveries_) records.push_back(record);
+  return records;
 }
 
 absl::Status App::ReloadConfig() {

@@ -22,6 +22,7 @@
 #include "exporter/scrape/target_cache.h"
 #include "exporter/scrape/telemetry.h"
 #include "exporter/web/http_server.h"
+#include "exporter/web/status_page.h"
 
 namespace dse {
 
@@ -98,6 +99,13 @@ class App {
   TargetCache probe_targets_{256};
   // Members /sd left out as not allowed, logged once each (bounded).
   std::set<std::string> refused_logged_;
+  // The last /sd answer per module and seed, for the status page (at most
+  // kDiscoveriesKept, the oldest dropped first; cleared by a new
+  // configuration).
+  static constexpr size_t kDiscoveriesKept = 64;
+  std::map<std::string, DiscoveryRecord> discoveries_;
+  void RememberDiscovery(DiscoveryRecord record, uint64_t generation);
+  std::vector<DiscoveryRecord> Discoveries() const;
   std::mutex reload_mutex_;
   // Bumped by SetConfig (under mutex_): a scrape that straddled a reload
   // does not count its collections, so that a removed target's series

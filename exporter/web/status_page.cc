@@ -147,8 +147,20 @@ json TargetJson(const TargetStatus& target) {
   };
 }
 
+json DiscoveryJson(const DiscoveryRecord& record) {
+  return json{{"module", record.module},   {"kind", record.kind},
+              {"seed", record.seed},       {"at", IsoTime(record.when)},
+              {"error", record.error},     {"cluster_id", record.cluster_id},
+              {"members", record.members}, {"refused", record.refused}};
+}
+
 json StatusDocument(const std::vector<TargetStatus>& targets,
-                    const std::vector<ClusterView>& clusters, absl::Time now) {
+                    const std::vector<ClusterView>& clusters, absl::Time now,
+                    const std::vector<DiscoveryRecord>& discoveries) {
+  json discovery_list = json::array();
+  for (const DiscoveryRecord& record : discoveries) {
+    discovery_list.push_back(DiscoveryJson(record));
+  }
   json cluster_list = json::array();
   for (const ClusterView& cluster : clusters) {
     cluster_list.push_back(ClusterJson(cluster));
@@ -163,6 +175,7 @@ json StatusDocument(const std::vector<TargetStatus>& targets,
        json{{"version", ExporterVersion()}, {"revision", ExporterRevision()}}},
       {"clusters", std::move(cluster_list)},
       {"targets", std::move(target_list)},
+      {"discoveries", std::move(discovery_list)},
   };
 }
 
@@ -318,6 +331,43 @@ std::string TargetRowHtml(const TargetStatus& target) {
       "</td><td class=\"error\">", Esc(result.error), "</td></tr>");
 }
 
+// The clusters /sd found recently, with the seed each came from; nothing
+// when /sd was not used.
+std::string DiscoveriesHtml(const std::vector<DiscoveryRecord>& discoveries) {
+  if (discoveries.empty()) return "";
+  std::string rows;
+  for (const DiscoveryRecord& record : discoveries) {
+    const bool ok = record.error.empty();
+    std::string members;
+    for (const std::string& member : record.members) {
+      absl::StrAppend(&members, members.empty() ? "" : " ", "<code>",
+                      Esc(member), "</code>");
+    }
+    std::string refused;
+    for (const std::string& member : record.refused) {
+      absl::StrAppend(&refused, refused.empty() ? "" : " ", "<code>",
+                      Esc(member), "</code>");
+    }
+    absl::StrAppend(
+        &rows, "<tr data-module=\"", Esc(record.module), "\" data-seed=\"",
+        Esc(record.seed), "\"><td>", Esc(record.module), "</td><td>",
+        Esc(record.kind), "</td><td><code>", Esc(record.seed),
+        "</code></td><td><span class=\"state state-", ok ? "up" : "down", "\">",
+        ok ? "found" : "failed", "</span></td><td>",
+        ok ? Esc(record.cluster_id) : std::string(kDash), "</td><td>",
+        ok ? members : std::string(kDash), "</td><td>",
+        refused.empty() ? std::string(kDash) : refused, "</td><td>",
+        ClockTime(record.when), "</td><td class=\"error\">", Esc(record.error),
+        "</td></tr>");
+  }
+  return absl::StrCat(
+      "<section><h2 class=\"section\">Discovered clusters (<code>/sd</code>)"
+      "</h2><table><thead><tr><th>Module</th><th>Kind</th><th>Seed</th>"
+      "<th>State</th><th>Cluster</th><th>Members</th><th>Left out (not "
+      "allowed)</th><th>Asked</th><th>Error</th></tr></thead><tbody>",
+      rows, "</tbody></table></section>");
+}
+
 std::string SummaryHtml(const Summary& summary) {
   std::string out =
       absl::StrCat(Plural(summary.clusters, "cluster", "clusters"), " \u00b7 ",
@@ -345,7 +395,9 @@ struct LivePart {
   std::string html;
 };
 
-std::vector<LivePart> LiveParts(const std::vector<TargetStatus>& targets) {
+std::vector<LivePart> LiveParts(
+    const std::vector<TargetStatus>& targets,
+    const std::vector<DiscoveryRecord>& discoveries) {
   std::vector<ClusterView> clusters = BuildClusterViews(targets);
   std::string cluster_html;
   for (const ClusterView& cluster : clusters) {
@@ -360,7 +412,8 @@ std::vector<LivePart> LiveParts(const std::vector<TargetStatus>& targets) {
   }
   return {{"summary", SummaryHtml(Summarize(clusters, targets))},
           {"clusters", std::move(cluster_html)},
-          {"targets", std::move(target_rows)}};
+          {"targets", std::move(target_rows)},
+          {"discoveries", DiscoveriesHtml(discoveries)}};
 }
 
 // The page or its fragment, with the headers both need.
@@ -438,13 +491,15 @@ std::vector<ClusterView> BuildClusterViews(
   return out;
 }
 
-std::string StatusJson(const std::vector<TargetStatus>& targets,
-                       absl::Time now) {
-  return DumpJson(StatusDocument(targets, BuildClusterViews(targets), now));
+std::string StatusJson(const std::vector<TargetStatus>& targets, absl::Time now,
+                       const std::vector<DiscoveryRecord>& discoveries) {
+  return DumpJson(
+      StatusDocument(targets, BuildClusterViews(targets), now, discoveries));
 }
 
 std::string StatusPageHtml(const std::vector<TargetStatus>& targets,
-                           absl::Time now, const StatusPageOptions& options) {
+                           absl::Time now, const StatusPageOptions& options,
+                           const std::vector<DiscoveryRecord>& discoveries) {
   std::vector<std::pair<std::string, std::string>> fills = {
       {"{{style}}", std::string(embedded::kStatusCss)},
       {"{{script}}", std::string(embedded::kStatusJs)},
@@ -457,7 +512,7 @@ std::string StatusPageHtml(const std::vector<TargetStatus>& targets,
       {"{{generated_at}}", IsoTime(now)},
       {"{{clock}}", ClockTime(now)},
   };
-  for (LivePart& part : LiveParts(targets)) {
+  for (LivePart& part : LiveParts(targets, discoveries)) {
     fills.emplace_back(absl::StrCat("{{", part.id, "}}"), std::move(part.html));
   }
   // One pass: what a fill brings in is never searched for placeholders.
@@ -466,11 +521,12 @@ std::string StatusPageHtml(const std::vector<TargetStatus>& targets,
                              fills);
 }
 
-std::string StatusFragmentHtml(const std::vector<TargetStatus>& targets,
-                               absl::Time now) {
+std::string StatusFragmentHtml(
+    const std::vector<TargetStatus>& targets, absl::Time now,
+    const std::vector<DiscoveryRecord>& discoveries) {
   std::string out =
       absl::StrCat("<body data-generated-at=\"", IsoTime(now), "\">");
-  for (const LivePart& part : LiveParts(targets)) {
+  for (const LivePart& part : LiveParts(targets, discoveries)) {
     absl::StrAppend(&out, "<template id=\"", part.id, "\">", part.html,
                     "</template>");
   }
@@ -493,7 +549,8 @@ std::vector<TargetStatus> CollectStatus(
 HttpResponse ServeStatusPage(
     const HttpRequest& request,
     const std::vector<std::shared_ptr<Target>>& targets, absl::Time deadline,
-    const std::string& telemetry_path) {
+    const std::string& telemetry_path,
+    const std::vector<DiscoveryRecord>& discoveries) {
   StatusPageOptions options;
   options.telemetry_path = telemetry_path;
   int refresh = 0;
@@ -503,16 +560,19 @@ HttpResponse ServeStatusPage(
   }
   std::vector<TargetStatus> statuses = CollectStatus(targets, deadline);
   if (request.QueryParameter("fragment") == "1") {
-    return HtmlResponse(StatusFragmentHtml(statuses, absl::Now()));
+    return HtmlResponse(StatusFragmentHtml(statuses, absl::Now(), discoveries));
   }
-  return HtmlResponse(StatusPageHtml(statuses, absl::Now(), options));
+  return HtmlResponse(
+      StatusPageHtml(statuses, absl::Now(), options, discoveries));
 }
 
 HttpResponse ServeStatusJson(
-    const std::vector<std::shared_ptr<Target>>& targets, absl::Time deadline) {
+    const std::vector<std::shared_ptr<Target>>& targets, absl::Time deadline,
+    const std::vector<DiscoveryRecord>& discoveries) {
   HttpResponse response;
   response.content_type = "application/json";
-  response.body = StatusJson(CollectStatus(targets, deadline), absl::Now());
+  response.body =
+      StatusJson(CollectStatus(targets, deadline), absl::Now(), discoveries);
   response.compressible = true;
   response.headers.emplace_back("Cache-Control", "no-store");
   response.headers.emplace_back("X-Content-Type-Options", "nosniff");

@@ -30,6 +30,18 @@ struct TargetStatus {
   TargetResult result;
 };
 
+// The last /sd answer for one module and seed (App keeps the recent ones).
+struct DiscoveryRecord {
+  std::string module;
+  std::string kind;
+  std::string seed;
+  absl::Time when;
+  std::string error;  // Empty when the discovery succeeded.
+  std::string cluster_id;
+  std::vector<std::string> members;  // Listed: the seed first.
+  std::vector<std::string> refused;  // Left out: not allowed.
+};
+
 // What the page shows, derived once from the statuses and rendered as HTML
 // (the page and its fragment) or as JSON (/api/status).
 struct NodeView {
@@ -59,8 +71,8 @@ struct ClusterView {
 std::vector<ClusterView> BuildClusterViews(
     const std::vector<TargetStatus>& targets);
 
-std::string StatusJson(const std::vector<TargetStatus>& targets,
-                       absl::Time now);
+std::string StatusJson(const std::vector<TargetStatus>& targets, absl::Time now,
+                       const std::vector<DiscoveryRecord>& discoveries = {});
 
 struct StatusPageOptions {
   std::string telemetry_path = "/metrics";
@@ -68,14 +80,17 @@ struct StatusPageOptions {
 };
 
 // The whole page: status/status.html with its placeholders filled.
-std::string StatusPageHtml(const std::vector<TargetStatus>& targets,
-                           absl::Time now, const StatusPageOptions& options);
+std::string StatusPageHtml(
+    const std::vector<TargetStatus>& targets, absl::Time now,
+    const StatusPageOptions& options,
+    const std::vector<DiscoveryRecord>& discoveries = {});
 
 // The page's live parts (summary, clusters, target rows), as the page has
 // them, each in a <template> with the id of its element in the page, inside
 // a <body> that carries the time of the collection (data-generated-at).
-std::string StatusFragmentHtml(const std::vector<TargetStatus>& targets,
-                               absl::Time now);
+std::string StatusFragmentHtml(
+    const std::vector<TargetStatus>& targets, absl::Time now,
+    const std::vector<DiscoveryRecord>& discoveries = {});
 
 // Collects every target now, concurrently (as /metrics does).
 std::vector<TargetStatus> CollectStatus(
@@ -86,11 +101,13 @@ std::vector<TargetStatus> CollectStatus(
 HttpResponse ServeStatusPage(
     const HttpRequest& request,
     const std::vector<std::shared_ptr<Target>>& targets, absl::Time deadline,
-    const std::string& telemetry_path);
+    const std::string& telemetry_path,
+    const std::vector<DiscoveryRecord>& discoveries = {});
 
 // GET /api/status: every target, its state, error and model.
 HttpResponse ServeStatusJson(
-    const std::vector<std::shared_ptr<Target>>& targets, absl::Time deadline);
+    const std::vector<std::shared_ptr<Target>>& targets, absl::Time deadline,
+    const std::vector<DiscoveryRecord>& discoveries = {});
 
 }  // namespace dse
 

@@ -218,6 +218,43 @@ TEST(StatusFragmentHtml, HoldsThePagesLivePartsAsThePageHasThem) {
   EXPECT_THAT(fragment, Not(HasSubstr("<header>")));
 }
 
+TEST(StatusPageHtml, DiscoveredClustersWithTheirSeedEscaped) {
+  std::vector<TargetStatus> targets = {Node("a", Role::kPrimary, 1)};
+  // Nothing when /sd was never used.
+  EXPECT_EQ(FragmentPart(StatusFragmentHtml(targets, kNow), "discoveries"), "");
+  DiscoveryRecord found{"kv",
+                        "etcd",
+                        "10.0.0.1:2379",
+                        kNow,
+                        "",
+                        "c1",
+                        {"10.0.0.1:2379", "10.0.0.2:2379"},
+                        {"<b>x</b>:2379"}};
+  DiscoveryRecord failed{"kv",
+                         "etcd",
+                         "10.0.0.9:2379",
+                         kNow,
+                         "seed 10.0.0.9:2379: connect: refused",
+                         "",
+                         {},
+                         {}};
+  const std::string fragment =
+      StatusFragmentHtml(targets, kNow, {found, failed});
+  const std::string part = FragmentPart(fragment, "discoveries");
+  EXPECT_THAT(part, HasSubstr("Discovered clusters"));
+  EXPECT_THAT(part, HasSubstr("<code>10.0.0.1:2379</code> "
+                              "<code>10.0.0.2:2379</code>"));
+  EXPECT_THAT(part, HasSubstr("<code>&lt;b&gt;x&lt;/b&gt;:2379</code>"));
+  EXPECT_THAT(part, HasSubstr("seed 10.0.0.9:2379: connect: refused"));
+  EXPECT_THAT(part, HasSubstr(">failed</span>"));
+  EXPECT_THAT(StatusPageHtml(targets, kNow, {}, {found, failed}),
+              HasSubstr("<div id=\"discoveries\">" + part + "</div>"));
+  nlohmann::json status =
+      nlohmann::json::parse(StatusJson(targets, kNow, {found}));
+  EXPECT_EQ(status["discoveries"][0]["members"][1], "10.0.0.2:2379");
+  EXPECT_EQ(status["discoveries"][0]["refused"][0], "<b>x</b>:2379");
+}
+
 TEST(ServeStatusPage, FragmentParameterAnswersTheFragment) {
   HttpRequest request;
   request.method = "GET";

@@ -94,6 +94,18 @@ TEST(DiscoveryTest, EveryEtcdMemberFromAnySeedWithLabelsForProbe) {
   EXPECT_EQ(ValueOf(telemetry, "datastore_exporter_discoveries_total",
                     {{"module", "kv"}, {"outcome", "ok"}}),
             3);
+  // The status page shows the cluster found from each seed.
+  nlohmann::json status = nlohmann::json::parse(
+      HttpFetch(exporter->url("/api/status")).body, nullptr, false);
+  ASSERT_TRUE(status.contains("discoveries")) << status;
+  ASSERT_EQ(status["discoveries"].size(), 3u);
+  for (const nlohmann::json& record : status["discoveries"]) {
+    EXPECT_EQ(record["cluster_id"], (*cluster)->ClusterId(0));
+    EXPECT_THAT(record["members"].get<std::vector<std::string>>(),
+                UnorderedElementsAreArray(members));
+  }
+  EXPECT_THAT(HttpFetch(exporter->url("/")).body,
+              HasSubstr("Discovered clusters"));
 }
 
 // Member 3 advertises the address of a listener that records connections:
