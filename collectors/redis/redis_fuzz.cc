@@ -1,6 +1,6 @@
-// libFuzzer target: Redis reply parsers and the mapping must never crash,
-// whatever the server sends. Built with -DDSE_FUZZ=ON (clang); see
-// tests/fuzz/run.sh.
+// libFuzzer target: Redis reply parsers, the mapping and discovery must
+// never crash, whatever the server sends. Built with -DDSE_FUZZ=ON (clang);
+// see tests/fuzz/run.sh.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -15,6 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (info.ok()) {
     (void)dse::redis::BuildModel(*info, nodes.ok() ? &*nodes : nullptr,
                                  dse::redis::MappingInput{"shard", "node"});
+    (void)dse::redis::MemberAddresses(*info, nodes.ok() ? &*nodes : nullptr);
   }
   if (nodes.ok() && !nodes->empty()) {
     (void)dse::redis::SlotRangesId(nodes->front().slots);

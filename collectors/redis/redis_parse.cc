@@ -30,6 +30,45 @@ absl::StatusOr<bool> ReadOffset(const InfoFields& info, absl::string_view key,
   return true;
 }
 
+bool ClusterMode(const InfoFields& info) {
+  const std::string* enabled = Field(info, "cluster_enabled");
+  return enabled != nullptr && *enabled == "1";
+}
+
+// A TCP port, 0 included (Redis's "unknown").
+bool ParsePort(absl::string_view text, int* port) {
+  return absl::SimpleAtoi(text, port) && *port >= 0 && *port <= 65535;
+}
+
+// "host:port", or "[host]:port" for an IPv6 address.
+std::string JoinHostPort(absl::string_view host, int port) {
+  if (host.find(':') != absl::string_view::npos) {
+    return absl::StrCat("[", host, "]:", port);
+  }
+  return absl::StrCat(host, ":", port);
+}
+
+// The "ip" and "port" of a replica's INFO line
+// ("ip=127.0.0.1,port=6380,state=online,offset=375,lag=0").
+absl::Status ParseReplicaLine(absl::string_view key, absl::string_view line,
+                              std::string* ip, int* port) {
+  bool have_port = false;
+  for (absl::string_view pair : absl::StrSplit(line, ',')) {
+    std::pair<absl::string_view, absl::string_view> name_value =
+        absl::StrSplit(pair, absl::MaxSplits('=', 1));
+    if (name_value.first == "ip") *ip = std::string(name_value.second);
+    if (name_value.first == "port") {
+      have_port = ParsePort(name_value.second, port);
+    }
+  }
+  if (ip->empty() || !have_port) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("INFO field ", key, ": expected ip and port, got \"",
+                     line.substr(0, 80), "\""));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::pair<int, int>> ParseSlotRange(absl::string_view text) {
   std::pair<absl::string_view, absl::string_view> parts =
       absl::StrSplit(text, absl::MaxSplits('-', 1));
@@ -89,11 +128,25 @@ absl::StatusOr<std::vector<ClusterNode>> ParseClusterNodes(
     ClusterNode node;
     node.id = std::string(words[0]);
     node.address = std::string(words[1]);
+    // "ip:port@cport[,hostname]"; ip is "" and port 0 when unknown, and an
+    // IPv6 ip holds colons itself.
+    absl::string_view endpoint = words[1];
+    endpoint = endpoint.substr(0, endpoint.find_first_of("@,"));
+    const size_t colon = endpoint.rfind(':');
+    if (colon == absl::string_view::npos ||
+        !ParsePort(endpoint.substr(colon + 1), &node.port)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("CLUSTER NODES line ", line_number, ": bad address \"",
+                       words[1].substr(0, 80), "\""));
+    }
+    node.ip = std::string(endpoint.substr(0, colon));
     for (absl::string_view flag : absl::StrSplit(words[2], ',')) {
       if (flag == "myself") node.myself = true;
       if (flag == "master") node.master = true;
       if (flag == "slave") node.replica = true;
       if (flag == "fail") node.failed = true;
+      if (flag == "handshake") node.handshake = true;
+      if (flag == "noaddr") node.no_address = true;
     }
     node.master_id = std::string(words[3]);
     for (size_t i = 8; i < words.size(); ++i) {
@@ -109,6 +162,55 @@ absl::StatusOr<std::vector<ClusterNode>> ParseClusterNodes(
     nodes.push_back(std::move(node));
   }
   return nodes;
+}
+
+absl::StatusOr<std::vector<std::string>> MemberAddresses(
+    const InfoFields& info, const std::vector<ClusterNode>* cluster_nodes) {
+  std::vector<std::string> members;
+  if (ClusterMode(info)) {
+    if (cluster_nodes == nullptr) {
+      return absl::InvalidArgumentError(
+          "cluster mode is on but CLUSTER NODES gave nothing");
+    }
+    for (const ClusterNode& node : *cluster_nodes) {
+      // A failed node stays listed: it is a member, down. A node being met
+      // may be a mistyped address and joins the list once it has joined.
+      if (node.handshake || node.no_address) continue;
+      if (node.ip.empty() || node.port == 0) continue;
+      members.push_back(JoinHostPort(node.ip, node.port));
+    }
+    return members;
+  }
+  // A replica names its primary as configured (replicaof: an ip or a
+  // hostname), whether the link is up or not.
+  if (const std::string* host = Field(info, "master_host"); host != nullptr) {
+    const std::string* port_text = Field(info, "master_port");
+    int port = 0;
+    if (port_text == nullptr || !ParsePort(*port_text, &port)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "INFO field master_port: bad value \"",
+          port_text == nullptr ? "" : port_text->substr(0, 80), "\""));
+    }
+    if (!host->empty() && port != 0)
+      members.push_back(JoinHostPort(*host, port));
+  }
+  // slave0, slave1, ...: numbered without gaps. The port is the one the
+  // replica announces (its listening port, or replica-announce-port); the
+  // ip is its replica-announce-ip, else the address its connection comes
+  // from.
+  for (int number = 0;; ++number) {
+    const std::string key = absl::StrCat("slave", number);
+    const std::string* line = Field(info, key);
+    if (line == nullptr) break;
+    std::string ip;
+    int port = 0;
+    absl::Status parsed = ParseReplicaLine(key, *line, &ip, &port);
+    if (!parsed.ok()) return parsed;
+    // Port 0: a replication stream that listens nowhere (redis-cli
+    // --replica), not a server.
+    if (port != 0) members.push_back(JoinHostPort(ip, port));
+  }
+  return members;
 }
 
 std::string SlotRangesId(const std::vector<std::pair<int, int>>& slots) {
@@ -135,9 +237,7 @@ absl::StatusOr<NodeModel> BuildModel(
 
   // In cluster mode the role comes from the cluster's own view of this node
   // (the "myself" line of CLUSTER NODES); otherwise from INFO.
-  const std::string* cluster_enabled = Field(info, "cluster_enabled");
-  const bool cluster_mode =
-      cluster_enabled != nullptr && *cluster_enabled == "1";
+  const bool cluster_mode = ClusterMode(info);
   const ClusterNode* myself = nullptr;
   std::string native_role = *role;
   if (cluster_mode) {

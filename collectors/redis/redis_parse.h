@@ -25,11 +25,15 @@ absl::StatusOr<InfoFields> ParseInfo(absl::string_view text);
 struct ClusterNode {
   std::string id;
   std::string address;  // "ip:port@cport[,hostname]" as Redis gives it.
+  std::string ip;       // Of `address`; "" when unknown (noaddr, a new node).
+  int port = 0;         // The client port of `address`; 0 when unknown.
   bool myself = false;
   bool master = false;
   bool replica = false;
-  bool failed = false;    // "fail" flag: the cluster agreed it is down.
-  std::string master_id;  // "-" for masters.
+  bool failed = false;      // "fail" flag: the cluster agreed it is down.
+  bool handshake = false;   // Being met ("handshake"): not a member yet.
+  bool no_address = false;  // "noaddr": its address is no longer known.
+  std::string master_id;    // "-" for masters.
   std::vector<std::pair<int, int>> slots;  // Inclusive ranges, in order.
 };
 
@@ -37,6 +41,22 @@ struct ClusterNode {
 // ignored. Errors name the line.
 absl::StatusOr<std::vector<ClusterNode>> ParseClusterNodes(
     absl::string_view text);
+
+// For discovery (/sd): the "host:port" client addresses of the nodes that
+// this node names, from INFO (sections replication and cluster) and, in
+// cluster mode, CLUSTER NODES (required then).
+// - Cluster mode: every node of CLUSTER NODES with a known address, this
+//   node and failed nodes included (a failed node is still a member: /probe
+//   shows it down); nodes in handshake (not members yet) and nodes with no
+//   known address (noaddr, ip "" or port 0) are left out. The ip is used,
+//   not the announced hostname.
+// - Otherwise: its primary (master_host:master_port) on a replica, then its
+//   replicas (slaveN: ip and port, the listening port each replica
+//   announces, or its replica-announce-ip/port); a replication client that
+//   announces no port (port=0, e.g. redis-cli --replica) is left out.
+// IPv6 addresses come as "[ip]:port". Errors name the INFO field or line.
+absl::StatusOr<std::vector<std::string>> MemberAddresses(
+    const InfoFields& info, const std::vector<ClusterNode>* cluster_nodes);
 
 // The shard ID of a set of slot ranges: "0-5460" or "0-100,200,300-400".
 std::string SlotRangesId(const std::vector<std::pair<int, int>>& slots);

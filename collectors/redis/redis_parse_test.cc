@@ -2,6 +2,10 @@
 // (fixtures/record.sh says how).
 #include "collectors/redis/redis_parse.h"
 
+#include <optional>
+#include <string>
+#include <vector>
+
 #include "exporter/model/model_testing.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -9,21 +13,42 @@
 namespace dse::redis {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
+using ::testing::UnorderedElementsAreArray;
+
+// The replies of one fixture pair: INFO and, when `nodes_file` is given,
+// CLUSTER NODES.
+struct Recorded {
+  InfoFields info;
+  std::optional<std::vector<ClusterNode>> nodes;
+  const std::vector<ClusterNode>* nodes_or_null() const {
+    return nodes ? &*nodes : nullptr;
+  }
+};
+
+Recorded Load(const std::string& info_file, const std::string& nodes_file) {
+  Recorded recorded;
+  recorded.info = ExpectOk(ParseInfo(ReadFixture(info_file)), info_file);
+  if (!nodes_file.empty()) {
+    recorded.nodes =
+        ExpectOk(ParseClusterNodes(ReadFixture(nodes_file)), nodes_file);
+  }
+  return recorded;
+}
 
 NodeModel Model(const std::string& info_file,
                 const std::string& nodes_file = "") {
-  auto info = ParseInfo(ReadFixture(info_file));
-  EXPECT_TRUE(info.ok()) << info.status();
-  std::vector<ClusterNode> nodes;
-  if (!nodes_file.empty()) {
-    auto parsed = ParseClusterNodes(ReadFixture(nodes_file));
-    EXPECT_TRUE(parsed.ok()) << parsed.status();
-    nodes = *parsed;
-  }
-  return ExpectOk(BuildModel(*info, nodes_file.empty() ? nullptr : &nodes,
+  Recorded recorded = Load(info_file, nodes_file);
+  return ExpectOk(BuildModel(recorded.info, recorded.nodes_or_null(),
                              MappingInput{"cache", "127.0.0.1:6379"}));
+}
+
+std::vector<std::string> Members(const std::string& info_file,
+                                 const std::string& nodes_file = "") {
+  Recorded recorded = Load(info_file, nodes_file);
+  return ExpectOk(MemberAddresses(recorded.info, recorded.nodes_or_null()));
 }
 
 TEST(ParseInfo, ReadsFieldsOfAllSections) {
@@ -152,6 +177,104 @@ TEST(BuildModel, ClusterModeWithoutMyselfIsAnError) {
   ASSERT_FALSE(model.ok());
   EXPECT_THAT(model.status().message(), HasSubstr("myself"));
   EXPECT_FALSE(BuildModel(*info, nullptr, {}).ok());
+}
+
+TEST(ParseClusterNodes, ReadsAddressesHostnamesAndUnknownAddresses) {
+  auto nodes =
+      ParseClusterNodes(ReadFixture("cluster_nodes_7.0.15_degraded.txt"));
+  ASSERT_TRUE(nodes.ok()) << nodes.status();
+  ASSERT_THAT(*nodes, SizeIs(7));
+  // "127.0.0.1:35961@34957,node-3.example slave,fail"
+  EXPECT_EQ((*nodes)[0].ip, "127.0.0.1");
+  EXPECT_EQ((*nodes)[0].port, 35961);
+  EXPECT_TRUE((*nodes)[0].failed);
+  EXPECT_TRUE((*nodes)[1].handshake);
+  // ":0@0,node-4.example slave,noaddr"
+  EXPECT_EQ((*nodes)[5].ip, "");
+  EXPECT_EQ((*nodes)[5].port, 0);
+  EXPECT_TRUE((*nodes)[5].no_address);
+  auto bad =
+      ParseClusterNodes("a 127.0.0.1@2 myself,master - 0 0 1 connected\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(),
+              HasSubstr("CLUSTER NODES line 1: bad address \"127.0.0.1@2\""));
+}
+
+TEST(MemberAddresses, PrimaryNamesItsReplica) {
+  EXPECT_THAT(Members("info_7.0.15_primary.txt"),
+              ElementsAre("127.0.0.1:44719"));
+}
+
+TEST(MemberAddresses, ReplicaNamesItsPrimaryLinkUpOrDown) {
+  EXPECT_THAT(Members("info_7.0.15_replica.txt"),
+              ElementsAre("127.0.0.1:47279"));
+  std::vector<std::string> waiting =
+      Members("info_7.0.15_replica_link_down.txt");
+  ASSERT_THAT(waiting, SizeIs(1));
+  EXPECT_THAT(waiting[0], ::testing::StartsWith("127.0.0.1:"));
+}
+
+TEST(MemberAddresses, ReplicasByTheirAnnouncedPortAndNoStreamWithoutOne) {
+  // slave1 announces another port than its own (replica-announce-port);
+  // slave2 is a redis-cli --replica stream (port=0), left out.
+  EXPECT_THAT(Members("info_7.0.15_primary_two_replicas.txt"),
+              ElementsAre("127.0.0.1:49797", "127.0.0.1:44369"));
+}
+
+TEST(MemberAddresses, ChainedReplicaNamesItsPrimaryThenItsReplica) {
+  EXPECT_THAT(Members("info_7.0.15_replica_with_replica.txt"),
+              ElementsAre("127.0.0.1:39661", "127.0.0.1:52703"));
+}
+
+TEST(MemberAddresses, ClusterModeNamesEveryNodeItselfIncluded) {
+  const std::vector<std::string> all = {"127.0.0.1:46583", "127.0.0.1:50943",
+                                        "127.0.0.1:38597", "127.0.0.1:47535",
+                                        "127.0.0.1:36729", "127.0.0.1:40691"};
+  EXPECT_THAT(Members("info_7.0.15_cluster_primary.txt",
+                      "cluster_nodes_7.0.15_primary.txt"),
+              UnorderedElementsAreArray(all));
+  EXPECT_THAT(Members("info_7.0.15_cluster_replica.txt",
+                      "cluster_nodes_7.0.15_replica.txt"),
+              UnorderedElementsAreArray(all));
+}
+
+TEST(MemberAddresses, DegradedClusterKeepsFailedNodesOnly) {
+  // The failed replica stays; the node in handshake and the one without an
+  // address are left out; hostnames are not used.
+  EXPECT_THAT(
+      Members("info_7.0.15_cluster_primary.txt",
+              "cluster_nodes_7.0.15_degraded.txt"),
+      ElementsAre("127.0.0.1:35961", "127.0.0.1:44015", "127.0.0.1:47967",
+                  "127.0.0.1:50341", "127.0.0.1:58397"));
+}
+
+TEST(MemberAddresses, Ipv6AddressesInBrackets) {
+  const InfoFields standalone = {
+      {"role", "slave"},
+      {"master_host", "::1"},
+      {"master_port", "6379"},
+      {"slave0", "ip=::1,port=6381,state=online,offset=1,lag=0"}};
+  EXPECT_THAT(ExpectOk(MemberAddresses(standalone, nullptr)),
+              ElementsAre("[::1]:6379", "[::1]:6381"));
+  const auto nodes = ExpectOk(ParseClusterNodes(
+      "a ::1:7000@17000 myself,master - 0 0 1 connected 0-16383\n"));
+  EXPECT_THAT(ExpectOk(MemberAddresses({{"cluster_enabled", "1"}}, &nodes)),
+              ElementsAre("[::1]:7000"));
+}
+
+TEST(MemberAddresses, BadFieldsAreErrorsNamingThem) {
+  auto no_port = MemberAddresses(
+      {{"role", "master"}, {"slave0", "ip=127.0.0.1,state=online"}}, nullptr);
+  ASSERT_FALSE(no_port.ok());
+  EXPECT_THAT(no_port.status().message(),
+              HasSubstr("INFO field slave0: expected ip and port"));
+  auto bad_port = MemberAddresses(
+      {{"master_host", "10.0.0.1"}, {"master_port", "x"}}, nullptr);
+  ASSERT_FALSE(bad_port.ok());
+  EXPECT_THAT(bad_port.status().message(),
+              HasSubstr("INFO field master_port: bad value \"x\""));
+  // Cluster mode needs CLUSTER NODES.
+  EXPECT_FALSE(MemberAddresses({{"cluster_enabled", "1"}}, nullptr).ok());
 }
 
 }  // namespace

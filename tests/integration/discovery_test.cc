@@ -7,14 +7,13 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "nlohmann/json.hpp"
 #include "tests/support/etcd_cluster.h"
 #include "tests/support/exporter_process.h"
 #include "tests/support/fault_server.h"
 #include "tests/support/nats_cluster.h"
+#include "tests/support/service_discovery.h"
 #include "tests/support/zookeeper_ensemble.h"
 
 namespace dse::testing {
@@ -22,40 +21,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAreArray;
-
-std::string Module(const std::string& name, const std::string& kind,
-                   const std::vector<std::string>& allowed) {
-  std::string patterns;
-  for (const std::string& pattern : allowed) {
-    absl::StrAppend(&patterns, patterns.empty() ? "" : ", ", "\"", pattern,
-                    "\"");
-  }
-  return absl::StrCat("  ", name, ":\n    kind: ", kind,
-                      "\n    timeout: 2s\n    allowed_targets: [", patterns,
-                      "]\n");
-}
-
-// GET /sd?module=...&target=...
-HttpResult Sd(const ExporterProcess& exporter, const std::string& module,
-              const std::string& target) {
-  return HttpFetch(exporter.url(absl::StrCat(
-      "/sd?module=", module,
-      "&target=", absl::StrReplaceAll(target, {{"[", "%5B"}, {"]", "%5D"}}))));
-}
-
-// The one group of an /sd answer; fails the test unless there is one.
-nlohmann::json OneGroup(const HttpResult& answer) {
-  EXPECT_EQ(answer.status, 200) << answer.body;
-  EXPECT_THAT(answer.headers, HasSubstr("Content-Type: application/json"));
-  nlohmann::json groups = nlohmann::json::parse(answer.body, nullptr, false);
-  EXPECT_TRUE(groups.is_array() && groups.size() == 1) << answer.body;
-  return groups.is_array() && groups.size() == 1 ? groups[0]
-                                                 : nlohmann::json::object();
-}
-
-std::vector<std::string> Targets(const nlohmann::json& group) {
-  return group.value("targets", std::vector<std::string>());
-}
 
 TEST(DiscoveryTest, EveryEtcdMemberFromAnySeedWithLabelsForProbe) {
   TempDir dir;
@@ -66,7 +31,7 @@ TEST(DiscoveryTest, EveryEtcdMemberFromAnySeedWithLabelsForProbe) {
     members.push_back((*cluster)->address(i));
   }
   auto exporter = ExporterProcess::StartOrFail(
-      dir, "modules:\n" + Module("kv", "etcd", {"127.0.0.1:*"}));
+      dir, "modules:\n" + ModuleBlock("kv", "etcd", {"127.0.0.1:*"}));
   ASSERT_NE(exporter, nullptr);
 
   for (const std::string& seed : members) {
@@ -122,7 +87,7 @@ TEST(DiscoveryTest, MembersAndSeedsOutsideAllowedTargetsGetNoConnection) {
   const std::vector<std::string> allowed = {(*cluster)->address(0),
                                             (*cluster)->address(1)};
   auto exporter = ExporterProcess::StartOrFail(
-      dir, "modules:\n" + Module("kv", "etcd", allowed));
+      dir, "modules:\n" + ModuleBlock("kv", "etcd", allowed));
   ASSERT_NE(exporter, nullptr);
 
   for (int round = 0; round < 2; ++round) {
@@ -159,8 +124,8 @@ TEST(DiscoveryTest, EveryZooKeeperServerFromAnySeed) {
     servers.push_back((*ensemble)->address(i));
   }
   auto exporter = ExporterProcess::StartOrFail(
-      dir, "modules:\n" + Module("zk", "zookeeper", {"127.0.0.1:*"}) +
-               "    cluster_id: coordination\n");
+      dir, "modules:\n" + ModuleBlock("zk", "zookeeper", {"127.0.0.1:*"},
+                                      "    cluster_id: coordination\n"));
   ASSERT_NE(exporter, nullptr);
   for (const std::string& seed : servers) {
     SCOPED_TRACE("seed " + seed);
@@ -183,7 +148,7 @@ TEST(DiscoveryTest, EveryNatsServerAtItsAdvertisedHost) {
     servers.push_back((*cluster)->address(i));
   }
   auto exporter = ExporterProcess::StartOrFail(
-      dir, "modules:\n" + Module("streams", "nats", {"127.0.0.0/8:*"}));
+      dir, "modules:\n" + ModuleBlock("streams", "nats", {"127.0.0.0/8:*"}));
   ASSERT_NE(exporter, nullptr);
   for (const std::string& seed : servers) {
     SCOPED_TRACE("seed " + seed);
@@ -200,8 +165,8 @@ TEST(DiscoveryTest, BadRequestsAndAnUnreachableSeedAreRefusedWithTheReason) {
   TempDir dir;
   FaultServer silent(FaultServer::Behaviour::kNeverAnswer);
   auto exporter = ExporterProcess::StartOrFail(
-      dir, "modules:\n" + Module("kv", "etcd", {"127.0.0.1:*"}) +
-               Module("agents", "replicante", {"127.0.0.1:*"}));
+      dir, "modules:\n" + ModuleBlock("kv", "etcd", {"127.0.0.1:*"}) +
+               ModuleBlock("agents", "replicante", {"127.0.0.1:*"}));
   ASSERT_NE(exporter, nullptr);
 
   HttpResult answer = HttpFetch(exporter->url("/sd?module=kv"));

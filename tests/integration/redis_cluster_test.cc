@@ -1,13 +1,13 @@
 // The exporter against a real 3-primary/3-replica Redis Cluster.
+#include "tests/support/redis_cluster.h"
+
 #include <map>
 #include <set>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/exporter_process.h"
-#include "tests/support/redis_server.h"
 
 namespace dse::testing {
 namespace {
@@ -37,34 +37,9 @@ bool HealthyCluster(
 class RedisClusterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    std::vector<std::string> create = {FindProgram("redis-cli"), "--cluster",
-                                       "create"};
-    for (int i = 0; i < 6; ++i) {
-      auto server = RedisServer::Start(dir_, {}, /*cluster=*/true);
-      ASSERT_TRUE(server.ok()) << server.status();
-      create.push_back((*server)->address());
-      servers_.push_back(*std::move(server));
-    }
-    ASSERT_FALSE(create[0].empty()) << "redis-cli is not installed";
-    create.insert(create.end(), {"--cluster-replicas", "1", "--cluster-yes"});
-    CommandResult made = RunCommand(create, absl::Seconds(60));
-    ASSERT_EQ(made.exit_code, 0) << made.output;
-    ASSERT_TRUE(WaitFor(
-        [&] {
-          for (const auto& server : servers_) {
-            if (server->InfoField("role") == "slave" &&
-                (server->InfoField("master_link_status") != "up" ||
-                 server->InfoField("slave_repl_offset") == "0")) {
-              return false;
-            }
-            auto info = server->Command({"CLUSTER", "INFO"});
-            if (!info.ok() || !absl::StrContains(*info, "cluster_state:ok"))
-              return false;
-          }
-          return true;
-        },
-        absl::Seconds(30)))
-        << "cluster did not settle";
+    auto cluster = RedisCluster::Start(dir_);
+    ASSERT_TRUE(cluster.ok()) << cluster.status();
+    servers_ = std::move(cluster->servers);
     std::string config = "targets:\n";
     for (size_t i = 0; i < servers_.size(); ++i) {
       absl::StrAppend(&config, "  - {name: node", i,
