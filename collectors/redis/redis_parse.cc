@@ -5,6 +5,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "exporter/model/target.h"
 
 namespace dse::redis {
 namespace {
@@ -38,14 +39,6 @@ bool ClusterMode(const InfoFields& info) {
 // A TCP port, 0 included (Redis's "unknown").
 bool ParsePort(absl::string_view text, int* port) {
   return absl::SimpleAtoi(text, port) && *port >= 0 && *port <= 65535;
-}
-
-// "host:port", or "[host]:port" for an IPv6 address.
-std::string JoinHostPort(absl::string_view host, int port) {
-  if (host.find(':') != absl::string_view::npos) {
-    return absl::StrCat("[", host, "]:", port);
-  }
-  return absl::StrCat(host, ":", port);
 }
 
 // The "ip" and "port" of a replica's INFO line
@@ -177,7 +170,7 @@ absl::StatusOr<std::vector<std::string>> MemberAddresses(
       // may be a mistyped address and joins the list once it has joined.
       if (node.handshake || node.no_address) continue;
       if (node.ip.empty() || node.port == 0) continue;
-      members.push_back(JoinHostPort(node.ip, node.port));
+      members.push_back(FormatHostPort(node.ip, node.port));
     }
     return members;
   }
@@ -192,7 +185,7 @@ absl::StatusOr<std::vector<std::string>> MemberAddresses(
           port_text == nullptr ? "" : port_text->substr(0, 80), "\""));
     }
     if (!host->empty() && port != 0)
-      members.push_back(JoinHostPort(*host, port));
+      members.push_back(FormatHostPort(*host, port));
   }
   // slave0, slave1, ...: numbered without gaps. The port is the one the
   // replica announces (its listening port, or replica-announce-port); the
@@ -208,7 +201,7 @@ absl::StatusOr<std::vector<std::string>> MemberAddresses(
     if (!parsed.ok()) return parsed;
     // Port 0: a replication stream that listens nowhere (redis-cli
     // --replica), not a server.
-    if (port != 0) members.push_back(JoinHostPort(ip, port));
+    if (port != 0) members.push_back(FormatHostPort(ip, port));
   }
   return members;
 }

@@ -34,8 +34,11 @@ class Collector {
   virtual absl::StatusOr<NodeModel> Collect(absl::Time deadline) = 0;
 
   // For discovery (/sd): the members of this node's cluster that the node
-  // itself names, as "host:port" addresses of the kind's target port (this
-  // node may be among them). Bounded by `deadline`, never called
+  // itself names, as "host:port" addresses of the kind's target port.
+  // Listing this node itself (as FormatHostPort writes its endpoint) says
+  // the list is the whole membership: discovery then asks none of them. A
+  // partial view (a replica naming its primary) leaves it out, and the
+  // members named are asked in turn. Bounded by `deadline`, never called
   // concurrently with Collect. A kind whose nodes cannot name their peers
   // keeps this default.
   virtual absl::StatusOr<std::vector<std::string>> Members(

@@ -18,6 +18,13 @@
 
 namespace dse {
 
+std::string FormatHostPort(absl::string_view host, int port) {
+  if (host.find(':') != absl::string_view::npos) {
+    return absl::StrCat("[", host, "]:", port);
+  }
+  return absl::StrCat(host, ":", port);
+}
+
 absl::StatusOr<HostPort> ParseHostPort(const std::string& address,
                                        int default_port) {
   HostPort result;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace dse {
@@ -20,6 +21,13 @@ struct HostPort {
 // Splits "host:port", "[v6]:port" or "host" (then `default_port`).
 absl::StatusOr<HostPort> ParseHostPort(const std::string& address,
                                        int default_port);
+
+// "host:port", or "[host]:port" for an IPv6 address: what ParseHostPort
+// reads.
+std::string FormatHostPort(absl::string_view host, int port);
+inline std::string FormatHostPort(const HostPort& address) {
+  return FormatHostPort(address.host, address.port);
+}
 
 // Where a secret comes from. The secret itself is read only when needed and
 // never stored in the configuration, logged or shown.

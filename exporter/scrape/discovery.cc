@@ -1,5 +1,6 @@
 #include "exporter/scrape/discovery.h"
 
+#include <algorithm>
 #include <deque>
 #include <set>
 #include <utility>
@@ -8,13 +9,6 @@
 #include "exporter/config/allow_list.h"
 
 namespace dse {
-
-std::string FormatHostPort(const HostPort& address) {
-  if (address.host.find(':') != std::string::npos) {
-    return absl::StrCat("[", address.host, "]:", address.port);
-  }
-  return absl::StrCat(address.host, ":", address.port);
-}
 
 absl::StatusOr<Discovery> Discover(const ModuleConfig& module,
                                    const std::string& seed,
@@ -26,7 +20,23 @@ absl::StatusOr<Discovery> Discover(const ModuleConfig& module,
   if (seed_target == nullptr) {
     return absl::InternalError("the module has no usable kind");
   }
+  // The seed first: what it names (a kind that cannot tell says so with no
+  // I/O), then its collection, whose cluster ID labels the group (as /probe
+  // reports it). A seed that fails fails the discovery at once, before any
+  // member is asked.
+  auto seed_members = seed_target->Members(deadline);
+  if (!seed_members.ok()) {
+    return absl::Status(
+        seed_members.status().code(),
+        absl::StrCat("seed ", seed, ": ", seed_members.status().message()));
+  }
+  TargetResult collected = seed_target->Collect(deadline);
+  if (!collected.up) {
+    return absl::UnavailableError(
+        absl::StrCat("seed ", seed, ": ", collected.error));
+  }
   Discovery found;
+  found.cluster_id = collected.model.cluster_id;
   found.members.push_back(seed);
   std::set<std::string> seen = {seed, FormatHostPort(seed_endpoint)};
 
@@ -39,20 +49,24 @@ absl::StatusOr<Discovery> Discover(const ModuleConfig& module,
   while (!pending.empty()) {
     const Pending next = std::move(pending.front());
     pending.pop_front();
-    std::shared_ptr<Target> asked =
-        next.hop == 0 ? seed_target : target(next.address, next.endpoint);
-    if (asked == nullptr) continue;
-    auto members = asked->Members(deadline);
+    absl::StatusOr<std::vector<std::string>> members;
+    if (next.hop == 0) {
+      members = std::move(seed_members);
+    } else {
+      std::shared_ptr<Target> asked = target(next.address, next.endpoint);
+      if (asked == nullptr) continue;
+      members = asked->Members(deadline);
+    }
     if (!members.ok()) {
-      if (next.hop == 0) {
-        return absl::Status(
-            members.status().code(),
-            absl::StrCat("seed ", seed, ": ", members.status().message()));
-      }
       found.unreachable.push_back(
           absl::StrCat(next.address, ": ", members.status().message()));
       continue;
     }
+    // A node that names itself gives the whole membership (etcd, ZooKeeper,
+    // Redis Cluster...): the members it names need not be asked again.
+    const std::string self = FormatHostPort(next.endpoint);
+    const bool complete =
+        std::find(members->begin(), members->end(), self) != members->end();
     for (const std::string& member : *members) {
       auto endpoint = ParseHostPort(member, 0);
       if (!endpoint.ok()) {
@@ -71,18 +85,11 @@ absl::StatusOr<Discovery> Discover(const ModuleConfig& module,
         continue;
       }
       found.members.push_back(address);
-      if (next.hop < limits.max_hops) {
+      if (!complete && next.hop < limits.max_hops) {
         pending.push_back({std::move(address), *endpoint, next.hop + 1});
       }
     }
   }
-  // The cluster ID labels the group, as /probe reports it for the seed.
-  TargetResult collected = seed_target->Collect(deadline);
-  if (!collected.up) {
-    return absl::UnavailableError(
-        absl::StrCat("seed ", seed, ": ", collected.error));
-  }
-  found.cluster_id = collected.model.cluster_id;
   return found;
 }
 

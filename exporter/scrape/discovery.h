@@ -46,17 +46,15 @@ using MemberTarget = std::function<std::shared_ptr<Target>(
 
 // Discovers the cluster of `seed` (already parsed and allowed): collects the
 // seed for its cluster ID, then asks it and the allowed members it leads to
-// for their members, by `deadline`. Fails when the seed cannot be collected
-// or asked (the error names it); a failed member is only reported.
+// for their members (not those named by a node that named itself: that list
+// is whole), by `deadline`. Fails when the seed cannot be collected or asked
+// (the error names it); a failed member is only reported.
 absl::StatusOr<Discovery> Discover(const ModuleConfig& module,
                                    const std::string& seed,
                                    const HostPort& seed_endpoint,
                                    const MemberTarget& target,
                                    absl::Time deadline,
                                    const DiscoveryLimits& limits = {});
-
-// "host:port", or "[host]:port" for an IPv6 address.
-std::string FormatHostPort(const HostPort& address);
 
 }  // namespace dse
 
