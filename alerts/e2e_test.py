@@ -16,7 +16,11 @@ Clusters, one or more per kind that has landed:
             2^32 zxid "behind" the leader until the first write, which must
             not raise an alert);
   orders    a MariaDB primary and a GTID replica (kind mysql);
-  a PostgreSQL primary and a streaming standby (their system identifier).
+  a PostgreSQL primary and a streaming standby (their system identifier);
+  streams   a NATS JetStream cluster of 3 nodes (kind nats, read on their
+            monitoring ports), one shard per stream: R3 streams ORDERS,
+            EVENTS and AUDIT and an R1 stream SOLO; the node holding SOLO
+            leads ORDERS, the other nodes lead EVENTS and AUDIT.
 
 Steps:
   1. healthy: every rule evaluates without error, no alert is pending or
@@ -46,7 +50,7 @@ unchanged). Scrape and evaluation intervals are 1 s.
 Needs: redis-server, etcd (etcd-server), java with ZooKeeper's jars
 (default-jre-headless, libzookeeper-java, libslf4j-java), mariadbd and
 mariadb-install-db (mariadb-server), PostgreSQL 15 run as user postgres
-(postgresql-15), prometheus,
+(postgresql-15), nats-server, prometheus,
 prometheus-alertmanager, python3-yaml, and the exporter (EXPORTER, default
 build/exporter/...).
 """
@@ -80,22 +84,34 @@ STEP_TIMEOUT = 45  # seconds any one expected change may take
 # Panel queries that may return nothing, and the kinds for which that is
 # expected: a query may be empty only when every cluster it selects is of one
 # of those kinds.
-NO_SECONDS_LAG = ({"redis", "etcd", "zookeeper"},
+NO_SECONDS_LAG = ({"redis", "etcd", "zookeeper", "nats"},
                   "only PostgreSQL and MySQL/MariaDB report a lag in seconds")
-NO_LOCAL_LAG = ({"redis", "zookeeper", "mysql"},
-                "Redis and ZooKeeper report no lag of their own, MySQL/MariaDB none in transactions")
+NO_LOCAL_LAG = ({"redis", "zookeeper", "mysql", "nats"},
+                "Redis, ZooKeeper and NATS report no lag of their own, MySQL/MariaDB none in "
+                "transactions")
 EMPTY_ALLOWED = {
     ("datastore-overview", "Clusters", "I"): NO_SECONDS_LAG,
     ("datastore-overview", "Worst reported replication lag by cluster", "A"): NO_SECONDS_LAG,
     ("datastore-cluster", "Replication lag reported by the node (seconds)", "A"): NO_SECONDS_LAG,
     ("datastore-cluster", "Replication lag reported by the node ($unit)", "A"): NO_LOCAL_LAG,
     ("datastore-cluster", "Collection errors by reason", "A"): (
-        {"redis", "etcd", "zookeeper", "mysql", "postgresql", "replicante"},
+        {"redis", "etcd", "zookeeper", "mysql", "postgresql", "replicante", "nats"},
         "no collection fails while the cluster is healthy"),
 }
+# The NATS JetStream cluster: R3 streams (the first led by the node that
+# the NATS step kills, the others by the other nodes) and an R1 stream (on
+# that node), with the messages published to each.
+NATS_CLUSTER = "streams"
+NATS_STREAMS = {"ORDERS": 30, "EVENTS": 20, "AUDIT": 10}
+NATS_R1_STREAM, NATS_R1_MESSAGES = "SOLO", 5
 
 
 Failure = servers.Failure
+
+
+def nats_shard(stream):
+    """The shard ID of a stream of the global account."""
+    return f"$G/{stream}"
 
 
 def log(message):
@@ -158,6 +174,30 @@ class PausableProxy:
     def close(self):
         self.running.set()
         self.listener.close()
+
+
+class Background:
+    """Runs function() in a thread of its own (never one that starts a
+    process: children die with the thread that started them)."""
+
+    def __init__(self, function):
+        self.error = None
+        self.thread = threading.Thread(target=self._run, args=(function,), daemon=True)
+        self.thread.start()
+
+    def _run(self, function):
+        try:
+            function()
+        except Exception as error:  # raised again by join()
+            self.error = error
+
+    def join(self, what, timeout=STEP_TIMEOUT):
+        """Waits for it; raises what it raised."""
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            raise Failure(f"timed out after {timeout:g}s waiting for {what}")
+        if self.error:
+            raise self.error
 
 
 class Writer:
@@ -307,6 +347,8 @@ class EndToEnd:
         # The JVMs and etcd start first, waited for last: they take longest.
         zookeeper = run.zookeeper_ensemble(3, wait=False)
         etcd = run.etcd_cluster(3, wait=False)
+        self.nats = run.nats_cluster(3, "nats", NATS_CLUSTER, wait=False)
+        nats_layout = Background(self.nats_layout)  # over the NATS protocol, meanwhile
         self.mariadb = dict(zip(("primary", "replica"), run.mariadb_pair(setup=(
             "CREATE USER exporter@'127.0.0.1' IDENTIFIED BY 'e2e'; "
             "GRANT SLAVE MONITOR ON *.* TO exporter@'127.0.0.1'; "
@@ -325,6 +367,7 @@ class EndToEnd:
                                                 str(self.proxy.port)])
         for replica in ("b", "d"):
             self.redis[replica].wait_in_sync()
+        nats_layout.join("the NATS streams")
         for member in etcd:
             member.wait_ready()
         # Every server serving (a follower that still syncs does not): the
@@ -348,7 +391,14 @@ class EndToEnd:
                      "address": server.address, "username": "monitor",
                      "password_file": password}
                     for name, server in self.postgres.items()]
+        targets += [{"name": node.name, "kind": "nats", "address": node.monitor_address}
+                    for node in self.nats]
         self.node_count = len(targets)
+        # One shard per cluster of the other kinds, one per stream; a copy
+        # of a shard per node of the others, per replica of a stream.
+        self.shard_count = 6 + len(NATS_STREAMS) + 1
+        self.copy_count = (len(targets) - len(self.nats) + len(self.nats) * len(NATS_STREAMS)
+                           + 1)
         self.targets = targets
         self.exporter = run.exporter({"targets": targets})
 
@@ -367,18 +417,72 @@ class EndToEnd:
             + ", ".join(f"{k}={v.port}" for k, v in sorted(self.redis.items()))
             + f", etcd {[m.port for m in etcd]}, zookeeper {[z.port for z in zookeeper]}, mariadb "
             + ", ".join(f"{k}={v.port}" for k, v in self.mariadb.items()) + ", postgresql "
-            + ", ".join(f"{k}={v.port}" for k, v in self.postgres.items()))
+            + ", ".join(f"{k}={v.port}" for k, v in self.postgres.items())
+            + f", nats {[n.monitor_port for n in self.nats]} (stream leaders {self.nats_leaders})")
+
+    def nats_leader(self, stream):
+        """The leader of `stream` when every running node holding a replica
+        of it names the same one, else None."""
+        details = [node.stream_detail(stream) for node in self.nats if node.process.running()]
+        named = {detail.get("cluster", {}).get("leader") for detail in details if detail}
+        return named.pop() if len(named) == 1 else None
+
+    def move_nats_leader(self, stream, names, tries=10):
+        """Steps the leader of `stream` down until one of `names` leads it
+        (the servers pick each new leader); returns that name."""
+        for _ in range(tries):
+            leader = self.wait_for(f"a leader of {stream}", lambda: self.nats_leader(stream))
+            if leader in names:
+                return leader
+            self.nats[0].step_down(stream)
+            self.wait_for(f"a new leader of {stream}",
+                          lambda: self.nats_leader(stream) not in (None, leader))
+        raise Failure(f"none of {names} became leader of {stream} in {tries} step-downs")
+
+    def nats_layout(self):
+        """Once the NATS cluster formed, the streams of the NATS step, written
+        to, every replica in sync: the R1 stream's node (the node the step
+        kills) leads the first R3 stream, the other nodes the other R3
+        streams."""
+        servers.wait_nats_cluster(self.nats)
+        for stream in NATS_STREAMS:
+            self.nats[0].create_stream(stream, replicas=3)
+        holder = self.nats[0].create_stream(NATS_R1_STREAM)["cluster"]["leader"]
+        self.nats_victim = next(node for node in self.nats if node.name == holder)
+        others = [node.name for node in self.nats if node is not self.nats_victim]
+        first, *rest = NATS_STREAMS
+        self.nats_leaders = {NATS_R1_STREAM: holder, first: self.move_nats_leader(first, [holder])}
+        for stream in rest:
+            self.nats_leaders[stream] = self.move_nats_leader(stream, others)
+        messages = {**NATS_STREAMS, NATS_R1_STREAM: NATS_R1_MESSAGES}
+        for stream, count in messages.items():
+            self.nats[0].publish(f"{stream}.new", count)
+
+        def in_sync():
+            for stream, count in messages.items():
+                details = [d for d in (node.stream_detail(stream) for node in self.nats) if d]
+                replicas = 1 if stream == NATS_R1_STREAM else len(self.nats)
+                leaders = {d["cluster"].get("leader") for d in details}
+                if (len(details) != replicas or len(leaders) != 1 or None in leaders
+                        or {d["state"]["last_seq"] for d in details} != {count}):
+                    return False
+            return True
+
+        self.wait_for("every stream replica at its last message", in_sync)
 
     # -- checks
 
-    def primaries(self, cluster):
-        result = self.prometheus.query(
-            f'datastore_shard_role{{cluster_id="{cluster}",role="primary"}} == 1')
+    def primaries(self, cluster, shard=None):
+        """Targets that report themselves primary of a shard of `cluster`
+        (of `shard` only, if given)."""
+        selector = f'cluster_id="{cluster}",role="primary"' + (f',shard="{shard}"' if shard else "")
+        result = self.prometheus.query(f"datastore_shard_role{{{selector}}} == 1")
         return sorted(r["metric"]["target"] for r in result)
 
-    def wait_primaries(self, cluster, expected):
-        self.wait_for(f"Prometheus to see {expected} as primaries of {cluster}",
-                      lambda: self.primaries(cluster) == expected)
+    def wait_primaries(self, cluster, expected, shard=None):
+        where = f"{cluster} shard {shard}" if shard else cluster
+        self.wait_for(f"Prometheus to see {expected} as primaries of {where}",
+                      lambda: self.primaries(cluster, shard) == expected)
 
     def expect(self, name, status, scenario, **labels):
         """Waits until Prometheus and Alertmanager agree on `status` for the
@@ -428,13 +532,15 @@ class EndToEnd:
     def check_healthy(self):
         self.wait_primaries("failover", ["failover-a"])
         self.wait_primaries("lag", ["lag-c"])
+        for stream, leader in self.nats_leaders.items():
+            self.wait_primaries(NATS_CLUSTER, [leader], nats_shard(stream))
         self.wait_for("every target up", lambda: len(self.prometheus.query(
             "datastore_up == 1")) == self.node_count)
-        self.wait_for("one primary in every cluster", lambda: len(self.prometheus.query(
-            "datastore_shard:primaries == 1")) == 6)
-        self.wait_for("an offset gap to the primary for every node", lambda: len(
+        self.wait_for("one primary for every shard", lambda: len(self.prometheus.query(
+            "datastore_shard:primaries == 1")) == self.shard_count)
+        self.wait_for("an offset gap to the primary for every copy of a shard", lambda: len(
             self.prometheus.query("datastore_node_shard:commit_offset_behind_primary"))
-            == self.node_count)
+            == self.copy_count)
         self.wait_for("every rule evaluated once", lambda: all(
             not rule["lastEvaluation"].startswith("0001-")  # Go's zero time: never
             for group in self.prometheus.api("rules")["groups"] for rule in group["rules"]))
