@@ -38,7 +38,19 @@ Steps:
      dated 100 s ago on the primary -> DatastoreReplicationLagHigh fires;
      delay removed -> resolved; replication stopped -> DatastoreReplicaWithoutLag
      fires; started -> resolved;
-  5. exporter killed -> DatastoreExporterDown fires.
+  5. NATS: the node leading ORDERS and holding SOLO killed ->
+     DatastoreTargetDown fires for it, its description naming SOLO among
+     the shards it held; SOLO's series vanish with the node (no survivor
+     reports it), so no shard alert can fire for it, and the runbook's
+     query of shards that no node reports any more lists it; ORDERS gets
+     exactly one primary on a survivor; restarted -> resolved, SOLO back
+     with its primary, every replica caught up. From the kill on, no
+     stream has two primaries at any evaluation, and no alert for the
+     cluster or its nodes is pending, firing or notified but these and
+     DatastoreShardWithoutPrimary for ORDERS: the election leaves ORDERS
+     without primary for a few evaluations, which the capped `for` may let
+     fire, and which the test checks are fewer than the shipped `for`;
+  6. exporter killed -> DatastoreExporterDown fires.
 Each "fires"/"resolved" is checked in the notifications that Alertmanager
 delivers to a webhook receiver run by this test (send_resolved on), and
 firing alerts also in Alertmanager's API.
@@ -405,7 +417,7 @@ class EndToEnd:
         self.webhook = Webhook()
         alertmanager = run.alertmanager(alertmanager_config(self.webhook.port))
         self.alertmanager_url = alertmanager.url
-        shipped = rules.load_source()
+        shipped = self.shipped = rules.load_source()
         run.file("rules.yml", rules.dump_yaml(rules.with_for_capped(shipped, FOR_CAP_SECONDS)))
         self.rule_count = sum(len(g["rules"]) for g in shipped["groups"])
         self.prometheus = PrometheusApi(run.prometheus(
@@ -483,6 +495,26 @@ class EndToEnd:
         where = f"{cluster} shard {shard}" if shard else cluster
         self.wait_for(f"Prometheus to see {expected} as primaries of {where}",
                       lambda: self.primaries(cluster, shard) == expected)
+
+    def samples(self, selector, began):
+        """(labels, [(time, value)]) of every series of `selector` with
+        samples since `began` (a time.time()), as stored: a range vector
+        (a range query would resample them)."""
+        window = int(time.time() - began) + 2 * SCRAPE_SECONDS
+        series = []
+        for result in self.prometheus.query(f"{selector}[{window}s]"):
+            values = [(float(t), float(v)) for t, v in result["values"] if float(t) >= began]
+            if values:
+                series.append((result["metric"], values))
+        return series
+
+    def first_seen(self, selector, began):
+        """Seconds from `began` (a time.time()) to the first sample of
+        `selector` equal to 1."""
+        times = [t for _, values in self.samples(selector, began) for t, v in values if v == 1]
+        if not times:
+            raise Failure(f"no sample of {selector} equal to 1 since {time.ctime(began)}")
+        return min(times) - began
 
     def expect(self, name, status, scenario, **labels):
         """Waits until Prometheus and Alertmanager agree on `status` for the
@@ -705,6 +737,129 @@ class EndToEnd:
                     "three promotions: b, then a, then b again",
                     cluster_id="failover", shard="failover")
 
+    def nats_failover(self):
+        """SIGKILL of the NATS node that leads the first stream and holds the
+        only replica of the R1 stream, then its restart. Throughout, no alert
+        for the cluster or its nodes but those the kill explains."""
+        since, killed = len(self.webhook.alerts()), time.time()
+        self.nats_node_killed(killed)
+        self.nats_node_restarted()
+        self.nats_no_false_alert(since, killed)
+
+    def nats_node_killed(self, killed):
+        victim, cluster = self.nats_victim, f'cluster_id="{NATS_CLUSTER}"'
+        stream = next(iter(NATS_STREAMS))
+        shard, solo = nats_shard(stream), nats_shard(NATS_R1_STREAM)
+        log(f"nats: killing {victim.name}, leader of {stream} and only replica of "
+            f"{NATS_R1_STREAM} (JetStream meta leader: {victim.meta_leader()})")
+        victim.kill()
+        alert = self.expect("DatastoreTargetDown", "firing",
+                            f"NATS node {victim.name} killed: a stream leader, the only "
+                            "replica of an R1 stream", target=victim.name)
+        if solo not in alert["annotations"]["description"]:
+            raise Failure(f"description does not name {solo}: {alert['annotations']}")
+        # The R1 stream vanished with its node: no shard alert can judge it;
+        # the runbook's query of shards that no node reports any more lists it.
+        left = self.prometheus.query(f'datastore_shard_role{{{cluster},shard="{solo}"}} '
+                                     f'or datastore_shard:primaries{{{cluster},shard="{solo}"}}')
+        if left:
+            raise Failure(f"{solo} still has series after its only node died: {left}")
+        gone = [r["metric"]["shard"] for r in self.prometheus.query(
+            f"last_over_time(datastore_shard:primaries{{{cluster}}}[1h]) "
+            f"unless datastore_shard:primaries")]
+        if gone != [solo]:
+            raise Failure(f"shards no node reports any more: {gone}, expected [{solo!r}]")
+
+        def elected():
+            primaries = self.primaries(NATS_CLUSTER, shard)
+            return primaries[0] if len(primaries) == 1 and primaries[0] != victim.name else None
+
+        new = self.wait_for(f"one primary of {shard} on a surviving node", elected)
+        for other in [*NATS_STREAMS][1:]:  # led by survivors: they keep their leader
+            primaries = self.primaries(NATS_CLUSTER, nats_shard(other))
+            if primaries != [self.nats_leaders[other]]:
+                raise Failure(f"{other}, led by a survivor, changed primary: {primaries}")
+        name = "DatastoreShardWithoutPrimary"
+        self.wait_for(f"{name} for {shard} gone from Prometheus", lambda: not [
+            a for state in ("pending", "firing")
+            for a in self.prometheus.alerts(name, state, cluster_id=NATS_CLUSTER, shard=shard)])
+        # Shipped, that alert waits longer than an election takes; the test's
+        # capped `for` may let it fire meanwhile.
+        shipped_for = rules.duration_seconds(next(
+            r["for"] for r in rules.alerting_rules(self.shipped) if r["alert"] == name))
+        primaryless = SCRAPE_SECONDS * sum(v == 0 for _, values in self.samples(
+            f'datastore_shard:primaries{{{cluster},shard="{shard}"}}', killed) for _, v in values)
+        if primaryless >= shipped_for:
+            raise Failure(f"{shard} had no primary for {primaryless} s, as long as the shipped "
+                          f"`for` of {name} ({shipped_for} s)")
+        states = sorted(labels["alertstate"] for labels, _ in self.samples(
+            f'ALERTS{{alertname="{name}",{cluster},shard="{shard}"}}', killed))
+        unknown = sorted(labels["node"] for labels, values in self.samples(
+            f'datastore_shard_role{{{cluster},shard="{shard}",role="unknown"}}', killed)
+            if any(v == 1 for _, v in values))
+        elected_after = self.first_seen(
+            f'datastore_shard_role{{{cluster},shard="{shard}",target="{new}",role="primary"}}',
+            killed)
+        down_after = self.first_seen(
+            f'ALERTS{{alertname="DatastoreTargetDown",alertstate="firing",target="{victim.name}"}}',
+            killed)
+        log(f"nats: {new} primary of {shard} {elected_after:.1f} s after the kill "
+            f"(DatastoreTargetDown firing after {down_after:.1f} s); no primary at "
+            f"{primaryless} evaluations, the shipped `for` is {shipped_for} s; role unknown on "
+            f"{', '.join(unknown) or 'no node'}; {name} with the test's `for` of "
+            f"{FOR_CAP_SECONDS} s: {'/'.join(states) or 'never pending'}")
+
+    def nats_node_restarted(self):
+        victim, cluster = self.nats_victim, f'cluster_id="{NATS_CLUSTER}"'
+        solo = nats_shard(NATS_R1_STREAM)
+        log(f"nats: restarting {victim.name}")
+        restarted = time.time()
+        victim.start()
+        self.expect("DatastoreTargetDown", "resolved", "", target=victim.name)
+        self.wait_primaries(NATS_CLUSTER, [victim.name], solo)
+        self.wait_for("one primary of every stream, every replica caught up", lambda: len(
+            self.prometheus.query(f"datastore_shard:primaries{{{cluster}}} == 1"))
+            == len(NATS_STREAMS) + 1 and len(self.prometheus.query(
+                f"datastore_node_shard:commit_offset_behind_primary{{{cluster}}} == 0"))
+            == len(self.nats) * len(NATS_STREAMS) + 1)
+        back_after = self.first_seen(
+            f'datastore_shard_role{{{cluster},shard="{solo}",role="primary"}}', restarted)
+        log(f"nats: {solo} back with its primary {victim.name} {back_after:.1f} s after the "
+            f"restart, every replica caught up after {time.time() - restarted:.1f} s")
+
+    def nats_no_false_alert(self, since, killed):
+        """Since the kill: never two primaries of a stream at any evaluation;
+        no alert for the cluster or its nodes in Prometheus (pending or
+        firing) or notified but the killed node's DatastoreTargetDown and
+        its stream's DatastoreShardWithoutPrimary (for the election)."""
+        cluster = f'cluster_id="{NATS_CLUSTER}"'
+        twice = [labels["shard"] for labels, values in self.samples(
+            f"datastore_shard:primaries{{{cluster}}}", killed) if any(v > 1 for _, v in values)]
+        if twice:
+            raise Failure(f"two primaries of {twice} at some evaluation")
+        expected = {("DatastoreTargetDown", self.nats_victim.name),
+                    ("DatastoreShardWithoutPrimary", nats_shard(next(iter(NATS_STREAMS))))}
+
+        def unexpected(alerts):
+            return [a for a in alerts
+                    if (a["alertname"], a.get("shard", a.get("target"))) not in expected]
+
+        seen = unexpected([labels for selector in (f"ALERTS{{{cluster}}}", 'ALERTS{kind="nats"}')
+                           for labels, _ in self.samples(selector, killed)])
+        ours = [a for a in self.webhook.alerts()[since:] if a["labels"].get("kind") == "nats"
+                or a["labels"].get("cluster_id") == NATS_CLUSTER]
+        notified = unexpected([a["labels"] for a in ours])
+        if seen or notified:
+            raise Failure(f"unexpected alerts for the NATS cluster: in Prometheus {seen}, "
+                          f"notified {notified}")
+        log("nats: no split brain, nothing for the R1 stream; notified: " + "; ".join(
+            f"{a['labels']['alertname']} {a['labels'].get('shard', a['labels'].get('target'))} "
+            f"{a['status']}" for a in ours))
+        for alert in ours:
+            name = alert["labels"]["alertname"]
+            if name != "DatastoreTargetDown" and alert["status"] == "firing":
+                log(f"nats: {name}: {alert['annotations']['description']}")
+
     def reload(self, expected_status):
         request = urllib.request.Request(f"{self.exporter.url}/-/reload", method="POST")
         try:
@@ -746,6 +901,7 @@ class EndToEnd:
         self.mariadb_lag()
         self.failover()
         self.lag_ends()
+        self.nats_failover()
         self.servers.check_alive()
         self.config_reload_fails()
         self.exporter_down()
