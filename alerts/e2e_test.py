@@ -192,8 +192,8 @@ class PausableProxy:
 
 
 class Background:
-    """Runs function() in a thread of its own (never one that starts a
-    process: children die with the thread that started them)."""
+    """Runs function(), which must start no process (a child dies with the
+    thread that started it), in a thread of its own."""
 
     def __init__(self, function):
         self.error = None
@@ -444,9 +444,9 @@ class EndToEnd:
 
     def move_nats_leader(self, stream, names, tries=10):
         """Steps the leader of `stream` down until one of `names` leads it;
-        returns that name. The leader picks its successor, often the same
-        one (nats-server 2.9 has no preferred successor in the API): fine
-        to move a leader off a node, not to move it onto a given one."""
+        returns that name. The leader picks its successor (nats-server 2.9's
+        API takes no preferred one), often the same node again: fine to move
+        a leader off a node, not onto a given one."""
         for _ in range(tries):
             leader = self.wait_for(f"a leader of {stream}", lambda: self.nats_leader(stream))
             if leader in names:
@@ -757,7 +757,7 @@ class EndToEnd:
 
     def nats_node_killed(self, killed):
         victim, cluster = self.nats_victim, f'cluster_id="{NATS_CLUSTER}"'
-        stream = next(iter(NATS_STREAMS))
+        stream, *others = NATS_STREAMS
         shard, solo = nats_shard(stream), nats_shard(NATS_R1_STREAM)
         log(f"nats: killing {victim.name}, leader of {stream} and only replica of "
             f"{NATS_R1_STREAM} (JetStream meta leader: {victim.meta_leader()})")
@@ -784,7 +784,7 @@ class EndToEnd:
             return primaries[0] if len(primaries) == 1 and primaries[0] != victim.name else None
 
         new = self.wait_for(f"one primary of {shard} on a surviving node", elected)
-        for other in [*NATS_STREAMS][1:]:  # led by survivors: they keep their leader
+        for other in others:  # led by survivors: they keep their leader
             primaries = self.primaries(NATS_CLUSTER, nats_shard(other))
             if primaries != [self.nats_leaders[other]]:
                 raise Failure(f"{other}, led by a survivor, changed primary: {primaries}")
