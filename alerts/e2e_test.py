@@ -16,7 +16,12 @@ Clusters, one or more per kind that has landed:
             2^32 zxid "behind" the leader until the first write, which must
             not raise an alert);
   orders    a MariaDB primary and a GTID replica (kind mysql);
-  a PostgreSQL primary and a streaming standby (their system identifier).
+  a PostgreSQL primary and a streaming standby (their system identifier);
+  streams   a NATS JetStream cluster of 3 nodes (kind nats, read on their
+            monitoring ports), one shard per stream: R3 streams ORDERS,
+            EVENTS and AUDIT and an R1 stream SOLO; the leader of ORDERS
+            holds SOLO (placed there by its server tag), the other nodes
+            lead EVENTS and AUDIT.
 
 Steps:
   1. healthy: every rule evaluates without error, no alert is pending or
@@ -34,7 +39,21 @@ Steps:
      dated 100 s ago on the primary -> DatastoreReplicationLagHigh fires;
      delay removed -> resolved; replication stopped -> DatastoreReplicaWithoutLag
      fires; started -> resolved;
-  5. exporter killed -> DatastoreExporterDown fires.
+  5. NATS: the node leading ORDERS and holding SOLO killed ->
+     DatastoreTargetDown fires for it, its description naming SOLO among
+     the shards it held; SOLO's series vanish with the node (no survivor
+     reports it), so no shard alert can fire for it, and the runbook's
+     query of shards that no node reports any more lists it; ORDERS gets
+     exactly one primary on a survivor; restarted -> resolved, SOLO back
+     with its primary, every replica caught up. From the kill on, no
+     stream is without a primary, or with two, for as long as the shipped
+     `for` of the alert judging it; DatastoreShardSplitBrain never fires
+     (a restarting node names itself leader of its streams for up to a
+     second: pending at most); no other alert for the cluster or its nodes
+     is pending, firing or notified but these and
+     DatastoreShardWithoutPrimary for ORDERS, whose election outlasts the
+     capped `for`;
+  6. exporter killed -> DatastoreExporterDown fires.
 Each "fires"/"resolved" is checked in the notifications that Alertmanager
 delivers to a webhook receiver run by this test (send_resolved on), and
 firing alerts also in Alertmanager's API.
@@ -46,7 +65,7 @@ unchanged). Scrape and evaluation intervals are 1 s.
 Needs: redis-server, etcd (etcd-server), java with ZooKeeper's jars
 (default-jre-headless, libzookeeper-java, libslf4j-java), mariadbd and
 mariadb-install-db (mariadb-server), PostgreSQL 15 run as user postgres
-(postgresql-15), prometheus,
+(postgresql-15), nats-server, prometheus,
 prometheus-alertmanager, python3-yaml, and the exporter (EXPORTER, default
 build/exporter/...).
 """
@@ -80,22 +99,34 @@ STEP_TIMEOUT = 45  # seconds any one expected change may take
 # Panel queries that may return nothing, and the kinds for which that is
 # expected: a query may be empty only when every cluster it selects is of one
 # of those kinds.
-NO_SECONDS_LAG = ({"redis", "etcd", "zookeeper"},
+NO_SECONDS_LAG = ({"redis", "etcd", "zookeeper", "nats"},
                   "only PostgreSQL and MySQL/MariaDB report a lag in seconds")
-NO_LOCAL_LAG = ({"redis", "zookeeper", "mysql"},
-                "Redis and ZooKeeper report no lag of their own, MySQL/MariaDB none in transactions")
+NO_LOCAL_LAG = ({"redis", "zookeeper", "mysql", "nats"},
+                "Redis, ZooKeeper and NATS report no lag of their own, MySQL/MariaDB none in "
+                "transactions")
 EMPTY_ALLOWED = {
     ("datastore-overview", "Clusters", "I"): NO_SECONDS_LAG,
     ("datastore-overview", "Worst reported replication lag by cluster", "A"): NO_SECONDS_LAG,
     ("datastore-cluster", "Replication lag reported by the node (seconds)", "A"): NO_SECONDS_LAG,
     ("datastore-cluster", "Replication lag reported by the node ($unit)", "A"): NO_LOCAL_LAG,
     ("datastore-cluster", "Collection errors by reason", "A"): (
-        {"redis", "etcd", "zookeeper", "mysql", "postgresql", "replicante"},
+        {"redis", "etcd", "zookeeper", "mysql", "postgresql", "replicante", "nats"},
         "no collection fails while the cluster is healthy"),
 }
+# The NATS JetStream cluster: R3 streams (the first led by the node that
+# the NATS step kills, the others by the other nodes) and an R1 stream (on
+# that node), with the messages published to each.
+NATS_CLUSTER = "streams"
+NATS_STREAMS = {"ORDERS": 30, "EVENTS": 20, "AUDIT": 10}
+NATS_R1_STREAM, NATS_R1_MESSAGES = "SOLO", 5
 
 
 Failure = servers.Failure
+
+
+def nats_shard(stream):
+    """The shard ID of a stream of the global account."""
+    return f"$G/{stream}"
 
 
 def log(message):
@@ -158,6 +189,30 @@ class PausableProxy:
     def close(self):
         self.running.set()
         self.listener.close()
+
+
+class Background:
+    """Runs function(), which must start no process (a child dies with the
+    thread that started it), in a thread of its own."""
+
+    def __init__(self, function):
+        self.error = None
+        self.thread = threading.Thread(target=self._run, args=(function,), daemon=True)
+        self.thread.start()
+
+    def _run(self, function):
+        try:
+            function()
+        except Exception as error:  # raised again by join()
+            self.error = error
+
+    def join(self, what, timeout=STEP_TIMEOUT):
+        """Waits for it; raises what it raised."""
+        self.thread.join(timeout)
+        if self.thread.is_alive():
+            raise Failure(f"timed out after {timeout:g}s waiting for {what}")
+        if self.error:
+            raise self.error
 
 
 class Writer:
@@ -307,6 +362,8 @@ class EndToEnd:
         # The JVMs and etcd start first, waited for last: they take longest.
         zookeeper = run.zookeeper_ensemble(3, wait=False)
         etcd = run.etcd_cluster(3, wait=False)
+        self.nats = run.nats_cluster(3, "nats", NATS_CLUSTER, wait=False, name_tags=True)
+        nats_layout = Background(self.nats_layout)  # over the NATS protocol, meanwhile
         self.mariadb = dict(zip(("primary", "replica"), run.mariadb_pair(setup=(
             "CREATE USER exporter@'127.0.0.1' IDENTIFIED BY 'e2e'; "
             "GRANT SLAVE MONITOR ON *.* TO exporter@'127.0.0.1'; "
@@ -325,6 +382,7 @@ class EndToEnd:
                                                 str(self.proxy.port)])
         for replica in ("b", "d"):
             self.redis[replica].wait_in_sync()
+        nats_layout.join("the NATS streams")
         for member in etcd:
             member.wait_ready()
         # Every server serving (a follower that still syncs does not): the
@@ -348,14 +406,21 @@ class EndToEnd:
                      "address": server.address, "username": "monitor",
                      "password_file": password}
                     for name, server in self.postgres.items()]
+        targets += [{"name": node.name, "kind": "nats", "address": node.monitor_address}
+                    for node in self.nats]
         self.node_count = len(targets)
+        # One shard per cluster of the other kinds, one per stream; a copy
+        # of a shard per node of the others, per replica of a stream.
+        self.shard_count = 6 + len(NATS_STREAMS) + 1
+        self.copy_count = (len(targets) - len(self.nats) + len(self.nats) * len(NATS_STREAMS)
+                           + 1)
         self.targets = targets
         self.exporter = run.exporter({"targets": targets})
 
         self.webhook = Webhook()
         alertmanager = run.alertmanager(alertmanager_config(self.webhook.port))
         self.alertmanager_url = alertmanager.url
-        shipped = rules.load_source()
+        shipped = self.shipped = rules.load_source()
         run.file("rules.yml", rules.dump_yaml(rules.with_for_capped(shipped, FOR_CAP_SECONDS)))
         self.rule_count = sum(len(g["rules"]) for g in shipped["groups"])
         self.prometheus = PrometheusApi(run.prometheus(
@@ -367,18 +432,98 @@ class EndToEnd:
             + ", ".join(f"{k}={v.port}" for k, v in sorted(self.redis.items()))
             + f", etcd {[m.port for m in etcd]}, zookeeper {[z.port for z in zookeeper]}, mariadb "
             + ", ".join(f"{k}={v.port}" for k, v in self.mariadb.items()) + ", postgresql "
-            + ", ".join(f"{k}={v.port}" for k, v in self.postgres.items()))
+            + ", ".join(f"{k}={v.port}" for k, v in self.postgres.items())
+            + f", nats {[n.monitor_port for n in self.nats]} (stream leaders {self.nats_leaders})")
+
+    def nats_leader(self, stream):
+        """The leader of `stream` when every running node holding a replica
+        of it names the same one, else None."""
+        details = [node.stream_detail(stream) for node in self.nats if node.process.running()]
+        named = {detail.get("cluster", {}).get("leader") for detail in details if detail}
+        return named.pop() if len(named) == 1 else None
+
+    def move_nats_leader(self, stream, names, tries=10):
+        """Steps the leader of `stream` down until one of `names` leads it;
+        returns that name. The leader picks its successor (nats-server 2.9's
+        API takes no preferred one), often the same node again: fine to move
+        a leader off a node, not onto a given one."""
+        for _ in range(tries):
+            leader = self.wait_for(f"a leader of {stream}", lambda: self.nats_leader(stream))
+            if leader in names:
+                return leader
+            self.nats[0].step_down(stream)
+            self.wait_for(f"a new leader of {stream}",
+                          lambda: self.nats_leader(stream) not in (None, leader))
+        raise Failure(f"none of {names} became leader of {stream} in {tries} step-downs")
+
+    def nats_layout(self):
+        """Once the NATS cluster formed, the streams of the NATS step, written
+        to, every replica in sync: the leader of the first R3 stream (the node
+        the step kills) holds the R1 stream (placed by its server tag) and
+        leads no other stream."""
+        servers.wait_nats_cluster(self.nats)
+        for stream in NATS_STREAMS:
+            self.nats[0].create_stream(stream, replicas=3)
+        first, *rest = NATS_STREAMS
+        victim = self.wait_for(f"a leader of {first}", lambda: self.nats_leader(first))
+        self.nats_victim = next(node for node in self.nats if node.name == victim)
+        others = [node.name for node in self.nats if node is not self.nats_victim]
+        self.nats_leaders = {first: victim}
+        for stream in rest:
+            self.nats_leaders[stream] = self.move_nats_leader(stream, others)
+        holder = self.nats[0].create_stream(NATS_R1_STREAM, placement={"tags": [victim]})
+        if holder["cluster"]["leader"] != victim:
+            raise Failure(f"{NATS_R1_STREAM} placed on {holder['cluster']}, not on {victim}")
+        self.nats_leaders[NATS_R1_STREAM] = victim
+        messages = {**NATS_STREAMS, NATS_R1_STREAM: NATS_R1_MESSAGES}
+        for stream, count in messages.items():
+            self.nats[0].publish(f"{stream}.new", count)
+
+        def in_sync():
+            for stream, count in messages.items():
+                details = [d for d in (node.stream_detail(stream) for node in self.nats) if d]
+                replicas = 1 if stream == NATS_R1_STREAM else len(self.nats)
+                leaders = {d["cluster"].get("leader") for d in details}
+                if (len(details) != replicas or len(leaders) != 1 or None in leaders
+                        or {d["state"]["last_seq"] for d in details} != {count}):
+                    return False
+            return True
+
+        self.wait_for("every stream replica at its last message", in_sync)
 
     # -- checks
 
-    def primaries(self, cluster):
-        result = self.prometheus.query(
-            f'datastore_shard_role{{cluster_id="{cluster}",role="primary"}} == 1')
+    def primaries(self, cluster, shard=None):
+        """Targets that report themselves primary of a shard of `cluster`
+        (of `shard` only, if given)."""
+        selector = f'cluster_id="{cluster}",role="primary"' + (f',shard="{shard}"' if shard else "")
+        result = self.prometheus.query(f"datastore_shard_role{{{selector}}} == 1")
         return sorted(r["metric"]["target"] for r in result)
 
-    def wait_primaries(self, cluster, expected):
-        self.wait_for(f"Prometheus to see {expected} as primaries of {cluster}",
-                      lambda: self.primaries(cluster) == expected)
+    def wait_primaries(self, cluster, expected, shard=None):
+        where = f"{cluster} shard {shard}" if shard else cluster
+        self.wait_for(f"Prometheus to see {expected} as primaries of {where}",
+                      lambda: self.primaries(cluster, shard) == expected)
+
+    def samples(self, selector, began):
+        """(labels, [(time, value)]) of every series of `selector` with
+        samples since `began` (a time.time()), as stored: a range vector
+        (a range query would resample them)."""
+        window = int(time.time() - began) + 2 * SCRAPE_SECONDS
+        series = []
+        for result in self.prometheus.query(f"{selector}[{window}s]"):
+            values = [(float(t), float(v)) for t, v in result["values"] if float(t) >= began]
+            if values:
+                series.append((result["metric"], values))
+        return series
+
+    def first_seen(self, selector, began):
+        """Seconds from `began` (a time.time()) to the first sample of
+        `selector` equal to 1."""
+        times = [t for _, values in self.samples(selector, began) for t, v in values if v == 1]
+        if not times:
+            raise Failure(f"no sample of {selector} equal to 1 since {time.ctime(began)}")
+        return min(times) - began
 
     def expect(self, name, status, scenario, **labels):
         """Waits until Prometheus and Alertmanager agree on `status` for the
@@ -428,13 +573,15 @@ class EndToEnd:
     def check_healthy(self):
         self.wait_primaries("failover", ["failover-a"])
         self.wait_primaries("lag", ["lag-c"])
+        for stream, leader in self.nats_leaders.items():
+            self.wait_primaries(NATS_CLUSTER, [leader], nats_shard(stream))
         self.wait_for("every target up", lambda: len(self.prometheus.query(
             "datastore_up == 1")) == self.node_count)
-        self.wait_for("one primary in every cluster", lambda: len(self.prometheus.query(
-            "datastore_shard:primaries == 1")) == 6)
-        self.wait_for("an offset gap to the primary for every node", lambda: len(
+        self.wait_for("one primary for every shard", lambda: len(self.prometheus.query(
+            "datastore_shard:primaries == 1")) == self.shard_count)
+        self.wait_for("an offset gap to the primary for every copy of a shard", lambda: len(
             self.prometheus.query("datastore_node_shard:commit_offset_behind_primary"))
-            == self.node_count)
+            == self.copy_count)
         self.wait_for("every rule evaluated once", lambda: all(
             not rule["lastEvaluation"].startswith("0001-")  # Go's zero time: never
             for group in self.prometheus.api("rules")["groups"] for rule in group["rules"]))
@@ -599,6 +746,134 @@ class EndToEnd:
                     "three promotions: b, then a, then b again",
                     cluster_id="failover", shard="failover")
 
+    def nats_failover(self):
+        """SIGKILL of the NATS node that leads the first stream and holds the
+        only replica of the R1 stream, then its restart. Throughout, no alert
+        for the cluster or its nodes but those the kill and restart explain."""
+        since, killed = len(self.webhook.alerts()), time.time()
+        self.nats_node_killed(killed)
+        self.nats_node_restarted()
+        self.nats_no_false_alert(since, killed)
+
+    def nats_node_killed(self, killed):
+        victim, cluster = self.nats_victim, f'cluster_id="{NATS_CLUSTER}"'
+        stream, *others = NATS_STREAMS
+        shard, solo = nats_shard(stream), nats_shard(NATS_R1_STREAM)
+        log(f"nats: killing {victim.name}, leader of {stream} and only replica of "
+            f"{NATS_R1_STREAM} (JetStream meta leader: {victim.meta_leader()})")
+        victim.kill()
+        alert = self.expect("DatastoreTargetDown", "firing",
+                            f"NATS node {victim.name} killed: a stream leader, the only "
+                            "replica of an R1 stream", target=victim.name)
+        if solo not in alert["annotations"]["description"]:
+            raise Failure(f"description does not name {solo}: {alert['annotations']}")
+        # The R1 stream vanished with its node: no shard alert can judge it;
+        # the runbook's query of shards that no node reports any more lists it.
+        left = self.prometheus.query(f'datastore_shard_role{{{cluster},shard="{solo}"}} '
+                                     f'or datastore_shard:primaries{{{cluster},shard="{solo}"}}')
+        if left:
+            raise Failure(f"{solo} still has series after its only node died: {left}")
+        gone = [r["metric"]["shard"] for r in self.prometheus.query(
+            f"last_over_time(datastore_shard:primaries{{{cluster}}}[1h]) "
+            f"unless datastore_shard:primaries")]
+        if gone != [solo]:
+            raise Failure(f"shards no node reports any more: {gone}, expected [{solo!r}]")
+
+        def elected():
+            primaries = self.primaries(NATS_CLUSTER, shard)
+            return primaries[0] if len(primaries) == 1 and primaries[0] != victim.name else None
+
+        new = self.wait_for(f"one primary of {shard} on a surviving node", elected)
+        for other in others:  # led by survivors: they keep their leader
+            primaries = self.primaries(NATS_CLUSTER, nats_shard(other))
+            if primaries != [self.nats_leaders[other]]:
+                raise Failure(f"{other}, led by a survivor, changed primary: {primaries}")
+        name = "DatastoreShardWithoutPrimary"
+        self.wait_for(f"{name} for {shard} gone from Prometheus", lambda: not [
+            a for state in ("pending", "firing")
+            for a in self.prometheus.alerts(name, state, cluster_id=NATS_CLUSTER, shard=shard)])
+        states = sorted(labels["alertstate"] for labels, _ in self.samples(
+            f'ALERTS{{alertname="{name}",{cluster},shard="{shard}"}}', killed))
+        unknown = sorted(labels["node"] for labels, values in self.samples(
+            f'datastore_shard_role{{{cluster},shard="{shard}",role="unknown"}}', killed)
+            if any(v == 1 for _, v in values))
+        elected_after = self.first_seen(
+            f'datastore_shard_role{{{cluster},shard="{shard}",target="{new}",role="primary"}}',
+            killed)
+        down_after = self.first_seen(
+            f'ALERTS{{alertname="DatastoreTargetDown",alertstate="firing",target="{victim.name}"}}',
+            killed)
+        log(f"nats: {new} primary of {shard} {elected_after:.1f} s after the kill "
+            f"(DatastoreTargetDown firing after {down_after:.1f} s); role unknown on "
+            f"{', '.join(unknown) or 'no node'}; {name} with the test's `for` of "
+            f"{FOR_CAP_SECONDS} s: {'/'.join(states) or 'never pending'}")
+
+    def nats_node_restarted(self):
+        victim, cluster = self.nats_victim, f'cluster_id="{NATS_CLUSTER}"'
+        solo = nats_shard(NATS_R1_STREAM)
+        log(f"nats: restarting {victim.name}")
+        restarted = time.time()
+        victim.start()
+        self.expect("DatastoreTargetDown", "resolved", "", target=victim.name)
+        self.wait_primaries(NATS_CLUSTER, [victim.name], solo)
+        self.wait_for("one primary of every stream, every replica caught up", lambda: len(
+            self.prometheus.query(f"datastore_shard:primaries{{{cluster}}} == 1"))
+            == len(NATS_STREAMS) + 1 and len(self.prometheus.query(
+                f"datastore_node_shard:commit_offset_behind_primary{{{cluster}}} == 0"))
+            == len(self.nats) * len(NATS_STREAMS) + 1)
+        back_after = self.first_seen(
+            f'datastore_shard_role{{{cluster},shard="{solo}",role="primary"}}', restarted)
+        log(f"nats: {solo} back with its primary {victim.name} {back_after:.1f} s after the "
+            f"restart, every replica caught up after {time.time() - restarted:.1f} s")
+
+    def nats_no_false_alert(self, since, killed):
+        """Since the kill, for the cluster's shards and its nodes: fewer
+        evaluations without a primary, or with two, than the shipped `for` of
+        the alert that judges it; DatastoreShardSplitBrain never firing nor
+        notified (it may be pending: a restarting node names itself leader of
+        its streams for up to a second, README); no other alert in Prometheus
+        (pending or firing) or notified but the killed node's
+        DatastoreTargetDown and its stream's DatastoreShardWithoutPrimary
+        (the election outlasts the capped `for`)."""
+        cluster = f'cluster_id="{NATS_CLUSTER}"'
+        shipped = {r["alert"]: rules.duration_seconds(r["for"])
+                   for r in rules.alerting_rules(self.shipped) if "for" in r}
+        seen = []
+        for labels, values in self.samples(f"datastore_shard:primaries{{{cluster}}}", killed):
+            for name, primaries, count in (
+                    ("DatastoreShardWithoutPrimary", "no", sum(v == 0 for _, v in values)),
+                    ("DatastoreShardSplitBrain", "two", sum(v > 1 for _, v in values))):
+                if count * SCRAPE_SECONDS >= shipped[name]:
+                    raise Failure(f"{labels['shard']}: {primaries} primaries at {count} "
+                                  f"evaluations, as long as the shipped `for` of {name}")
+                if count:
+                    seen.append(f"{labels['shard']} {primaries} primaries at {count}")
+        victim, shard = self.nats_victim.name, nats_shard(next(iter(NATS_STREAMS)))
+
+        def expected(labels, state):
+            name = labels["alertname"]
+            return ((name, labels.get("target")) == ("DatastoreTargetDown", victim)
+                    or (name, labels.get("shard")) == ("DatastoreShardWithoutPrimary", shard)
+                    or (name, state) == ("DatastoreShardSplitBrain", "pending"))
+
+        alerts = [labels for selector in (f"ALERTS{{{cluster}}}", 'ALERTS{kind="nats"}')
+                  for labels, _ in self.samples(selector, killed)]
+        ours = [a for a in self.webhook.alerts()[since:] if a["labels"].get("kind") == "nats"
+                or a["labels"].get("cluster_id") == NATS_CLUSTER]
+        unexpected = ([a for a in alerts if not expected(a, a["alertstate"])]
+                      + [a["labels"] for a in ours if not expected(a["labels"], "firing")])
+        if unexpected:
+            raise Failure(f"unexpected alerts for the NATS cluster: {unexpected}")
+        log(f"nats: since the kill: {', '.join(seen)}; alerts: " + ", ".join(sorted(
+            {f"{a['alertname']} {a.get('shard', a.get('target'))} {a['alertstate']}"
+             for a in alerts})) + "; notified: " + ", ".join(
+            f"{a['labels']['alertname']} {a['labels'].get('shard', a['labels'].get('target'))} "
+            f"{a['status']}" for a in ours))
+        for alert in ours:
+            name = alert["labels"]["alertname"]
+            if name != "DatastoreTargetDown" and alert["status"] == "firing":
+                log(f"nats: {name}: {alert['annotations']['description']}")
+
     def reload(self, expected_status):
         request = urllib.request.Request(f"{self.exporter.url}/-/reload", method="POST")
         try:
@@ -640,6 +915,7 @@ class EndToEnd:
         self.mariadb_lag()
         self.failover()
         self.lag_ends()
+        self.nats_failover()
         self.servers.check_alive()
         self.config_reload_fails()
         self.exporter_down()

@@ -412,14 +412,20 @@ class Servers:
         return Nats(self, name, accounts=accounts, config=config, port=port).start()
 
     def nats_cluster(self, size=3, name="nats", cluster=None, accounts=None, config=(),
-                     wait=True):
+                     wait=True, name_tags=False):
         """`size` JetStream servers named {name}1..{name}{size} in one cluster
         (`cluster`, by default `name`), each with routes to the others (see
         Nats); by default waits until they are all healthy and agree on a
-        meta leader (wait=False: call wait_nats_cluster(nodes) later)."""
+        meta leader (wait=False: call wait_nats_cluster(nodes) later).
+        name_tags: each server has its name as a server tag, so that a
+        stream can be placed on given servers ("placement": {"tags": [...]})."""
         ports = [free_port() for _ in range(size)]
+
+        def node_config(i):
+            return [*config, f'server_tags: ["{name}{i}"]'] if name_tags else config
+
         nodes = [Nats(self, f"{name}{i}", cluster or name,
-                      [p for p in ports if p != port], accounts, config, cluster_port=port)
+                      [p for p in ports if p != port], accounts, node_config(i), cluster_port=port)
                  for i, port in enumerate(ports, 1)]
         for node in nodes:
             node.start(wait=False)
