@@ -10,9 +10,12 @@ Clusters (real servers on 127.0.0.1, free ports, started by
 tests/support/servers.py and stopped at the end, also on failure):
   an etcd cluster of 3 members (module kv), a member added later;
   a ZooKeeper ensemble of 3 servers whose server lines name their client
-  addresses (module zk, cluster_id coordination).
+  addresses (module zk, cluster_id coordination);
+  a Redis Cluster of 3 primaries with a replica each (module cache,
+  cluster_id sessions).
 
-Needs: etcd (etcd-server), java with ZooKeeper's jars, prometheus, and the
+Needs: etcd (etcd-server), java with ZooKeeper's jars, redis-server and
+redis-tools, prometheus, and the
 exporter (EXPORTER, default build/exporter/...).
 """
 import json
@@ -106,10 +109,13 @@ def main():
         try:
             etcd = stack.etcd_cluster(3)
             zookeeper = stack.zookeeper_ensemble(3, client_addresses=True)
+            cache = stack.redis_cluster(3).nodes
             exporter = stack.exporter({"modules": {
                 "kv": {"kind": "etcd", "timeout": "2s", "allowed_targets": ["127.0.0.1:*"]},
                 "zk": {"kind": "zookeeper", "cluster_id": "coordination", "timeout": "2s",
                        "allowed_targets": ["127.0.0.1:*"]},
+                "cache": {"kind": "redis", "cluster_id": "sessions", "timeout": "2s",
+                          "allowed_targets": ["127.0.0.1:*"]},
             }})
             prometheus = stack.prometheus({
                 "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
@@ -119,6 +125,7 @@ def main():
                     # One seed per cluster: the second member, not the first.
                     scrape_config(exporter, "kv", etcd[1].address),
                     scrape_config(exporter, "zk", zookeeper[1].address),
+                    scrape_config(exporter, "cache", cache[4].address),
                 ]})
             log(f"servers up in {time.time() - start:.1f} s")
 
@@ -127,6 +134,8 @@ def main():
                               [m.address for m in etcd], etcd_id)
             expect_discovered(stack, prometheus, "discovered-zk",
                               [z.address for z in zookeeper], "coordination")
+            expect_discovered(stack, prometheus, "discovered-cache",
+                              [r.address for r in cache], "sessions")
             log(f"every member discovered and scraped up at {time.time() - start:.1f} s")
             # A few evaluations on the discovered series: no error, no alert.
             time.sleep(5)
