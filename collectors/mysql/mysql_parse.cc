@@ -215,12 +215,11 @@ absl::StatusOr<std::vector<ReplicationChannel>> ParseReplicaStatus(
         out->insert(domain);
       }
     }
+    // For discovery only: a port that does not read as one names nobody
+    // (MemberAddresses) rather than failing the scrape.
     channel.source_host = Text(row, host_column);
-    const std::string port = Text(row, port_column);
-    if (!port.empty() && !ParsePort(port, &channel.source_port)) {
-      return BadValue(
-          absl::StrCat("replication status: ", result.columns[*port_column]),
-          port);
+    if (!ParsePort(Text(row, port_column), &channel.source_port)) {
+      channel.source_port = 0;
     }
     channels.push_back(std::move(channel));
   }

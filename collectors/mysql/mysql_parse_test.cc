@@ -244,6 +244,15 @@ TEST(ParseReplicaStatus, ReadsEachConnectionsSource) {
   ASSERT_THAT(*mysql, SizeIs(1));
   EXPECT_EQ((*mysql)[0].source_host, "127.0.0.1");
   EXPECT_EQ((*mysql)[0].source_port, 13000);
+  // Read for discovery only: a port that is none names nobody, and the
+  // scrape goes on.
+  auto odd = ParseReplicaStatus(
+      ResultSet{{"Slave_IO_Running", "Slave_SQL_Running",
+                 "Seconds_Behind_Master", "Master_Host", "Master_Port"},
+                {{"Yes", "Yes", "0", "db-1", "x"}}});
+  ASSERT_TRUE(odd.ok()) << odd.status();
+  EXPECT_EQ((*odd)[0].source_port, 0);
+  EXPECT_THAT(MemberAddresses(*odd, {}), IsEmpty());
 }
 
 TEST(MemberStatements, StatusThenReplicaListByFlavorAndVersion) {
