@@ -246,7 +246,9 @@ std::vector<HostPort> ConninfoServers(
   for (size_t i = 0; i < count; ++i) {
     const std::string host = hosts.empty() ? "" : hosts[i];
     const std::string hostaddr = hostaddrs.empty() ? "" : hostaddrs[i];
-    // With a hostaddr libpq connects there over TCP, whatever the host.
+    // Named as libpq's PQhost names it, and as sender_host shows it once
+    // connected: the host, else the hostaddr (a hostaddr makes libpq use
+    // TCP even when the host is a socket folder).
     const std::string name =
         !host.empty() && !IsUnixSocket(host) ? host : hostaddr;
     if (name.empty()) continue;  // A Unix socket, or the default one.
