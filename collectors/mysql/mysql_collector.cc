@@ -37,6 +37,28 @@ class MySqlCollector : public Collector {
     return BuildModel(flavor, *variables, *channels);
   }
 
+  absl::StatusOr<std::vector<std::string>> Members(
+      absl::Time deadline) override {
+    // One round trip on the kept connection: the sources this node
+    // replicates from and the replicas registered with it.
+    absl::Status connected = connection_.Connect(deadline);
+    if (!connected.ok()) return connected;
+    const Flavor flavor = FlavorOf(connection_.server_version());
+    const std::vector<std::string> statements =
+        MemberStatements(flavor, connection_.server_version());
+    auto reply = connection_.Query(statements, deadline);
+    if (!reply.ok()) return reply.status();
+    if (reply->error_code != 0) {
+      return StatementError(flavor, statements[reply->results.size()],
+                            reply->error_code, reply->error_message);
+    }
+    auto channels = ParseReplicaStatus(reply->results[0]);
+    if (!channels.ok()) return channels.status();
+    auto replicas = ParseReplicaHosts(reply->results[1]);
+    if (!replicas.ok()) return replicas.status();
+    return MemberAddresses(*channels, *replicas);
+  }
+
  private:
   Connection connection_;
 };

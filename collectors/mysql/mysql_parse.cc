@@ -79,6 +79,11 @@ absl::Status BadValue(absl::string_view what, absl::string_view value) {
       absl::StrCat(what, ": bad value \"", value.substr(0, 80), "\""));
 }
 
+// A port as the server prints it: 0 (not reported) to 65535.
+bool ParsePort(absl::string_view text, int* port) {
+  return absl::SimpleAtoi(text, port) && *port >= 0 && *port <= 65535;
+}
+
 bool IsUuid(absl::string_view text) {
   if (text.size() != 36) return false;
   for (size_t i = 0; i < text.size(); ++i) {
@@ -169,6 +174,10 @@ absl::StatusOr<std::vector<ReplicationChannel>> ParseReplicaStatus(
       FindColumn(result, {"Replicate_Do_Domain_Ids"});
   const std::optional<size_t> ignore_column =
       FindColumn(result, {"Replicate_Ignore_Domain_Ids"});
+  const std::optional<size_t> host_column =
+      FindColumn(result, {"Master_Host", "Source_Host"});
+  const std::optional<size_t> port_column =
+      FindColumn(result, {"Master_Port", "Source_Port"});
   if (!io_column || !sql_column || !lag_column) {
     return absl::InvalidArgumentError(
         "replication status: no Slave_IO_Running, Slave_SQL_Running or "
@@ -206,9 +215,64 @@ absl::StatusOr<std::vector<ReplicationChannel>> ParseReplicaStatus(
         out->insert(domain);
       }
     }
+    // For discovery only: a port that does not read as one names nobody
+    // (MemberAddresses) rather than failing the scrape.
+    channel.source_host = Text(row, host_column);
+    if (!ParsePort(Text(row, port_column), &channel.source_port)) {
+      channel.source_port = 0;
+    }
     channels.push_back(std::move(channel));
   }
   return channels;
+}
+
+std::vector<std::string> MemberStatements(Flavor flavor,
+                                          absl::string_view server_version) {
+  const std::string status = ScrapeStatements(flavor, server_version)[1];
+  if (flavor == Flavor::kMySql && VersionAtLeast(server_version, 8, 0, 22)) {
+    return {status, "SHOW REPLICAS"};
+  }
+  return {status, "SHOW SLAVE HOSTS"};
+}
+
+absl::StatusOr<std::vector<ReplicaHost>> ParseReplicaHosts(
+    const ResultSet& result) {
+  std::vector<ReplicaHost> replicas;
+  if (result.rows.empty()) return replicas;
+  const std::optional<size_t> host_column = FindColumn(result, {"Host"});
+  const std::optional<size_t> port_column = FindColumn(result, {"Port"});
+  if (!host_column || !port_column) {
+    return absl::InvalidArgumentError("replica hosts: no Host or Port column");
+  }
+  for (const auto& row : result.rows) {
+    ReplicaHost replica;
+    replica.host = Text(row, host_column);
+    const std::string port = Text(row, port_column);
+    if (!ParsePort(port, &replica.port)) {
+      return BadValue("replica hosts: Port", port);
+    }
+    replicas.push_back(std::move(replica));
+  }
+  return replicas;
+}
+
+std::vector<std::string> MemberAddresses(
+    const std::vector<ReplicationChannel>& channels,
+    const std::vector<ReplicaHost>& replicas) {
+  std::vector<std::string> addresses;
+  std::set<std::string> seen;
+  auto add = [&](const std::string& host, int port) {
+    if (host.empty() || port <= 0) return;
+    std::string address = absl::StrContains(host, ':')
+                              ? absl::StrCat("[", host, "]:", port)
+                              : absl::StrCat(host, ":", port);
+    if (seen.insert(address).second) addresses.push_back(std::move(address));
+  };
+  for (const ReplicationChannel& channel : channels) {
+    add(channel.source_host, channel.source_port);
+  }
+  for (const ReplicaHost& replica : replicas) add(replica.host, replica.port);
+  return addresses;
 }
 
 bool ReplicationChannel::Replicates(uint32_t domain) const {
@@ -350,11 +414,20 @@ absl::Status StatementError(Flavor flavor, absl::string_view statement,
       absl::StrCat(statement, ": ", message, " (error ", error_code, ")");
   if (error_code == kSpecificAccessDenied || error_code == kTableAccessDenied ||
       error_code == kDatabaseAccessDenied) {
-    absl::string_view privilege =
-        flavor == Flavor::kMariaDb
-            ? "SLAVE MONITOR (MariaDB 10.5.9 and later; REPLICATION CLIENT "
-              "before 10.5)"
-            : "REPLICATION CLIENT";
+    const bool replica_list =
+        statement == "SHOW SLAVE HOSTS" || statement == "SHOW REPLICAS";
+    absl::string_view privilege;
+    if (replica_list) {
+      privilege = flavor == Flavor::kMariaDb
+                      ? "REPLICATION MASTER ADMIN (MariaDB 10.5.2 and later; "
+                        "REPLICATION SLAVE before)"
+                      : "REPLICATION SLAVE";
+    } else {
+      privilege = flavor == Flavor::kMariaDb
+                      ? "SLAVE MONITOR (MariaDB 10.5.9 and later; REPLICATION "
+                        "CLIENT before 10.5)"
+                      : "REPLICATION CLIENT";
+    }
     return absl::PermissionDeniedError(absl::StrCat(
         text, "; the exporter's user needs ", privilege, " on *.*"));
   }

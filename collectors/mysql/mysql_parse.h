@@ -63,6 +63,10 @@ struct ReplicationChannel {
   // Replicate_Ignore_Domain_Ids); both empty replicate every domain.
   std::set<uint32_t> do_domains;
   std::set<uint32_t> ignore_domains;
+  // The source it replicates from, as configured (Master_Host/Source_Host,
+  // Master_Port/Source_Port), whether connected or not.
+  std::string source_host;
+  int source_port = 0;
 
   // Whether this connection brings the GTID domain's transactions.
   bool Replicates(uint32_t domain) const;
@@ -74,6 +78,33 @@ struct ReplicationChannel {
 // accepted.
 absl::StatusOr<std::vector<ReplicationChannel>> ParseReplicaStatus(
     const ResultSet& result);
+
+// The statements of discovery (/sd), sent together in one round trip:
+// [0] the replication status (ParseReplicaStatus: the sources this node
+// replicates from), [1] the replicas registered with this node
+// (ParseReplicaHosts): SHOW SLAVE HOSTS, or SHOW REPLICAS on MySQL 8.0.22+.
+std::vector<std::string> MemberStatements(Flavor flavor,
+                                          absl::string_view server_version);
+
+// A replica as a source lists it: the host and port it reported when it
+// registered. MariaDB 10.5+ gives the address of the replica's connection
+// when it sets no report_host; MySQL gives "" then.
+struct ReplicaHost {
+  std::string host;
+  int port = 0;  // The replica's report_port, which defaults to its port.
+};
+
+// Reads SHOW SLAVE HOSTS / SHOW REPLICAS: one row per registered replica.
+absl::StatusOr<std::vector<ReplicaHost>> ParseReplicaHosts(
+    const ResultSet& result);
+
+// The "host:port" addresses ("[v6]:port") a node names, each once: the
+// sources of its replication connections, then its registered replicas.
+// An entry without a host or a port (a MySQL replica without report_host)
+// names nobody.
+std::vector<std::string> MemberAddresses(
+    const std::vector<ReplicationChannel>& channels,
+    const std::vector<ReplicaHost>& replicas);
 
 // Parses a MariaDB GTID list ("0-1-8,1-2-5"; "" is empty) into the sequence
 // number of each domain.
@@ -91,9 +122,10 @@ absl::StatusOr<NodeModel> BuildModel(
     Flavor flavor, const ServerVariables& variables,
     const std::vector<ReplicationChannel>& channels);
 
-// Turns a server error of one scrape statement into a status naming the
-// statement. A missing privilege names the privilege the exporter's user
-// needs (MariaDB 10.5+ needs SLAVE MONITOR for the replication status).
+// Turns a server error of one scrape or discovery statement into a status
+// naming the statement. A missing privilege names the privilege the
+// exporter's user needs (MariaDB 10.5+ needs SLAVE MONITOR for the
+// replication status, REPLICATION MASTER ADMIN for the replica list).
 absl::Status StatementError(Flavor flavor, absl::string_view statement,
                             unsigned int error_code, absl::string_view message);
 

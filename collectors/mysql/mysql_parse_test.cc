@@ -16,6 +16,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
 constexpr char kMySqlUuid[] = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
@@ -229,6 +230,101 @@ TEST(ParseReplicaStatus, RejectsMissingColumnsAndBadValues) {
   EXPECT_THAT(ids.status().message(), HasSubstr("Replicate_Do_Domain_Ids"));
 }
 
+TEST(ParseReplicaStatus, ReadsEachConnectionsSource) {
+  auto channels = ParseReplicaStatus(ReadVertical(
+      ReadFixture("show_all_slaves_status_10.11.19_replica_two_sources.txt")));
+  ASSERT_TRUE(channels.ok()) << channels.status();
+  ASSERT_THAT(*channels, SizeIs(2));
+  EXPECT_EQ((*channels)[0].source_host, "127.0.0.1");
+  EXPECT_EQ((*channels)[0].source_port, 41585);
+  EXPECT_EQ((*channels)[1].source_port, 47631);
+  auto mysql = ParseReplicaStatus(ReadVertical(
+      ReadFixture("show_replica_status_mysql8.0-manual_replica.txt")));
+  ASSERT_TRUE(mysql.ok()) << mysql.status();
+  ASSERT_THAT(*mysql, SizeIs(1));
+  EXPECT_EQ((*mysql)[0].source_host, "127.0.0.1");
+  EXPECT_EQ((*mysql)[0].source_port, 13000);
+  // Read for discovery only: a port that is none names nobody, and the
+  // scrape goes on.
+  auto odd = ParseReplicaStatus(
+      ResultSet{{"Slave_IO_Running", "Slave_SQL_Running",
+                 "Seconds_Behind_Master", "Master_Host", "Master_Port"},
+                {{"Yes", "Yes", "0", "db-1", "x"}}});
+  ASSERT_TRUE(odd.ok()) << odd.status();
+  EXPECT_EQ((*odd)[0].source_port, 0);
+  EXPECT_THAT(MemberAddresses(*odd, {}), IsEmpty());
+}
+
+TEST(MemberStatements, StatusThenReplicaListByFlavorAndVersion) {
+  EXPECT_THAT(MemberStatements(Flavor::kMariaDb, "10.11.19-MariaDB"),
+              ElementsAre("SHOW ALL SLAVES STATUS", "SHOW SLAVE HOSTS"));
+  EXPECT_THAT(MemberStatements(Flavor::kMySql, "8.0.36"),
+              ElementsAre("SHOW REPLICA STATUS", "SHOW REPLICAS"));
+  EXPECT_THAT(MemberStatements(Flavor::kMySql, "8.0.21"),
+              ElementsAre("SHOW SLAVE STATUS", "SHOW SLAVE HOSTS"));
+}
+
+std::vector<ReplicaHost> ReplicaHosts(const std::string& name) {
+  return ExpectOk(ParseReplicaHosts(ReadVertical(ReadFixture(name))), name);
+}
+
+TEST(ParseReplicaHosts, ReplicaWithoutReportHostIsNamedByItsConnection) {
+  // The replica set neither report_host nor report_port: MariaDB lists the
+  // address it connected from and its @@port (33297 in that recording).
+  std::vector<ReplicaHost> replicas =
+      ReplicaHosts("show_slave_hosts_10.11.19_primary.txt");
+  ASSERT_THAT(replicas, SizeIs(1));
+  EXPECT_EQ(replicas[0].host, "127.0.0.1");
+  EXPECT_EQ(replicas[0].port, 33297);
+  EXPECT_THAT(ReplicaHosts("show_slave_hosts_10.11.19_replica.txt"), IsEmpty());
+}
+
+TEST(ParseReplicaHosts, ReportedHostAndPortWin) {
+  std::vector<ReplicaHost> replicas = ReplicaHosts(
+      "show_slave_hosts_10.11.19_primary_two_replicas_one_reported.txt");
+  ASSERT_THAT(replicas, SizeIs(2));
+  EXPECT_EQ(replicas[0].host, "db-4.example");
+  EXPECT_EQ(replicas[0].port, 3307);
+  EXPECT_EQ(replicas[1].host, "127.0.0.1");
+}
+
+TEST(ParseReplicaHosts, RejectsMissingColumnsAndBadPorts) {
+  EXPECT_THAT(
+      ParseReplicaHosts(ResultSet{{"Server_id"}, {{"2"}}}).status().message(),
+      HasSubstr("no Host or Port column"));
+  EXPECT_THAT(ParseReplicaHosts(ResultSet{{"Host", "Port"}, {{"h", "x"}}})
+                  .status()
+                  .message(),
+              HasSubstr("Port: bad value \"x\""));
+}
+
+TEST(MemberAddresses, SourcesThenReplicasEachOnce) {
+  auto channels = ParseReplicaStatus(ReadVertical(
+      ReadFixture("show_all_slaves_status_10.11.19_replica_two_sources.txt")));
+  ASSERT_TRUE(channels.ok()) << channels.status();
+  std::vector<ReplicaHost> replicas = ReplicaHosts(
+      "show_slave_hosts_10.11.19_primary_two_replicas_one_reported.txt");
+  EXPECT_THAT(MemberAddresses(*channels, replicas),
+              ElementsAre("127.0.0.1:41585", "127.0.0.1:47631",
+                          "db-4.example:3307", "127.0.0.1:33297"));
+  EXPECT_THAT(MemberAddresses({}, {}), IsEmpty());
+}
+
+TEST(MemberAddresses, MySqlReplicaWithoutReportHostNamesNobody) {
+  // SHOW REPLICAS as the MySQL 8.0 manual describes it (not recorded: no
+  // MySQL server here): Host is empty for a replica without report_host.
+  ResultSet result{{"Server_Id", "Host", "Port", "Source_Id", "Replica_UUID"},
+                   {{"10", "iconnect2", "3306", "3", kMySqlUuid},
+                    {"21", "", "3306", "3", kMySqlUuid},
+                    {"22", "athena", "0", "3", kMySqlUuid}}};
+  std::vector<ReplicaHost> replicas = ExpectOk(ParseReplicaHosts(result));
+  ReplicationChannel ipv6;
+  ipv6.source_host = "::1";
+  ipv6.source_port = 3306;
+  EXPECT_THAT(MemberAddresses({ipv6}, replicas),
+              ElementsAre("[::1]:3306", "iconnect2:3306"));
+}
+
 TEST(ParseMariaDbGtidList, ReadsEachDomainsSequence) {
   auto list = ParseMariaDbGtidList("0-1-19,1-1-1, 2-3-3");
   ASSERT_TRUE(list.ok()) << list.status();
@@ -432,6 +528,24 @@ TEST(StatementError, MissingPrivilegeNamesIt) {
                      "operation");
   EXPECT_TRUE(absl::IsPermissionDenied(mysql));
   EXPECT_THAT(mysql.message(), HasSubstr("needs REPLICATION CLIENT"));
+}
+
+TEST(StatementError, MissingPrivilegeForTheReplicaListNamesIt) {
+  std::string recorded =
+      ReadFixture("show_slave_hosts_10.11.19_slave_monitor_only.txt");
+  size_t at = recorded.find("ERROR 1227 (42000) at line 1: ");
+  ASSERT_NE(at, std::string::npos) << recorded;
+  std::string message(absl::StripTrailingAsciiWhitespace(recorded.substr(
+      at + std::string("ERROR 1227 (42000) at line 1: ").size())));
+  absl::Status status =
+      StatementError(Flavor::kMariaDb, "SHOW SLAVE HOSTS", 1227, message);
+  EXPECT_TRUE(absl::IsPermissionDenied(status)) << status;
+  EXPECT_THAT(status.message(),
+              HasSubstr("the exporter's user needs REPLICATION MASTER ADMIN "
+                        "(MariaDB 10.5.2 and later"));
+  EXPECT_THAT(
+      StatementError(Flavor::kMySql, "SHOW REPLICAS", 1227, "denied").message(),
+      HasSubstr("needs REPLICATION SLAVE"));
 }
 
 TEST(StatementError, OtherErrorsNameTheStatement) {

@@ -15,6 +15,8 @@ namespace dse::postgresql {
   X(PQclear) \
   X(PQconnectPoll) \
   X(PQconnectStartParams) \
+  X(PQconninfoFree) \
+  X(PQconninfoParse) \
   X(PQconnectionNeedsPassword) \
   X(PQconsumeInput) \
   X(PQerrorMessage) \

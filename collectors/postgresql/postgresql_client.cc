@@ -243,4 +243,27 @@ absl::StatusOr<Row> Connection::QueryRow(const char* sql, absl::Time deadline) {
   return row;
 }
 
+absl::StatusOr<std::map<std::string, std::string>> ConninfoAddressKeywords(
+    const std::string& conninfo) {
+  auto pq = LoadLibPq();
+  if (!pq.ok()) return pq.status();
+  // No error message asked for: libpq's quotes the string, password and all.
+  PQconninfoOption* options = (*pq)->PQconninfoParse(conninfo.c_str(), nullptr);
+  if (options == nullptr) {
+    return absl::InvalidArgumentError(
+        "primary_conninfo is not a connection string libpq can parse");
+  }
+  std::map<std::string, std::string> keywords;
+  for (const PQconninfoOption* option = options; option->keyword != nullptr;
+       ++option) {
+    const absl::string_view keyword = option->keyword;
+    if (option->val != nullptr &&
+        (keyword == "host" || keyword == "hostaddr" || keyword == "port")) {
+      keywords.emplace(keyword, option->val);
+    }
+  }
+  (*pq)->PQconninfoFree(options);
+  return keywords;
+}
+
 }  // namespace dse::postgresql

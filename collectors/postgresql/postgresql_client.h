@@ -54,6 +54,14 @@ class Connection {
   PGconn* connection_ = nullptr;
 };
 
+// The "host", "hostaddr" and "port" keywords of a libpq connection string
+// (keyword=value pairs or a postgresql:// URI), as libpq itself parses it
+// (PQconninfoParse: nothing from the environment or a service file). Only
+// these three are returned, so that a password in the string goes no
+// further; a string libpq cannot parse fails without being quoted.
+absl::StatusOr<std::map<std::string, std::string>> ConninfoAddressKeywords(
+    const std::string& conninfo);
+
 }  // namespace dse::postgresql
 
 #endif  // DATASTORE_EXPORTER_COLLECTORS_POSTGRESQL_POSTGRESQL_CLIENT_H_

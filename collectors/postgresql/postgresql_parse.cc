@@ -1,8 +1,11 @@
 #include "collectors/postgresql/postgresql_parse.h"
 
+#include <algorithm>
+#include <set>
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -12,33 +15,41 @@ namespace {
 
 constexpr char kUnitBytes[] = "bytes";
 constexpr char kUnitSeconds[] = "seconds";
+// The queries whose rows are read here, as errors name them.
+constexpr char kStatusQuery[] = "status";
+constexpr char kMembersQuery[] = "members";
+// libpq's default port, used where a connection string gives none.
+constexpr int kDefaultPort = 5432;
 
 // A column's value; absent columns are an error, NULL gives nullopt.
-absl::StatusOr<std::optional<std::string>> Column(const Row& row,
-                                                  absl::string_view name) {
+absl::StatusOr<std::optional<std::string>> Column(
+    const Row& row, absl::string_view name,
+    absl::string_view query = kStatusQuery) {
   auto it = row.find(name);
   if (it == row.end()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("status row has no column \"", name, "\""));
+        absl::StrCat(query, " row has no column \"", name, "\""));
   }
   return it->second;
 }
 
 absl::Status BadValue(absl::string_view name, absl::string_view value,
-                      absl::string_view why = "") {
-  std::string message = absl::StrCat("status column ", name, ": bad value \"",
+                      absl::string_view why = "",
+                      absl::string_view query = kStatusQuery) {
+  std::string message = absl::StrCat(query, " column ", name, ": bad value \"",
                                      value.substr(0, 80), "\"");
   if (!why.empty()) absl::StrAppend(&message, " (", why, ")");
   return absl::InvalidArgumentError(message);
 }
 
-absl::StatusOr<std::string> RequiredText(const Row& row,
-                                         absl::string_view name) {
-  auto value = Column(row, name);
+absl::StatusOr<std::string> RequiredText(
+    const Row& row, absl::string_view name,
+    absl::string_view query = kStatusQuery) {
+  auto value = Column(row, name, query);
   if (!value.ok()) return value.status();
   if (!value->has_value()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("status column ", name, " is NULL"));
+        absl::StrCat(query, " column ", name, " is NULL"));
   }
   return **value;
 }
@@ -63,12 +74,34 @@ absl::StatusOr<std::optional<double>> OptionalNumber(const Row& row,
   return std::optional<double>(number);
 }
 
-absl::StatusOr<bool> Boolean(const Row& row, absl::string_view name) {
-  auto text = RequiredText(row, name);
+absl::StatusOr<bool> Boolean(const Row& row, absl::string_view name,
+                             absl::string_view query = kStatusQuery) {
+  auto text = RequiredText(row, name, query);
   if (!text.ok()) return text.status();
   if (*text == "t") return true;
   if (*text == "f") return false;
-  return BadValue(name, *text);
+  return BadValue(name, *text, "", query);
+}
+
+// libpq takes a host that is an absolute path, or starts with "@" (Linux's
+// abstract namespace), as the folder of a Unix socket.
+bool IsUnixSocket(absl::string_view host) {
+  return !host.empty() && (host[0] == '/' || host[0] == '@');
+}
+
+// A comma-separated libpq list ("a,b,"); an empty text is an empty list.
+std::vector<std::string> ConninfoList(
+    const std::map<std::string, std::string>& keywords,
+    const std::string& keyword) {
+  auto it = keywords.find(keyword);
+  if (it == keywords.end() || it->second.empty()) return {};
+  return absl::StrSplit(it->second, ',');
+}
+
+// "host:port", "[v6]:port" for an IPv6 address, as targets are written.
+std::string TargetAddress(absl::string_view host, int port) {
+  if (absl::StrContains(host, ':')) return absl::StrCat("[", host, "]:", port);
+  return absl::StrCat(host, ":", port);
 }
 
 }  // namespace
@@ -161,6 +194,99 @@ absl::StatusOr<ServerStatus> ParseStatus(const Row& row) {
   if (!receiver_status.ok()) return receiver_status.status();
   status.wal_receiver_status = *std::move(receiver_status);
   return status;
+}
+
+absl::StatusOr<MemberReport> ParseMemberReport(const Row& row) {
+  auto reads_all_stats = Boolean(row, "reads_all_stats", kMembersQuery);
+  if (!reads_all_stats.ok()) return reads_all_stats.status();
+  if (!*reads_all_stats) {
+    return absl::PermissionDeniedError(
+        "the replication peers' addresses are hidden from this role: grant it "
+        "pg_monitor");
+  }
+  MemberReport report;
+  auto sender_host = Column(row, "sender_host", kMembersQuery);
+  if (!sender_host.ok()) return sender_host.status();
+  auto sender_port = Column(row, "sender_port", kMembersQuery);
+  if (!sender_port.ok()) return sender_port.status();
+  if (sender_host->has_value()) {
+    const std::string port = sender_port->value_or("");
+    if (!absl::SimpleAtoi(port, &report.sender_port) ||
+        report.sender_port <= 0 || report.sender_port > 65535) {
+      return BadValue("sender_port", port, "", kMembersQuery);
+    }
+    report.sender_host = **sender_host;
+  }
+  auto conninfo = Column(row, "primary_conninfo", kMembersQuery);
+  if (!conninfo.ok()) return conninfo.status();
+  report.primary_conninfo = *std::move(conninfo);
+  auto standby_hosts = Column(row, "standby_hosts", kMembersQuery);
+  if (!standby_hosts.ok()) return standby_hosts.status();
+  if (standby_hosts->has_value()) {
+    report.standby_hosts =
+        absl::StrSplit(**standby_hosts, ' ', absl::SkipEmpty());
+  }
+  return report;
+}
+
+std::vector<HostPort> ConninfoServers(
+    const std::map<std::string, std::string>& keywords) {
+  const std::vector<std::string> hosts = ConninfoList(keywords, "host");
+  const std::vector<std::string> hostaddrs = ConninfoList(keywords, "hostaddr");
+  const std::vector<std::string> ports = ConninfoList(keywords, "port");
+  // libpq refuses lists of different lengths (one port serves every host):
+  // such a string connects nowhere.
+  const size_t count = std::max(hosts.size(), hostaddrs.size());
+  if ((!hosts.empty() && !hostaddrs.empty() &&
+       hosts.size() != hostaddrs.size()) ||
+      (ports.size() > 1 && ports.size() != count)) {
+    return {};
+  }
+  std::vector<HostPort> servers;
+  for (size_t i = 0; i < count; ++i) {
+    const std::string host = hosts.empty() ? "" : hosts[i];
+    const std::string hostaddr = hostaddrs.empty() ? "" : hostaddrs[i];
+    // Named as libpq's PQhost names it, and as sender_host shows it once
+    // connected: the host, else the hostaddr (a hostaddr makes libpq use
+    // TCP even when the host is a socket folder).
+    const std::string name =
+        !host.empty() && !IsUnixSocket(host) ? host : hostaddr;
+    if (name.empty()) continue;  // A Unix socket, or the default one.
+    const std::string port =
+        ports.empty() ? "" : ports[ports.size() == 1 ? 0 : i];
+    int number = kDefaultPort;
+    if (!port.empty() &&
+        (!absl::SimpleAtoi(port, &number) || number <= 0 || number > 65535)) {
+      continue;  // libpq would refuse it too.
+    }
+    servers.push_back(HostPort{name, number});
+  }
+  return servers;
+}
+
+std::vector<std::string> MemberAddresses(
+    const MemberReport& report,
+    const std::vector<HostPort>& configured_upstream, int standby_port) {
+  std::vector<std::string> addresses;
+  std::set<std::string> seen;
+  auto add = [&](absl::string_view host, int port) {
+    std::string address = TargetAddress(host, port);
+    if (seen.insert(address).second) addresses.push_back(std::move(address));
+  };
+  if (report.sender_host) {
+    // Connected over a Unix socket, the upstream is on this node's machine,
+    // at an address nobody named.
+    if (!IsUnixSocket(*report.sender_host) && !report.sender_host->empty()) {
+      add(*report.sender_host, report.sender_port);
+    }
+  } else {
+    // Not connected (its primary may be down): where it would connect.
+    for (const HostPort& server : configured_upstream) {
+      add(server.host, server.port);
+    }
+  }
+  for (const std::string& host : report.standby_hosts) add(host, standby_port);
+  return addresses;
 }
 
 absl::StatusOr<NodeModel> BuildModel(const ServerStatus& status) {

@@ -1,8 +1,12 @@
 // Parser and mapping tests on results of status.sql recorded from
-// PostgreSQL 15.18 (fixtures/record.sh says how).
+// PostgreSQL 15.18 and of members.sql recorded from 15.20
+// (fixtures/record.sh says how).
 #include "collectors/postgresql/postgresql_parse.h"
 
 #include <limits>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "exporter/model/model_testing.h"
 #include "gmock/gmock.h"
@@ -12,8 +16,11 @@ namespace dse::postgresql {
 namespace {
 
 using ::testing::DoubleNear;
+using ::testing::ElementsAre;
 using ::testing::Gt;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Optional;
 using ::testing::SizeIs;
 
 Row Fixture(const std::string& name) {
@@ -202,6 +209,131 @@ TEST(BuildModel, ClockSkewNeverGivesNegativeSeconds) {
   auto model = BuildModel(status);
   ASSERT_TRUE(model.ok()) << model.status();
   EXPECT_EQ(LagIn(model->shards[0], "seconds"), 0);
+}
+
+MemberReport Members(const std::string& name) {
+  return ExpectOk(ParseMemberReport(Fixture(name)), name);
+}
+
+TEST(ParseMemberReport, PrimaryNamesItsStandbysHost) {
+  MemberReport report = Members("members_15.20_primary.txt");
+  EXPECT_FALSE(report.sender_host.has_value());
+  EXPECT_FALSE(report.primary_conninfo.has_value());
+  EXPECT_THAT(report.standby_hosts, ElementsAre("127.0.0.1"));
+  // The port is not PostgreSQL's to tell: the option's.
+  EXPECT_THAT(MemberAddresses(report, {}, 5432), ElementsAre("127.0.0.1:5432"));
+  EXPECT_THAT(MemberAddresses(report, {}, 6543), ElementsAre("127.0.0.1:6543"));
+}
+
+TEST(ParseMemberReport, StreamingStandbyNamesTheServerItStreamsFrom) {
+  MemberReport report = Members("members_15.20_standby.txt");
+  EXPECT_EQ(report.sender_host, "127.0.0.1");
+  EXPECT_EQ(report.sender_port, 56915);
+  EXPECT_THAT(report.primary_conninfo, Optional(HasSubstr("port=56915")));
+  EXPECT_THAT(report.standby_hosts, IsEmpty());
+  // The connected sender wins over what primary_conninfo names.
+  EXPECT_THAT(MemberAddresses(report, {{"10.0.0.9", 5432}}, 5432),
+              ElementsAre("127.0.0.1:56915"));
+}
+
+TEST(ParseMemberReport, StandbyOfAStoppedPrimaryNamesItsConfiguredPrimary) {
+  MemberReport report = Members("members_15.20_standby_primary_stopped.txt");
+  EXPECT_FALSE(report.sender_host.has_value());
+  ASSERT_TRUE(report.primary_conninfo.has_value());
+  EXPECT_THAT(MemberAddresses(report, {{"127.0.0.1", 56915}}, 5432),
+              ElementsAre("127.0.0.1:56915"));
+}
+
+TEST(ParseMemberReport, PromotedServerFollowsNobodyAndHasNoStandbyYet) {
+  // Its primary_conninfo is still set (postgresql.auto.conf): not read.
+  MemberReport report = Members("members_15.20_promoted.txt");
+  EXPECT_FALSE(report.sender_host.has_value());
+  EXPECT_FALSE(report.primary_conninfo.has_value());
+  EXPECT_THAT(report.standby_hosts, IsEmpty());
+  EXPECT_THAT(MemberAddresses(report, {}, 5432), IsEmpty());
+}
+
+TEST(ParseMemberReport, WalArchiverAndLogicalSubscriberAreNoStandbys) {
+  // Recorded while pg_stat_replication had three rows: the standby,
+  // pg_receivewal and a logical subscription.
+  MemberReport report =
+      Members("members_15.20_primary_with_archiver_and_subscriber.txt");
+  EXPECT_THAT(report.standby_hosts, ElementsAre("127.0.0.1"));
+}
+
+TEST(ParseMemberReport, CascadingStandbyNamesUpstreamThenDownstream) {
+  MemberReport report = Members("members_15.20_cascading_standby.txt");
+  EXPECT_THAT(MemberAddresses(report, {}, 5432),
+              ElementsAre("127.0.0.1:51921", "127.0.0.1:5432"));
+}
+
+TEST(ParseMemberReport, RoleWithoutPgMonitorIsAnErrorNotAnEmptyList) {
+  auto report = ParseMemberReport(
+      Fixture("members_15.20_primary_without_pg_monitor.txt"));
+  EXPECT_EQ(report.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(report.status().message(), HasSubstr("grant it pg_monitor"));
+}
+
+TEST(ParseMemberReport, ErrorsNameTheColumn) {
+  Row row = Fixture("members_15.20_standby.txt");
+  Row missing = row;
+  missing.erase("standby_hosts");
+  EXPECT_THAT(ParseMemberReport(missing).status().message(),
+              HasSubstr("members row has no column \"standby_hosts\""));
+  for (const char* bad : {"0", "65536", "x", ""}) {
+    Row wrong = row;
+    wrong["sender_port"] = bad;
+    EXPECT_THAT(ParseMemberReport(wrong).status().message(),
+                HasSubstr("members column sender_port: bad value"))
+        << bad;
+  }
+}
+
+TEST(MemberAddresses, UnixSocketsNameNobodyAndIpv6IsBracketed) {
+  MemberReport report;
+  report.sender_host = "/var/run/postgresql";
+  report.sender_port = 5432;
+  report.standby_hosts = {"::1", "10.0.0.6", "10.0.0.6"};
+  // Connected over a socket: no fallback to primary_conninfo either.
+  EXPECT_THAT(MemberAddresses(report, {{"10.0.0.5", 5432}}, 5433),
+              ElementsAre("[::1]:5433", "10.0.0.6:5433"));
+}
+
+TEST(ConninfoServers, HostsAndPortsAsLibpqPairsThem) {
+  using Keywords = std::map<std::string, std::string>;
+  auto addresses = [](const Keywords& keywords) {
+    std::vector<std::string> out;
+    for (const HostPort& server : ConninfoServers(keywords)) {
+      out.push_back(server.host + ":" + std::to_string(server.port));
+    }
+    return out;
+  };
+  EXPECT_THAT(addresses({{"host", "127.0.0.1"}, {"port", "5433"}}),
+              ElementsAre("127.0.0.1:5433"));
+  EXPECT_THAT(addresses({{"host", "pg-a.example"}}),
+              ElementsAre("pg-a.example:5432"));
+  // One port serves every host; otherwise one port per host, empty for the
+  // default.
+  EXPECT_THAT(addresses({{"host", "a,b"}, {"port", "5433"}}),
+              ElementsAre("a:5433", "b:5433"));
+  EXPECT_THAT(addresses({{"host", "a,b"}, {"port", "5433,"}}),
+              ElementsAre("a:5433", "b:5432"));
+  // The host names the server (as PQhost does); hostaddr when there is none.
+  EXPECT_THAT(addresses({{"host", "pg-a"}, {"hostaddr", "10.0.0.5"}}),
+              ElementsAre("pg-a:5432"));
+  EXPECT_THAT(addresses({{"hostaddr", "10.0.0.5"}}),
+              ElementsAre("10.0.0.5:5432"));
+  // Unix sockets, the default socket, and what libpq refuses name nobody.
+  EXPECT_THAT(addresses({{"host", "/var/run/postgresql,10.0.0.6"},
+                         {"port", "5432,5433"}}),
+              ElementsAre("10.0.0.6:5433"));
+  EXPECT_THAT(addresses({{"host", "@abstract"}}), IsEmpty());
+  EXPECT_THAT(addresses({{"port", "5433"}}), IsEmpty());
+  EXPECT_THAT(addresses({}), IsEmpty());
+  EXPECT_THAT(addresses({{"host", "a,b,c"}, {"port", "1,2"}}), IsEmpty());
+  EXPECT_THAT(addresses({{"host", "a,b"}, {"hostaddr", "10.0.0.5"}}),
+              IsEmpty());
+  EXPECT_THAT(addresses({{"host", "a"}, {"port", "70000"}}), IsEmpty());
 }
 
 }  // namespace
