@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "exporter/model/target.h"
 
 namespace dse::mysql {
 namespace {
@@ -263,9 +264,7 @@ std::vector<std::string> MemberAddresses(
   std::set<std::string> seen;
   auto add = [&](const std::string& host, int port) {
     if (host.empty() || port <= 0) return;
-    std::string address = absl::StrContains(host, ':')
-                              ? absl::StrCat("[", host, "]:", port)
-                              : absl::StrCat(host, ":", port);
+    std::string address = FormatHostPort(host, port);
     if (seen.insert(address).second) addresses.push_back(std::move(address));
   };
   for (const ReplicationChannel& channel : channels) {

@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "exporter/model/target.h"
 
 namespace dse::postgresql {
 namespace {
@@ -96,12 +97,6 @@ std::vector<std::string> ConninfoList(
   auto it = keywords.find(keyword);
   if (it == keywords.end() || it->second.empty()) return {};
   return absl::StrSplit(it->second, ',');
-}
-
-// "host:port", "[v6]:port" for an IPv6 address, as targets are written.
-std::string TargetAddress(absl::string_view host, int port) {
-  if (absl::StrContains(host, ':')) return absl::StrCat("[", host, "]:", port);
-  return absl::StrCat(host, ":", port);
 }
 
 }  // namespace
@@ -270,7 +265,7 @@ std::vector<std::string> MemberAddresses(
   std::vector<std::string> addresses;
   std::set<std::string> seen;
   auto add = [&](absl::string_view host, int port) {
-    std::string address = TargetAddress(host, port);
+    std::string address = FormatHostPort(host, port);
     if (seen.insert(address).second) addresses.push_back(std::move(address));
   };
   if (report.sender_host) {

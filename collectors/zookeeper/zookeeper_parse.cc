@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "exporter/model/target.h"
 
 namespace dse::zookeeper {
 namespace {
@@ -182,9 +183,7 @@ absl::StatusOr<std::vector<std::string>> ParseConfMembers(
       return absl::InvalidArgumentError(absl::StrCat(
           "conf line ", line_number, ": no host in ", Quoted(line)));
     }
-    members.push_back(client_host.find(':') != std::string::npos
-                          ? absl::StrCat("[", client_host, "]:", port)
-                          : absl::StrCat(client_host, ":", port));
+    members.push_back(FormatHostPort(client_host, port));
   }
   return members;
 }
