@@ -17,6 +17,7 @@
 #include "tests/support/fault_server.h"
 #include "tests/support/mariadb_fixture.h"
 #include "tests/support/postgres_fixture.h"
+#include "tests/support/service_discovery.h"
 
 namespace dse::testing {
 namespace {
@@ -25,39 +26,9 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 
-// A /probe module allowing exactly `allowed`, with the kind's own keys
-// (`keys`: credentials, options, each line indented by four spaces).
-std::string Module(const std::string& name, const std::string& kind,
-                   const std::string& keys,
-                   const std::vector<std::string>& allowed) {
-  std::string patterns;
-  for (const std::string& pattern : allowed) {
-    absl::StrAppend(&patterns, patterns.empty() ? "" : ", ", "\"", pattern,
-                    "\"");
-  }
-  return absl::StrCat("  ", name, ":\n    kind: ", kind, "\n", keys,
-                      "    timeout: 2s\n    allowed_targets: [", patterns,
-                      "]\n");
-}
-
-HttpResult Sd(const ExporterProcess& exporter, const std::string& module,
-              const std::string& seed) {
-  return HttpFetch(
-      exporter.url(absl::StrCat("/sd?module=", module, "&target=", seed)));
-}
-
-// The one group of an /sd answer; fails the test unless there is one.
-nlohmann::json OneGroup(const HttpResult& answer) {
-  EXPECT_EQ(answer.status, 200) << answer.body;
-  EXPECT_THAT(answer.headers, HasSubstr("Content-Type: application/json"));
-  nlohmann::json groups = nlohmann::json::parse(answer.body, nullptr, false);
-  EXPECT_TRUE(groups.is_array() && groups.size() == 1) << answer.body;
-  return groups.is_array() && groups.size() == 1 ? groups[0]
-                                                 : nlohmann::json::object();
-}
-
-std::vector<std::string> Targets(const HttpResult& answer) {
-  return OneGroup(answer).value("targets", std::vector<std::string>());
+// The members an /sd answer lists (its one group's targets).
+std::vector<std::string> Listed(const HttpResult& answer) {
+  return Targets(OneGroup(answer));
 }
 
 double Refused(const ExporterProcess& exporter, const std::string& module) {
@@ -89,8 +60,8 @@ TEST_F(PostgresqlDiscoveryTest, EitherSeedFindsBothWithTheStandbysPort) {
   const int standby_port = topology_.server(1).port();
   auto exporter = ExporterProcess::StartOrFail(
       dir_,
-      "modules:\n" + Module("pg", "postgresql", Keys(StandbyPort(standby_port)),
-                            {primary(), standby()}));
+      "modules:\n" + ModuleBlock("pg", "postgresql", {primary(), standby()},
+                                 Keys(StandbyPort(standby_port))));
   ASSERT_NE(exporter, nullptr);
   for (const std::string& seed : {primary(), standby()}) {
     SCOPED_TRACE("seed " + seed);
@@ -125,12 +96,12 @@ TEST_F(PostgresqlDiscoveryTest, EitherSeedFindsBothWithTheStandbysPort) {
 TEST_F(PostgresqlDiscoveryTest, WithoutStandbyPortAPrimarySeedFindsOnlyItself) {
   ASSERT_NE(topology_.server(1).port(), 5432);
   auto exporter = ExporterProcess::StartOrFail(
-      dir_, "modules:\n" +
-                Module("pg", "postgresql", Keys(), {primary(), standby()}));
+      dir_, "modules:\n" + ModuleBlock("pg", "postgresql",
+                                       {primary(), standby()}, Keys()));
   ASSERT_NE(exporter, nullptr);
-  EXPECT_THAT(Targets(Sd(*exporter, "pg", standby())),
+  EXPECT_THAT(Listed(Sd(*exporter, "pg", standby())),
               ElementsAre(standby(), primary()));
-  EXPECT_THAT(Targets(Sd(*exporter, "pg", primary())), ElementsAre(primary()));
+  EXPECT_THAT(Listed(Sd(*exporter, "pg", primary())), ElementsAre(primary()));
   EXPECT_EQ(Refused(*exporter, "pg"), 2);
   const std::string logs = exporter->Logs();
   EXPECT_THAT(logs, HasSubstr("member=127.0.0.1:5432"));
@@ -146,13 +117,13 @@ TEST_F(PostgresqlDiscoveryTest,
        NamedStandbyOutsideAllowedTargetsGetsNoConnection) {
   FaultServer listener(FaultServer::Behaviour::kNeverAnswer);
   auto exporter = ExporterProcess::StartOrFail(
-      dir_, "modules:\n" + Module("pg", "postgresql",
-                                  Keys(StandbyPort(listener.port())),
-                                  {primary(), standby()}));
+      dir_,
+      "modules:\n" + ModuleBlock("pg", "postgresql", {primary(), standby()},
+                                 Keys(StandbyPort(listener.port()))));
   ASSERT_NE(exporter, nullptr);
-  EXPECT_THAT(Targets(Sd(*exporter, "pg", standby())),
+  EXPECT_THAT(Listed(Sd(*exporter, "pg", standby())),
               ElementsAre(standby(), primary()));
-  EXPECT_THAT(Targets(Sd(*exporter, "pg", primary())), ElementsAre(primary()));
+  EXPECT_THAT(Listed(Sd(*exporter, "pg", primary())), ElementsAre(primary()));
   EXPECT_EQ(listener.connections(), 0);
   EXPECT_EQ(Refused(*exporter, "pg"), 2);
   EXPECT_THAT(exporter->Logs(), HasSubstr("member=" + listener.address()));
@@ -184,7 +155,7 @@ class MariaDbDiscoveryTest : public DatastoreTest<MariaDbFixture> {
 TEST_F(MariaDbDiscoveryTest, EitherSeedFindsBoth) {
   GrantReplicaList();
   auto exporter = ExporterProcess::StartOrFail(
-      dir_, "modules:\n" + Module("db", "mysql", Keys(), {"127.0.0.1:*"}));
+      dir_, "modules:\n" + ModuleBlock("db", "mysql", {"127.0.0.1:*"}, Keys()));
   ASSERT_NE(exporter, nullptr);
   for (const std::string& seed : {primary(), replica()}) {
     SCOPED_TRACE("seed " + seed);
@@ -210,7 +181,7 @@ TEST_F(MariaDbDiscoveryTest, EitherSeedFindsBoth) {
 // connection still lacks it until a reload opens new ones.
 TEST_F(MariaDbDiscoveryTest, MissingGrantIsNamedAndTakesEffectAfterReload) {
   auto exporter = ExporterProcess::StartOrFail(
-      dir_, "modules:\n" + Module("db", "mysql", Keys(), {"127.0.0.1:*"}));
+      dir_, "modules:\n" + ModuleBlock("db", "mysql", {"127.0.0.1:*"}, Keys()));
   ASSERT_NE(exporter, nullptr);
   HttpResult refused = Sd(*exporter, "db", primary());
   EXPECT_EQ(refused.status, 503);
@@ -225,7 +196,7 @@ TEST_F(MariaDbDiscoveryTest, MissingGrantIsNamedAndTakesEffectAfterReload) {
   GrantReplicaList();
   EXPECT_EQ(Sd(*exporter, "db", primary()).status, 503);
   EXPECT_EQ(HttpFetch(exporter->url("/-/reload"), "POST").status, 200);
-  EXPECT_THAT(Targets(Sd(*exporter, "db", primary())),
+  EXPECT_THAT(Listed(Sd(*exporter, "db", primary())),
               ElementsAre(primary(), replica()));
 }
 
@@ -246,12 +217,12 @@ TEST_F(MariaDbDiscoveryTest,
   ASSERT_TRUE((*reporting)->CaughtUpWith(topology_.server(0)));
 
   auto exporter = ExporterProcess::StartOrFail(
-      dir_,
-      "modules:\n" + Module("db", "mysql", Keys(), {primary(), replica()}));
+      dir_, "modules:\n" +
+                ModuleBlock("db", "mysql", {primary(), replica()}, Keys()));
   ASSERT_NE(exporter, nullptr);
   for (const std::string& seed : {primary(), replica()}) {
     SCOPED_TRACE("seed " + seed);
-    EXPECT_THAT(Targets(Sd(*exporter, "db", seed)),
+    EXPECT_THAT(Listed(Sd(*exporter, "db", seed)),
                 UnorderedElementsAre(primary(), replica()));
   }
   EXPECT_EQ(listener.connections(), 0);
