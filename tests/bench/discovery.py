@@ -43,15 +43,19 @@ def start(stack, kind):
         other = stack.redis(args=["--replicaof", "127.0.0.1", str(primary.port)])
         other.wait_in_sync()
         return {"kind": "redis", "cluster_id": "rr"}, replica.address, 3
+    password = stack.file("password", "bench\n")
     if kind == "postgresql":
-        primary = stack.postgres()
-        standby = stack.postgres_standby(primary)
-        return ({"kind": "postgresql", "username": "postgres",
+        primary = stack.postgres("postgres-primary", passwords=True)
+        primary.sql("CREATE ROLE monitor LOGIN PASSWORD 'bench'; GRANT pg_monitor TO monitor")
+        standby = stack.postgres_standby(primary, "postgres-standby")
+        return ({"kind": "postgresql", "username": "monitor", "password_file": password,
                  "options": {"standby_port": str(standby.port)}}, standby.address, 2)
     if kind == "mysql":
-        primary, replica = stack.mariadb_pair()
-        return ({"kind": "mysql", "cluster_id": "db", "username": servers.MariaDb.root_user()},
-                replica.address, 2)
+        primary, replica = stack.mariadb_pair(setup=(
+            "CREATE USER exporter@'127.0.0.1' IDENTIFIED BY 'bench'; "
+            "GRANT SLAVE MONITOR, REPLICATION MASTER ADMIN ON *.* TO exporter@'127.0.0.1'"))
+        return ({"kind": "mysql", "cluster_id": "db", "username": "exporter",
+                 "password_file": password}, replica.address, 2)
     raise SystemExit(f"unknown kind {kind}")
 
 

@@ -12,10 +12,14 @@ tests/support/servers.py and stopped at the end, also on failure):
   a ZooKeeper ensemble of 3 servers whose server lines name their client
   addresses (module zk, cluster_id coordination);
   a Redis Cluster of 3 primaries with a replica each (module cache,
-  cluster_id sessions).
+  cluster_id sessions);
+  a PostgreSQL primary and a streaming standby (module pg; the standby is the
+  seed: PostgreSQL tells no standby's port, so the module's standby_port
+  gives it).
 
 Needs: etcd (etcd-server), java with ZooKeeper's jars, redis-server and
-redis-tools, prometheus, and the
+redis-tools, PostgreSQL 15 run as user postgres (postgresql-15), prometheus,
+and the
 exporter (EXPORTER, default build/exporter/...).
 """
 import json
@@ -110,12 +114,21 @@ def main():
             etcd = stack.etcd_cluster(3)
             zookeeper = stack.zookeeper_ensemble(3, client_addresses=True)
             cache = stack.redis_cluster(3).nodes
+            postgres_primary = stack.postgres("postgres-primary", passwords=True)
+            postgres_primary.sql("CREATE ROLE monitor LOGIN PASSWORD 'sd'; "
+                                 "GRANT pg_monitor TO monitor")
+            postgres = [postgres_primary,
+                        stack.postgres_standby(postgres_primary, "postgres-standby")]
+            password = stack.file("password", "sd\n")
             exporter = stack.exporter({"modules": {
                 "kv": {"kind": "etcd", "timeout": "2s", "allowed_targets": ["127.0.0.1:*"]},
                 "zk": {"kind": "zookeeper", "cluster_id": "coordination", "timeout": "2s",
                        "allowed_targets": ["127.0.0.1:*"]},
                 "cache": {"kind": "redis", "cluster_id": "sessions", "timeout": "2s",
                           "allowed_targets": ["127.0.0.1:*"]},
+                "pg": {"kind": "postgresql", "username": "monitor", "password_file": password,
+                       "timeout": "2s", "allowed_targets": ["127.0.0.1:*"],
+                       "options": {"standby_port": str(postgres[1].port)}},
             }})
             prometheus = stack.prometheus({
                 "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
@@ -126,6 +139,7 @@ def main():
                     scrape_config(exporter, "kv", etcd[1].address),
                     scrape_config(exporter, "zk", zookeeper[1].address),
                     scrape_config(exporter, "cache", cache[4].address),
+                    scrape_config(exporter, "pg", postgres[1].address),
                 ]})
             log(f"servers up in {time.time() - start:.1f} s")
 
@@ -136,6 +150,10 @@ def main():
                               [z.address for z in zookeeper], "coordination")
             expect_discovered(stack, prometheus, "discovered-cache",
                               [r.address for r in cache], "sessions")
+            system_identifier = postgres_primary.sql(
+                "SELECT system_identifier FROM pg_control_system()").strip()
+            expect_discovered(stack, prometheus, "discovered-pg",
+                              [p.address for p in postgres], system_identifier)
             log(f"every member discovered and scraped up at {time.time() - start:.1f} s")
             # A few evaluations on the discovered series: no error, no alert.
             time.sleep(5)
