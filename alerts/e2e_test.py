@@ -277,6 +277,83 @@ class PrometheusApi:
                 and all(a["labels"].get(k) == v for k, v in labels.items())]
 
 
+class DashboardQueries:
+    """The bundled dashboards' queries against a Prometheus (PrometheusApi)
+    that has scraped since `started` (also used by the discovery end-to-end
+    test)."""
+
+    def __init__(self, prometheus, started):
+        self.prometheus = prometheus
+        self.started = started
+
+    def check(self):
+        """Every panel query of every dashboard, for every combination of the
+        variables, runs without error and returns data (but EMPTY_ALLOWED)."""
+        now = time.time()
+        start = self.started
+        substitutions = {"__rate_interval": f"{4 * SCRAPE_SECONDS}s",
+                         "__interval": f"{SCRAPE_SECONDS}s",
+                         "__range": f"{int(now - start)}s"}
+        queries = 0
+        for path in dashboards.dashboard_paths():
+            dashboard = dashboards.load(path)
+            for combination in self.variable_combinations(dashboard, dict(substitutions), start, now):
+                queries += self.run_panels(dashboard, combination, start, now)
+        log(f"dashboards: {queries} panel queries ran without error and returned data, "
+            "except: " + "; ".join(f"{title!r} for {'/'.join(sorted(kinds))} ({why})"
+                                   for (_, title, _), (kinds, why) in EMPTY_ALLOWED.items()))
+
+    def variable_combinations(self, dashboard, substitutions, start, end, index=0):
+        """Every combination of single-value variables (multi-value ones set to
+        All), each variable's options read as Grafana reads them."""
+        variables = [v for v in dashboards.variables(dashboard) if v["type"] == "query"]
+        if index == len(variables):
+            yield substitutions
+            return
+        variable = variables[index]
+        query = dashboards.interpolate(dashboards.variable_query(variable), substitutions)
+        selector, label = dashboards.parse_label_values(query)
+        params = {"start": start, "end": end}
+        if selector:
+            params["match[]"] = selector
+        options = sorted(self.prometheus.api(f"label/{label}/values", **params))
+        where = f"{dashboard['uid']}: variable {variable['name']} ({query})"
+        if not options:
+            raise Failure(f"{where}: no values")
+        variable = dict(variable, _options=options)
+        choices = [["$__all"]] if variable.get("multi") else [[o] for o in options]
+        for choice in choices:
+            values = dict(substitutions)
+            values[variable["name"]] = dashboards.format_value(variable, choice)
+            yield from self.variable_combinations(dashboard, values, start, end, index + 1)
+
+    def run_panels(self, dashboard, substitutions, start, end):
+        """Runs every panel query; returns how many. The kinds of the selected
+        clusters say which panels may be empty."""
+        kinds = {r["metric"]["kind"] for r in self.prometheus.query(
+            f'group by (kind) (datastore_info{{cluster_id=~"{substitutions["cluster_id"]}"}})')}
+        count = 0
+        for panel in dashboards.query_panels(dashboard):
+            for target in panel["targets"]:
+                expr = dashboards.interpolate(target["expr"], substitutions)
+                where = (f"{dashboard['uid']}: panel {panel['title']!r} query {target['refId']} "
+                         f"with {dict((k, v) for k, v in substitutions.items() if not k.startswith('__'))}")
+                try:
+                    if target.get("instant"):
+                        result = self.prometheus.api("query", query=expr, time=end)["result"]
+                    else:
+                        result = self.prometheus.api("query_range", query=expr, start=start,
+                                                     end=end, step=SCRAPE_SECONDS)["result"]
+                except Failure as error:
+                    raise Failure(f"{where}: {error}\n  expr: {expr}")
+                key = (dashboard["uid"], panel["title"], target["refId"])
+                if not result and not kinds <= EMPTY_ALLOWED.get(key, (set(), ""))[0]:
+                    raise Failure(f"{where}: empty result for kinds {sorted(kinds)}\n"
+                                  f"  expr: {expr}")
+                count += 1
+        return count
+
+
 class Webhook:
     """Alertmanager's webhook receiver: keeps every notification."""
 
@@ -600,69 +677,7 @@ class EndToEnd:
             f"largest zxid gap to the leader {float(gap[0]['value'][1]):.0f})")
 
     def check_dashboards(self):
-        now = time.time()
-        start = self.started
-        substitutions = {"__rate_interval": f"{4 * SCRAPE_SECONDS}s",
-                         "__interval": f"{SCRAPE_SECONDS}s",
-                         "__range": f"{int(now - start)}s"}
-        queries = 0
-        for path in dashboards.dashboard_paths():
-            dashboard = dashboards.load(path)
-            for combination in self.variable_combinations(dashboard, dict(substitutions), start, now):
-                queries += self.run_panels(dashboard, combination, start, now)
-        log(f"dashboards: {queries} panel queries ran without error and returned data, "
-            "except: " + "; ".join(f"{title!r} for {'/'.join(sorted(kinds))} ({why})"
-                                   for (_, title, _), (kinds, why) in EMPTY_ALLOWED.items()))
-
-    def variable_combinations(self, dashboard, substitutions, start, end, index=0):
-        """Every combination of single-value variables (multi-value ones set to
-        All), each variable's options read as Grafana reads them."""
-        variables = [v for v in dashboards.variables(dashboard) if v["type"] == "query"]
-        if index == len(variables):
-            yield substitutions
-            return
-        variable = variables[index]
-        query = dashboards.interpolate(dashboards.variable_query(variable), substitutions)
-        selector, label = dashboards.parse_label_values(query)
-        params = {"start": start, "end": end}
-        if selector:
-            params["match[]"] = selector
-        options = sorted(self.prometheus.api(f"label/{label}/values", **params))
-        where = f"{dashboard['uid']}: variable {variable['name']} ({query})"
-        if not options:
-            raise Failure(f"{where}: no values")
-        variable = dict(variable, _options=options)
-        choices = [["$__all"]] if variable.get("multi") else [[o] for o in options]
-        for choice in choices:
-            values = dict(substitutions)
-            values[variable["name"]] = dashboards.format_value(variable, choice)
-            yield from self.variable_combinations(dashboard, values, start, end, index + 1)
-
-    def run_panels(self, dashboard, substitutions, start, end):
-        """Runs every panel query; returns how many. The kinds of the selected
-        clusters say which panels may be empty."""
-        kinds = {r["metric"]["kind"] for r in self.prometheus.query(
-            f'group by (kind) (datastore_info{{cluster_id=~"{substitutions["cluster_id"]}"}})')}
-        count = 0
-        for panel in dashboards.query_panels(dashboard):
-            for target in panel["targets"]:
-                expr = dashboards.interpolate(target["expr"], substitutions)
-                where = (f"{dashboard['uid']}: panel {panel['title']!r} query {target['refId']} "
-                         f"with {dict((k, v) for k, v in substitutions.items() if not k.startswith('__'))}")
-                try:
-                    if target.get("instant"):
-                        result = self.prometheus.api("query", query=expr, time=end)["result"]
-                    else:
-                        result = self.prometheus.api("query_range", query=expr, start=start,
-                                                     end=end, step=SCRAPE_SECONDS)["result"]
-                except Failure as error:
-                    raise Failure(f"{where}: {error}\n  expr: {expr}")
-                key = (dashboard["uid"], panel["title"], target["refId"])
-                if not result and not kinds <= EMPTY_ALLOWED.get(key, (set(), ""))[0]:
-                    raise Failure(f"{where}: empty result for kinds {sorted(kinds)}\n"
-                                  f"  expr: {expr}")
-                count += 1
-        return count
+        DashboardQueries(self.prometheus, self.started).check()
 
     # -- scenarios
 

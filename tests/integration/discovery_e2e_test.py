@@ -2,9 +2,12 @@
 """End to end: cluster discovery (/sd) in a real Prometheus. Each cluster is
 given to Prometheus by one seed only, through http_sd_configs and the
 relabelling of the README; every member must become a scraped target through
-/probe, up, with the cluster's cluster_id, and the bundled rules must evaluate
-without error and raise nothing on the healthy clusters. Then a member is
-added to the etcd cluster and must appear at the next discovery refresh.
+/probe, up, with the cluster's cluster_id, the bundled rules must evaluate
+without error and raise nothing on the healthy clusters, and every dashboard
+query must run and return data (as alerts/e2e_test.py checks them). Then a
+member is added to the etcd cluster and must appear at the next discovery
+refresh; then the seed of the etcd cluster is killed: /sd fails (503) and
+Prometheus keeps every member's target.
 
 Clusters (real servers on 127.0.0.1, free ports, started by
 tests/support/servers.py and stopped at the end, also on failure):
@@ -31,9 +34,20 @@ import urllib.parse
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.join(ROOT, "tests", "support"))
+sys.path.insert(0, os.path.join(ROOT, "alerts"))
+sys.path.insert(0, os.path.join(ROOT, "dashboards"))
+import e2e_test  # noqa: E402
 import servers  # noqa: E402
 
 REFRESH_SECONDS = 2
+# Scraped through /probe only, a cluster has no exporter process telemetry
+# joined to it: that is on the exporter's own /metrics, in another job.
+PROBE_ONLY = ({"etcd", "zookeeper", "redis", "postgresql"},
+              "a /probe answer carries no exporter process telemetry")
+e2e_test.EMPTY_ALLOWED.update({
+    ("datastore-cluster", "Exporter CPU", "A"): PROBE_ONLY,
+    ("datastore-cluster", "Exporter memory", "A"): PROBE_ONLY,
+})
 STEP_TIMEOUT = 60  # seconds any one expected change may take
 
 
@@ -159,6 +173,7 @@ def main():
             time.sleep(5)
             expect_rules_healthy(prometheus)
             log("bundled rules: every rule healthy, no alert pending or firing")
+            e2e_test.DashboardQueries(e2e_test.PrometheusApi(prometheus.url), start).check()
 
             # A new etcd member: added through the cluster, then started.
             new_peer = servers.free_port()
@@ -174,6 +189,22 @@ def main():
             log(f"the added member scraped up {time.time() - added_at:.1f} s after it started"
                 f" (discovery refreshed every {REFRESH_SECONDS} s)")
             expect_rules_healthy(prometheus)
+
+            # The seed gone: /sd answers 503, and Prometheus keeps the last
+            # good list (an empty 200 would drop every member).
+            seed_url = (f"http://{exporter.address}/sd?" + urllib.parse.urlencode(
+                {"module": "kv", "target": etcd[1].address}))
+            etcd[1].kill()
+            status = servers.http_get(seed_url)[0]
+            if status != 503:
+                raise servers.Failure(f"/sd with its seed killed: HTTP {status}, not 503")
+            time.sleep(3 * REFRESH_SECONDS)
+            kept = set(targets_of(prometheus, "discovered-kv"))
+            want = {m.address for m in etcd} | {added.address}
+            if kept != want:
+                raise servers.Failure(f"after failed refreshes Prometheus has {sorted(kept)},"
+                                      f" not {sorted(want)}")
+            log("seed killed: /sd answers 503 and Prometheus keeps every member's target")
         except BaseException:
             stack.dump_logs()
             raise
