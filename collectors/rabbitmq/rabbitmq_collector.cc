@@ -1,0 +1,111 @@
+#include "collectors/rabbitmq/rabbitmq_collector.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "collectors/libcurl/libcurl.h"
+#include "collectors/rabbitmq/rabbitmq_client.h"
+#include "collectors/rabbitmq/rabbitmq_parse.h"
+
+namespace dse::rabbitmq {
+namespace {
+
+constexpr int kDefaultManagementPort = 15672;
+constexpr int kDefaultPrometheusPort = 15692;
+
+// Identity, version and the Raft indexes of the quorum queues with a member
+// on this node; no other family is needed (README.md).
+constexpr absl::string_view kMetricsPath =
+    "/metrics/detailed?family=ra_metrics";
+// The cluster's queues from their records: current leaders and members, no
+// statistics (those would ask every node of the cluster and repeat keys with
+// stale values, README.md).
+constexpr absl::string_view kQueuesPath =
+    "/api/"
+    "queues?disable_stats=true&columns=name,vhost,type,leader,node,members";
+constexpr absl::string_view kNodesPath = "/api/nodes?columns=name";
+
+class RabbitMqCollector : public Collector {
+ public:
+  // The options were checked when the target was loaded (kind.validate); a
+  // bad one still fails each collection, never a start.
+  explicit RabbitMqCollector(const TargetConfig& config)
+      : prometheus_port_(PrometheusPortFrom(config.options)),
+        management_("management API", config.endpoint,
+                    BasicAuth{config.username, config.password},
+                    config.max_reply_bytes),
+        prometheus_("prometheus plugin",
+                    HostPort{config.endpoint.host,
+                             prometheus_port_.value_or(kDefaultPrometheusPort)},
+                    BasicAuth{}, config.max_reply_bytes),
+        management_port_(config.endpoint.port) {}
+
+  absl::StatusOr<NodeModel> Collect(absl::Time deadline) override {
+    if (!prometheus_port_.ok()) return prometheus_port_.status();
+    auto metrics_reply = prometheus_.Get(kMetricsPath, deadline);
+    if (!metrics_reply.ok()) return metrics_reply.status();
+    auto metrics = ParseDetailedMetrics(*metrics_reply);
+    if (!metrics.ok()) return metrics.status();
+    auto queues_reply = management_.Get(kQueuesPath, deadline);
+    if (!queues_reply.ok()) return queues_reply.status();
+    auto queues = ParseQueues(*queues_reply);
+    if (!queues.ok()) return queues.status();
+    return BuildModel(*metrics, *queues);
+  }
+
+  absl::StatusOr<std::vector<std::string>> Members(
+      absl::Time deadline) override {
+    auto nodes_reply = management_.Get(kNodesPath, deadline);
+    if (!nodes_reply.ok()) return nodes_reply.status();
+    auto names = ParseNodeNames(*nodes_reply);
+    if (!names.ok()) return names.status();
+    return MemberAddresses(*names, management_port_);
+  }
+
+ private:
+  const absl::StatusOr<int> prometheus_port_;
+  HttpClient management_;  // The target's address, with its credentials.
+  HttpClient prometheus_;  // Same host; the plugin asks no credentials.
+  const int management_port_;
+};
+
+}  // namespace
+
+absl::StatusOr<int> PrometheusPortFrom(
+    const std::map<std::string, std::string>& options) {
+  auto it = options.find("prometheus_port");
+  if (it == options.end()) return kDefaultPrometheusPort;
+  int port = 0;
+  if (!absl::SimpleAtoi(it->second, &port) || port < 1 || port > 65535 ||
+      it->second.find_first_not_of("0123456789") != std::string::npos) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "option \"prometheus_port\": expected a port number from 1 to 65535, "
+        "got \"",
+        it->second, "\""));
+  }
+  return port;
+}
+
+Kind RabbitMqKind() {
+  Kind kind = KindOf<RabbitMqCollector>("rabbitmq", /*native_cluster_id=*/true,
+                                        kDefaultManagementPort);
+  kind.option_keys = {"prometheus_port"};
+  kind.validate = [](const TargetConfig& config) {
+    std::vector<std::string> errors;
+    if (config.username.empty() && !config.password.empty()) {
+      errors.push_back("a password is configured without a username");
+    }
+    absl::Status port = PrometheusPortFrom(config.options).status();
+    if (!port.ok()) errors.emplace_back(port.message());
+    if (errors.empty()) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrJoin(errors, "; "));
+  };
+  kind.load = [] { return LoadLibCurl().status(); };
+  return kind;
+}
+
+}  // namespace dse::rabbitmq
