@@ -106,7 +106,8 @@ absl::StatusOr<std::string> HttpClient::Get(absl::string_view path,
     const std::string reason = ScrubSecret(
         std::string(absl::StripAsciiWhitespace(body.text).substr(0, 200)),
         password);
-    std::string what = absl::StrCat("HTTP ", status, ": ", reason);
+    std::string what = absl::StrCat("HTTP ", status);
+    if (!reason.empty()) absl::StrAppend(&what, ": ", reason);
     if (status == 401) {
       if (!authenticate) absl::StrAppend(&what, " (no username configured)");
       return fail(absl::StatusCode::kUnauthenticated, what);

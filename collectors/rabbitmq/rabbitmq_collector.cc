@@ -1,15 +1,19 @@
 #include "collectors/rabbitmq/rabbitmq_collector.h"
 
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "collectors/libcurl/libcurl.h"
 #include "collectors/rabbitmq/rabbitmq_client.h"
 #include "collectors/rabbitmq/rabbitmq_parse.h"
+#include "exporter/model/log.h"
 
 namespace dse::rabbitmq {
 namespace {
@@ -22,19 +26,29 @@ constexpr int kDefaultPrometheusPort = 15692;
 constexpr absl::string_view kMetricsPath =
     "/metrics/detailed?family=ra_metrics";
 // The cluster's queues from their records: current leaders and members, no
-// statistics (those would ask every node of the cluster and repeat keys with
-// stale values, README.md).
+// statistics (those repeat keys with stale values, README.md).
 constexpr absl::string_view kQueuesPath =
-    "/api/"
-    "queues?disable_stats=true&columns=name,vhost,type,leader,node,members";
+    "/api/queues?disable_stats=true"
+    "&columns=name,vhost,type,leader,node,members";
+// Only when the queue list does not come in time: the queues whose process
+// runs on this node (leaders, writers), as of the last 5-s refresh.
+constexpr absl::string_view kLeadingPath =
+    "/metrics/detailed?family=queue_coarse_metrics";
 constexpr absl::string_view kNodesPath = "/api/nodes?columns=name";
+
+// After the queue list timed out, how long the collections use the metrics
+// alone before asking for it again: the node goes on computing a list it
+// was asked for after the exporter gave up (about 1 s per quorum queue with
+// a member on a hung node), so it is not asked at every scrape meanwhile.
+constexpr absl::Duration kQueueListRetry = absl::Seconds(30);
 
 class RabbitMqCollector : public Collector {
  public:
   // The options were checked when the target was loaded (kind.validate); a
   // bad one still fails each collection, never a start.
   explicit RabbitMqCollector(const TargetConfig& config)
-      : prometheus_port_(PrometheusPortFrom(config.options)),
+      : target_(config.name),
+        prometheus_port_(PrometheusPortFrom(config.options)),
         management_("management API", config.endpoint,
                     BasicAuth{config.username, config.password},
                     config.max_reply_bytes),
@@ -50,11 +64,41 @@ class RabbitMqCollector : public Collector {
     if (!metrics_reply.ok()) return metrics_reply.status();
     auto metrics = ParseDetailedMetrics(*metrics_reply);
     if (!metrics.ok()) return metrics.status();
-    auto queues_reply = management_.Get(kQueuesPath, deadline);
-    if (!queues_reply.ok()) return queues_reply.status();
-    auto queues = ParseQueues(*queues_reply);
-    if (!queues.ok()) return queues.status();
-    return BuildModel(*metrics, *queues);
+    const absl::Time now = absl::Now();
+    if (now >= queue_list_retry_) {
+      // Half the time left: the other half still gives the metrics-only
+      // model when a hung member node holds the list up.
+      auto queues_reply =
+          management_.Get(kQueuesPath, now + (deadline - now) / 2);
+      if (queues_reply.ok()) {
+        auto queues = ParseQueues(*queues_reply);
+        if (!queues.ok()) return queues.status();
+        streams_ = StreamIds(*queues);
+        if (!queue_list_error_.empty()) {
+          Log(LogLevel::kInfo, "rabbitmq queue list answers again",
+              {{"target", target_}});
+          queue_list_error_.clear();
+        }
+        return BuildModel(*metrics, *queues);
+      }
+      if (!absl::IsDeadlineExceeded(queues_reply.status())) {
+        return queues_reply.status();
+      }
+      queue_list_retry_ = absl::Now() + kQueueListRetry;
+      if (queue_list_error_.empty()) {
+        queue_list_error_ = std::string(queues_reply.status().message());
+        Log(LogLevel::kWarn,
+            "rabbitmq queue list timed out: roles from the node's metrics "
+            "(up to 5 s old) until it answers",
+            {{"target", target_}, {"err", queue_list_error_}});
+      }
+    }
+    auto leading_reply = prometheus_.Get(kLeadingPath, deadline);
+    if (!leading_reply.ok()) return leading_reply.status();
+    auto leading = ParseDetailedMetrics(*leading_reply);
+    if (!leading.ok()) return leading.status();
+    metrics->leading = std::move(leading->leading);
+    return BuildModelFromMetrics(*metrics, streams_);
   }
 
   absl::StatusOr<std::vector<std::string>> Members(
@@ -67,10 +111,17 @@ class RabbitMqCollector : public Collector {
   }
 
  private:
+  const std::string target_;  // For the log.
   const absl::StatusOr<int> prometheus_port_;
   HttpClient management_;  // The target's address, with its credentials.
   HttpClient prometheus_;  // Same host; the plugin asks no credentials.
   const int management_port_;
+  // The streams of the last queue list, for the metrics-only model.
+  std::set<QueueId> streams_;
+  // While the queue list times out: when to ask again, and the first error
+  // (logged once).
+  absl::Time queue_list_retry_ = absl::InfinitePast();
+  std::string queue_list_error_;
 };
 
 }  // namespace

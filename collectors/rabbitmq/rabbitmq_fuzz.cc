@@ -3,6 +3,7 @@
 // Built with -DDSE_FUZZ=ON (clang); see tests/fuzz/run.sh.
 #include <cstddef>
 #include <cstdint>
+#include <set>
 #include <string>
 
 #include "collectors/rabbitmq/rabbitmq_parse.h"
@@ -14,6 +15,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto queues = dse::rabbitmq::ParseQueues(text);
   auto names = dse::rabbitmq::ParseNodeNames(text);
   if (names.ok()) (void)dse::rabbitmq::MemberAddresses(*names, 15672);
+  if (metrics.ok()) {
+    std::set<dse::rabbitmq::QueueId> streams;
+    if (queues.ok()) streams = dse::rabbitmq::StreamIds(*queues);
+    (void)dse::rabbitmq::BuildModelFromMetrics(*metrics, streams);
+  }
   if (queues.ok()) {
     dse::rabbitmq::NodeMetrics node;
     if (metrics.ok()) node = *metrics;

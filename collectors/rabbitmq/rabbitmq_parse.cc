@@ -19,6 +19,8 @@ using Json = nlohmann::json;
 constexpr char kIdentityInfo[] = "rabbitmq_identity_info";
 constexpr char kBuildInfo[] = "rabbitmq_build_info";
 constexpr char kCommitIndex[] = "rabbitmq_detailed_raft_log_commit_index";
+// One of the queue_coarse_metrics family, given for every queue it lists.
+constexpr char kQueueMessages[] = "rabbitmq_detailed_queue_messages";
 
 std::string ShardId(const std::string& vhost, const std::string& name) {
   return absl::StrCat(vhost, "/", name);
@@ -174,11 +176,28 @@ bool Contains(const std::vector<std::string>& names, const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
+// A model with the node's identity and no shard yet.
+NodeModel NodeIdentity(const NodeMetrics& metrics) {
+  NodeModel model;
+  // Empty only before rabbitmq_cluster_permanent_id existed: the target's
+  // configured cluster_id is then used (or the target fails saying so).
+  model.cluster_id = metrics.cluster_id;
+  model.cluster_display_name = metrics.cluster_name;
+  model.node = metrics.node;
+  model.version = metrics.version;
+  return model;
+}
+
+void SortShards(NodeModel& model) {
+  std::sort(model.shards.begin(), model.shards.end(),
+            [](const Shard& a, const Shard& b) { return a.id < b.id; });
+}
+
 }  // namespace
 
 absl::StatusOr<NodeMetrics> ParseDetailedMetrics(absl::string_view text) {
-  auto samples =
-      ParsePrometheusText(text, {kIdentityInfo, kBuildInfo, kCommitIndex});
+  auto samples = ParsePrometheusText(
+      text, {kIdentityInfo, kBuildInfo, kCommitIndex, kQueueMessages});
   if (!samples.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat("metrics reply: ", samples.status().message()));
@@ -217,6 +236,10 @@ absl::StatusOr<NodeMetrics> ParseDetailedMetrics(absl::string_view text) {
     // The node's other Raft clusters (the stream coordinator's) have
     // series without these labels: not queues.
     if (vhost == nullptr || queue == nullptr) continue;
+    if (sample.name == kQueueMessages) {
+      metrics.leading.emplace(*vhost, *queue);
+      continue;
+    }
     const std::string series = absl::StrCat(line, ": ", sample.name, " of ",
                                             Quoted(ShardId(*vhost, *queue)));
     const double value = sample.value;
@@ -290,13 +313,7 @@ std::vector<std::string> MemberAddresses(
 
 NodeModel BuildModel(const NodeMetrics& metrics,
                      const std::vector<Queue>& queues) {
-  NodeModel model;
-  // Empty only before rabbitmq_cluster_permanent_id existed: the target's
-  // configured cluster_id is then used (or the target fails saying so).
-  model.cluster_id = metrics.cluster_id;
-  model.cluster_display_name = metrics.cluster_name;
-  model.node = metrics.node;
-  model.version = metrics.version;
+  NodeModel model = NodeIdentity(metrics);
   for (const Queue& queue : queues) {
     Shard shard;
     shard.id = ShardId(queue.vhost, queue.name);
@@ -344,8 +361,40 @@ NodeModel BuildModel(const NodeMetrics& metrics,
     // construction in the 5-s snapshot (README.md).
     model.shards.push_back(std::move(shard));
   }
-  std::sort(model.shards.begin(), model.shards.end(),
-            [](const Shard& a, const Shard& b) { return a.id < b.id; });
+  SortShards(model);
+  return model;
+}
+
+std::set<QueueId> StreamIds(const std::vector<Queue>& queues) {
+  std::set<QueueId> streams;
+  for (const Queue& queue : queues) {
+    if (queue.type == "stream") streams.emplace(queue.vhost, queue.name);
+  }
+  return streams;
+}
+
+NodeModel BuildModelFromMetrics(const NodeMetrics& metrics,
+                                const std::set<QueueId>& streams) {
+  NodeModel model = NodeIdentity(metrics);
+  for (const auto& [queue, commit_index] : metrics.commit_index) {
+    Shard shard;
+    shard.id = ShardId(queue.first, queue.second);
+    shard.role =
+        metrics.leading.count(queue) > 0 ? Role::kPrimary : Role::kSecondary;
+    shard.commit_offset = CommitOffset{kRaftIndexUnit, commit_index};
+    model.shards.push_back(std::move(shard));
+  }
+  for (const QueueId& stream : streams) {
+    if (metrics.leading.count(stream) == 0 ||
+        metrics.commit_index.count(stream) > 0) {
+      continue;
+    }
+    Shard shard;
+    shard.id = ShardId(stream.first, stream.second);
+    shard.role = Role::kPrimary;
+    model.shards.push_back(std::move(shard));
+  }
+  SortShards(model);
   return model;
 }
 

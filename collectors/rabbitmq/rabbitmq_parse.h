@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -37,12 +38,16 @@ struct NodeMetrics {
   // vhost and queue labels (another Raft cluster of the node's, the stream
   // coordinator's) are not queues: left out.
   std::map<QueueId, uint64_t> commit_index;
+  // The queues in the node's queue_coarse_metrics family (when it was
+  // asked): those whose process runs here, so a quorum queue's leader, a
+  // stream's writer, a classic queue, as of the last 5-s refresh.
+  std::set<QueueId> leading;
 };
 
-// Parses a /metrics/detailed reply (families ra_metrics and any other).
-// Errors name the line or the series: `metrics reply: line 12: ...`,
-// `metrics reply: line 3: rabbitmq_detailed_raft_log_commit_index of queue
-// "/" "qq1": expected a non-negative integer, got NaN`, `metrics reply: no
+// Parses a /metrics/detailed reply (families ra_metrics, queue_coarse_metrics
+// and any other). Errors name the line or the series: `metrics reply: line
+// 12: ...`, `metrics reply: line 3: rabbitmq_detailed_raft_log_commit_index
+// of "//qq1": expected a non-negative integer, got NaN`, `metrics reply: no
 // rabbitmq_identity_info sample`.
 absl::StatusOr<NodeMetrics> ParseDetailedMetrics(absl::string_view text);
 
@@ -93,6 +98,19 @@ std::vector<std::string> MemberAddresses(
 // commit offset. No lag (README.md says why). Classic queues are not shards.
 NodeModel BuildModel(const NodeMetrics& metrics,
                      const std::vector<Queue>& queues);
+
+// The streams of a queue list.
+std::set<QueueId> StreamIds(const std::vector<Queue>& queues);
+
+// The model from the node's metrics alone, for when the queue list does not
+// come in time (a member node that hangs makes it wait about 1 s per quorum
+// queue it is a member of, README.md). Identity as BuildModel; one shard per
+// quorum queue with Raft series on this node, `primary` when the queue is in
+// `metrics.leading`, else `secondary`, with its commit offset; one per queue
+// of `streams` (from an earlier list) in `metrics.leading`, `primary`. Roles
+// are then as old as the node's last metrics refresh (up to 5 s).
+NodeModel BuildModelFromMetrics(const NodeMetrics& metrics,
+                                const std::set<QueueId>& streams);
 
 }  // namespace dse::rabbitmq
 

@@ -2,9 +2,10 @@
 // cluster (c1: rabbit1, rabbit2, rabbit3) and a single node (solo);
 // fixtures/README.md says how and what each scenario is. "detailed_*" are
 // /metrics/detailed?family=ra_metrics&family=queue_coarse_metrics (the
-// collector asks ra_metrics only: the other family is ignored),
-// "queues_disable_stats_*" the queue list the collector asks (plus the
-// "online" column, ignored), "queues_*" the same with statistics.
+// collector asks each family in its own request, the second only when the
+// queue list does not come in time), "queues_disable_stats_*" the queue list
+// the collector asks (plus the "online" column, ignored), "queues_*" the same
+// with statistics.
 #include "collectors/rabbitmq/rabbitmq_parse.h"
 
 #include <map>
@@ -75,10 +76,13 @@ TEST(ParseDetailedMetrics, IdentityVersionAndRaftCommitIndexes) {
   EXPECT_EQ(metrics.cluster_name, "c1");
   EXPECT_EQ(metrics.node, "rabbit1@localhost");
   EXPECT_EQ(metrics.version, "3.10.8");
-  // The unlabelled series (the stream coordinator's Raft cluster) and the
-  // queue_coarse_metrics family (qq1 and the classic c1) are not read.
+  // The unlabelled series (the stream coordinator's Raft cluster) are not
+  // queues.
   EXPECT_THAT(metrics.commit_index, ElementsAre(Pair(QueueId("/", "qq1"), 102),
                                                 Pair(QueueId("/", "qq2"), 62)));
+  // queue_coarse_metrics: the queue it leads and its classic queue.
+  EXPECT_THAT(metrics.leading,
+              ElementsAre(QueueId("/", "c1"), QueueId("/", "qq1")));
 }
 
 TEST(ParseDetailedMetrics, UnlabelledRaftSeriesAreSkippedWhenNotZero) {
@@ -303,6 +307,51 @@ TEST(BuildModel, ShardIdsKeepVhostAndNameAsGiven) {
   Queue queue{"orders", "eu/west", "quorum", "rabbit@h", "", {"rabbit@h"}};
   ExpectOneShard(BuildModel(metrics, {queue}), "orders/eu/west", Role::kPrimary,
                  kRaftIndexUnit, 5);
+}
+
+TEST(StreamIds, OnlyStreams) {
+  EXPECT_THAT(StreamIds(Queues("cluster")), ElementsAre(QueueId("/", "s1")));
+}
+
+// The metrics-only model of the node of `metrics`, knowing the stream s1.
+std::map<std::string, std::string> RolesFromMetrics(
+    const std::string& metrics) {
+  return Roles(BuildModelFromMetrics(Metrics(metrics), {QueueId("/", "s1")}));
+}
+
+TEST(BuildModelFromMetrics, LeadersAsOfTheLastRefresh) {
+  NodeModel model = BuildModelFromMetrics(Metrics("leader"), {});
+  EXPECT_EQ(model.cluster_id, kClusterId);
+  EXPECT_EQ(model.cluster_display_name, "c1");
+  EXPECT_EQ(model.node, "rabbit1@localhost");
+  EXPECT_EQ(model.version, "3.10.8");
+  // c1, in rabbit1's queue_coarse_metrics too, is neither quorum nor a
+  // known stream: no shard.
+  EXPECT_EQ(Roles(model), (RoleMap{{"//qq1", "primary at 102"},
+                                   {"//qq2", "secondary at 62"}}));
+  // The same roles as from the queue list, once settled.
+  for (const char* scenario : {"leader", "follower", "writer"}) {
+    EXPECT_EQ(RolesFromMetrics(scenario), Roles(scenario, Queues("cluster")))
+        << scenario;
+  }
+  // A stream not known from an earlier list is left out.
+  EXPECT_EQ(
+      Roles(BuildModelFromMetrics(Metrics("writer"), {})),
+      (RoleMap{{"//qq1", "secondary at 102"}, {"//qq2", "secondary at 62"}}));
+}
+
+TEST(BuildModelFromMetrics, NoPrimaryUntilTheNewLeadersRefresh) {
+  // rabbit2 was named leader of qq1 0.40 s after the kill, but its metrics
+  // show it only 5.4 s after: until then no node is primary for qq1.
+  EXPECT_EQ(
+      RolesFromMetrics("new_leader_elected"),
+      (RoleMap{{"//qq1", "secondary at 102"}, {"//qq2", "primary at 62"}}));
+  EXPECT_EQ(RolesFromMetrics("new_leader"),
+            (RoleMap{{"//qq1", "primary at 103"}, {"//qq2", "primary at 62"}}));
+  EXPECT_EQ(RolesFromMetrics("dead_node_follower"),
+            (RoleMap{{"//qq1", "secondary at 103"},
+                     {"//qq2", "secondary at 62"},
+                     {"//s1", "primary"}}));
 }
 
 TEST(ParseNodeNames, NamesOfEveryNodeRunningOrNot) {
