@@ -5,6 +5,7 @@
 #include "collectors/mysql/mysql_collector.h"
 #include "collectors/nats/nats_collector.h"
 #include "collectors/postgresql/postgresql_collector.h"
+#include "collectors/rabbitmq/rabbitmq_collector.h"
 #include "collectors/redis/redis_collector.h"
 #include "collectors/replicante/replicante_collector.h"
 #include "collectors/zookeeper/zookeeper_collector.h"
@@ -18,6 +19,7 @@ const KindRegistry& BuiltinKinds() {
     registry->Add(mysql::MySqlKind());
     registry->Add(nats::NatsKind());
     registry->Add(postgresql::PostgresqlKind());
+    registry->Add(rabbitmq::RabbitMqKind());
     registry->Add(redis::RedisKind());
     registry->Add(replicante::ReplicanteKind());
     registry->Add(zookeeper::ZooKeeperKind());

@@ -1,5 +1,5 @@
-// libcurl, loaded when the first etcd, NATS or agent-API target is collected
-// (see exporter/model/shared_library.h for why it is not linked).
+// libcurl, loaded when the first etcd, NATS, RabbitMQ or agent-API target is
+// collected (see exporter/model/shared_library.h for why it is not linked).
 #ifndef DATASTORE_EXPORTER_COLLECTORS_LIBCURL_LIBCURL_H_
 #define DATASTORE_EXPORTER_COLLECTORS_LIBCURL_LIBCURL_H_
 
