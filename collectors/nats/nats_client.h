@@ -8,6 +8,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "collectors/libcurl/http_get.h"
 #include "exporter/model/target.h"
 
 namespace dse::nats {
@@ -16,10 +17,8 @@ class MonitorClient {
  public:
   // Does no I/O: the connection is opened by the first Get. A reply over
   // `max_reply_bytes` fails its call.
-  MonitorClient(const HostPort& address, size_t max_reply_bytes);
-  ~MonitorClient();
-  MonitorClient(const MonitorClient&) = delete;
-  MonitorClient& operator=(const MonitorClient&) = delete;
+  MonitorClient(const HostPort& address, size_t max_reply_bytes)
+      : http_(address, max_reply_bytes) {}
 
   // The body of a 200 reply to GET `path` (e.g. "/varz"). One handle is
   // reused, so the connection is kept open between calls. Bounded by
@@ -28,9 +27,7 @@ class MonitorClient {
   absl::StatusOr<std::string> Get(absl::string_view path, absl::Time deadline);
 
  private:
-  const std::string base_url_;  // "http://127.0.0.1:8222".
-  const size_t max_reply_bytes_;
-  void* curl_ = nullptr;  // CURL*, created by the first Get.
+  KeptHttpGet http_;
 };
 
 }  // namespace dse::nats

@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "collectors/libcurl/http_get.h"
 #include "exporter/model/target.h"
 
 namespace dse::rabbitmq {
@@ -27,9 +28,6 @@ class HttpClient {
   // API"): a node is read on two ports.
   HttpClient(std::string name, const HostPort& address, BasicAuth auth,
              size_t max_reply_bytes);
-  ~HttpClient();
-  HttpClient(const HttpClient&) = delete;
-  HttpClient& operator=(const HttpClient&) = delete;
 
   // The body of a 200 reply to GET `path` (e.g. "/api/nodes?columns=name").
   // One handle is reused, so the connection is kept open between calls.
@@ -42,10 +40,8 @@ class HttpClient {
 
  private:
   const std::string name_;
-  const std::string base_url_;  // "http://127.0.0.1:15672".
   const BasicAuth auth_;
-  const size_t max_reply_bytes_;
-  void* curl_ = nullptr;  // CURL*, created by the first Get.
+  KeptHttpGet http_;
 };
 
 }  // namespace dse::rabbitmq
