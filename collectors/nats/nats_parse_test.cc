@@ -32,20 +32,9 @@ NodeModel Model(const std::string& varz, const std::string& jsz) {
   return BuildModel(Varz(varz), Jsz(jsz));
 }
 
-// Shard ID -> "role at offset", the whole of what a shard tells here.
+// Shard ID -> "role (detail) at offset", the whole of what a shard tells.
 std::map<std::string, std::string> Roles(const NodeModel& model) {
-  std::map<std::string, std::string> roles;
-  for (const Shard& shard : model.shards) {
-    EXPECT_TRUE(shard.lags.empty()) << shard.id;
-    std::string role(RoleName(shard.role));
-    if (!shard.role_detail.empty()) role += " (" + shard.role_detail + ")";
-    if (shard.commit_offset.has_value()) {
-      EXPECT_EQ(shard.commit_offset->unit, "stream_sequence") << shard.id;
-      role += " at " + std::to_string(shard.commit_offset->value);
-    }
-    roles[shard.id] = role;
-  }
-  return roles;
+  return ShardRoles(model, "stream_sequence");
 }
 
 TEST(ParseVarz, ReadsNameVersionAndClusterName) {

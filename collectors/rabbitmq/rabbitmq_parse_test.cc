@@ -48,18 +48,7 @@ std::vector<Queue> QueuesWithStatistics(const std::string& scenario) {
 
 // Shard ID -> "role (detail) at offset", the whole of what a shard tells.
 std::map<std::string, std::string> Roles(const NodeModel& model) {
-  std::map<std::string, std::string> roles;
-  for (const Shard& shard : model.shards) {
-    EXPECT_TRUE(shard.lags.empty()) << shard.id;
-    std::string role(RoleName(shard.role));
-    if (!shard.role_detail.empty()) role += " (" + shard.role_detail + ")";
-    if (shard.commit_offset.has_value()) {
-      EXPECT_EQ(shard.commit_offset->unit, "raft_index") << shard.id;
-      role += " at " + std::to_string(shard.commit_offset->value);
-    }
-    roles[shard.id] = role;
-  }
-  return roles;
+  return ShardRoles(model, "raft_index");
 }
 
 // The roles of the node of `metrics` with the queue list `queues`.

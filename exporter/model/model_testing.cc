@@ -43,4 +43,20 @@ Shard ExpectOneShard(const NodeModel& model, const std::string& id, Role role,
   return shard;
 }
 
+std::map<std::string, std::string> ShardRoles(const NodeModel& model,
+                                              const std::string& unit) {
+  std::map<std::string, std::string> roles;
+  for (const Shard& shard : model.shards) {
+    EXPECT_TRUE(shard.lags.empty()) << shard.id;
+    std::string role(RoleName(shard.role));
+    if (!shard.role_detail.empty()) role += " (" + shard.role_detail + ")";
+    if (shard.commit_offset.has_value()) {
+      EXPECT_EQ(shard.commit_offset->unit, unit) << shard.id;
+      role += " at " + std::to_string(shard.commit_offset->value);
+    }
+    roles[shard.id] = role;
+  }
+  return roles;
+}
+
 }  // namespace dse

@@ -3,6 +3,7 @@
 #define DATASTORE_EXPORTER_EXPORTER_MODEL_MODEL_TESTING_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <utility>
 
@@ -38,6 +39,12 @@ NodeModel OneShardModel(Role role, uint64_t offset);
 // offset of `offset` in `unit`; returns that shard (an empty one if none).
 Shard ExpectOneShard(const NodeModel& model, const std::string& id, Role role,
                      const std::string& unit, uint64_t offset);
+
+// Shard ID -> "role (detail) at offset", the whole of what each shard of a
+// many-shard kind tells; checks that no shard has a lag and that every
+// offset is in `unit`.
+std::map<std::string, std::string> ShardRoles(const NodeModel& model,
+                                              const std::string& unit);
 
 }  // namespace dse
 
