@@ -8,6 +8,7 @@
 #include "tests/support/mariadb_fixture.h"
 #include "tests/support/nats_fixture.h"
 #include "tests/support/postgres_fixture.h"
+#include "tests/support/rabbitmq_fixture.h"
 #include "tests/support/redis_fixture.h"
 #include "tests/support/zookeeper_fixture.h"
 
@@ -32,13 +33,15 @@ constexpr Registration kFixtures[] = {
     {"zookeeper", &Make<ZooKeeperFixture>},  // zookeeper_fixture.h
     {"etcd", &Make<EtcdFixture>},            // etcd_fixture.h
     {"nats", &Make<NatsFixture>},            // nats_fixture.h
+    {"rabbitmq", &Make<RabbitMqFixture>},    // rabbitmq_fixture.h
 };
 
 }  // namespace
 
 std::string DatastoreFixture::TargetYaml(int i, const std::string& name,
                                          const std::string& more) const {
-  return TargetBlock(name, kind(), address(i), target_keys_ + more);
+  return TargetBlock(name, kind(), address(i),
+                     target_keys_ + NodeKeys(i) + more);
 }
 
 std::string DatastoreFixture::TargetsYaml(const std::vector<std::string>& names,

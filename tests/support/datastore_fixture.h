@@ -58,8 +58,8 @@ class DatastoreFixture {
   virtual int Primary() const { return primary_; }
 
   // The entry of a configuration's `targets:` list for node i, named `name`:
-  // its kind, address, the kind's keys (cluster_id, credentials), then `more`
-  // (further keys, each line indented by four spaces).
+  // its kind, address, the kind's keys (cluster_id, credentials), node i's
+  // own keys, then `more` (further keys, each line indented by four spaces).
   std::string TargetYaml(int i, const std::string& name,
                          const std::string& more = "") const;
   // A whole `targets:` list: TargetYaml(i, names[i], more) for every node.
@@ -87,6 +87,9 @@ class DatastoreFixture {
   };
   explicit DatastoreFixture(Traits traits) : traits_(std::move(traits)) {}
 
+  // Keys of node i's target entry alone (a port of its own), each line
+  // indented by four spaces; none by default.
+  virtual std::string NodeKeys(int /*i*/) const { return ""; }
   // Sends `signal` to every process of node i.
   virtual void Signal(int i, int signal) = 0;
   // Stops node i (Stop records that it did).

@@ -24,7 +24,8 @@ size_t Append(char* data, size_t size, size_t count, void* out) {
 }  // namespace
 
 HttpResult HttpFetch(const std::string& url, const std::string& method,
-                     const std::vector<std::string>& headers, long timeout_ms) {
+                     const std::vector<std::string>& headers, long timeout_ms,
+                     const std::string& body) {
   HttpResult result;
   CURL* curl = curl_easy_init();
   curl_slist* list = nullptr;
@@ -33,6 +34,11 @@ HttpResult HttpFetch(const std::string& url, const std::string& method,
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, list);
+  if (!body.empty()) {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.c_str());
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE,
+                     static_cast<long>(body.size()));
+  }
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Append);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &result.body);
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &Append);

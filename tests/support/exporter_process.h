@@ -20,10 +20,11 @@ struct HttpResult {
   std::string headers;
 };
 
-// GET (or `method`) with a bounded timeout; status 0 when nothing answered.
+// GET (or `method`, with `body` when not empty) with a bounded timeout;
+// status 0 when nothing answered.
 HttpResult HttpFetch(const std::string& url, const std::string& method = "GET",
                      const std::vector<std::string>& headers = {},
-                     long timeout_ms = 10000);
+                     long timeout_ms = 10000, const std::string& body = "");
 
 struct Sample {
   std::string name;
