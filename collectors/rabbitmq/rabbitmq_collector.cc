@@ -74,6 +74,7 @@ class RabbitMqCollector : public Collector {
         auto queues = ParseQueues(*queues_reply);
         if (!queues.ok()) return queues.status();
         streams_ = StreamIds(*queues);
+        WarnOfUnlistedVhosts(UnlistedVhosts(*metrics, *queues));
         if (!queue_list_error_.empty()) {
           Log(LogLevel::kInfo, "rabbitmq queue list answers again",
               {{"target", target_}});
@@ -111,6 +112,19 @@ class RabbitMqCollector : public Collector {
   }
 
  private:
+  // Logs once per change the vhosts whose queues the list lacks.
+  void WarnOfUnlistedVhosts(const std::set<std::string>& vhosts) {
+    if (vhosts == unlisted_vhosts_) return;
+    unlisted_vhosts_ = vhosts;
+    if (vhosts.empty()) return;
+    Log(LogLevel::kWarn,
+        "rabbitmq queue list names no queue of vhosts where this node holds "
+        "quorum queue members: their queues are no shards; give the user "
+        "permissions there (empty ones suffice), unless they were just "
+        "deleted",
+        {{"target", target_}, {"vhosts", absl::StrJoin(vhosts, ",")}});
+  }
+
   const std::string target_;  // For the log.
   const absl::StatusOr<int> prometheus_port_;
   HttpClient management_;  // The target's address, with its credentials.
@@ -122,6 +136,8 @@ class RabbitMqCollector : public Collector {
   // (logged once).
   absl::Time queue_list_retry_ = absl::InfinitePast();
   std::string queue_list_error_;
+  // The vhosts last warned of (UnlistedVhosts).
+  std::set<std::string> unlisted_vhosts_;
 };
 
 }  // namespace

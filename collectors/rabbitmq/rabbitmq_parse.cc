@@ -373,6 +373,16 @@ std::set<QueueId> StreamIds(const std::vector<Queue>& queues) {
   return streams;
 }
 
+std::set<std::string> UnlistedVhosts(const NodeMetrics& metrics,
+                                     const std::vector<Queue>& queues) {
+  std::set<std::string> vhosts;
+  for (const auto& [queue, commit_index] : metrics.commit_index) {
+    vhosts.insert(queue.first);
+  }
+  for (const Queue& queue : queues) vhosts.erase(queue.vhost);
+  return vhosts;
+}
+
 NodeModel BuildModelFromMetrics(const NodeMetrics& metrics,
                                 const std::set<QueueId>& streams) {
   NodeModel model = NodeIdentity(metrics);

@@ -102,6 +102,14 @@ NodeModel BuildModel(const NodeMetrics& metrics,
 // The streams of a queue list.
 std::set<QueueId> StreamIds(const std::vector<Queue>& queues);
 
+// The virtual hosts where this node holds quorum queue members (Raft series)
+// of which the list names no queue at all. The list holds only the vhosts
+// the user has permissions on (the "monitoring" tag alone lists none), so
+// such a vhost's queues would silently be no shards; a vhost whose last
+// queue was deleted since the metrics' refresh also shows here for up to 5 s.
+std::set<std::string> UnlistedVhosts(const NodeMetrics& metrics,
+                                     const std::vector<Queue>& queues);
+
 // The model from the node's metrics alone, for when the queue list does not
 // come in time (a member node that hangs makes it wait about 1 s per quorum
 // queue it is a member of, README.md). Identity as BuildModel; one shard per

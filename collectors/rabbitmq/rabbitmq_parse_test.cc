@@ -308,6 +308,19 @@ std::map<std::string, std::string> RolesFromMetrics(
   return Roles(BuildModelFromMetrics(Metrics(metrics), {QueueId("/", "s1")}));
 }
 
+TEST(UnlistedVhosts, VhostsOfTheNodesRaftSeriesThatTheListLacks) {
+  NodeMetrics metrics = Metrics("leader");  // Series for //qq1, //qq2.
+  // The whole list, or any one queue of the vhost: nothing lacks.
+  EXPECT_THAT(UnlistedVhosts(metrics, Queues("cluster")), IsEmpty());
+  EXPECT_THAT(UnlistedVhosts(metrics, {Queues("cluster")[0]}), IsEmpty());
+  // A user without permissions on "/" gets an empty list (checked on a
+  // live 3.10.8 node).
+  EXPECT_THAT(UnlistedVhosts(metrics, {}), ElementsAre("/"));
+  metrics.commit_index[QueueId("orders", "eu")] = 3;
+  EXPECT_THAT(UnlistedVhosts(metrics, Queues("cluster")),
+              ElementsAre("orders"));
+}
+
 TEST(BuildModelFromMetrics, LeadersAsOfTheLastRefresh) {
   NodeModel model = BuildModelFromMetrics(Metrics("leader"), {});
   EXPECT_EQ(model.cluster_id, kClusterId);

@@ -197,6 +197,34 @@ TEST_F(RabbitMqClusterTest, EveryQuorumQueueAndStreamIsAShardWithOnePrimary) {
   EXPECT_EQ(PromtoolComplaints(shared_->dir, raw), "");
 }
 
+// The "monitoring" tag alone lists no queue of a vhost: the target is up
+// with no shards, and the log says why and what to do.
+TEST_F(RabbitMqClusterTest, UserWithoutPermissionsOnTheVhostIsWarnedOf) {
+  ASSERT_TRUE(cluster()
+                  .AddMonitoringUser("blind", "blind-password",
+                                     /*permissions=*/false)
+                  .ok());
+  const std::string password_file = shared_->dir.path() + "/blind-password";
+  ASSERT_TRUE(WriteFile(password_file, "blind-password\n"));
+  auto exporter = ExporterProcess::StartOrFail(
+      shared_->dir,
+      "targets:\n" +
+          TargetBlock("blind", "rabbitmq", cluster().address(0),
+                      absl::StrCat("    username: blind\n    password_file: ",
+                                   password_file,
+                                   "\n    options:\n      prometheus_port: \"",
+                                   cluster().prometheus_port(0), "\"\n")));
+  ASSERT_NE(exporter, nullptr);
+  const std::vector<Sample> samples = exporter->Scrape();
+  EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", "blind"}}), 1);
+  EXPECT_THAT(ShardsOf(samples, "blind"), IsEmpty());
+  EXPECT_THAT(exporter->Logs(),
+              ::testing::HasSubstr("rabbitmq queue list names no queue of "
+                                   "vhosts where this node holds quorum queue "
+                                   "members"));
+  EXPECT_THAT(exporter->Logs(), ::testing::HasSubstr("vhosts=/"));
+}
+
 // Last: it kills a node.
 TEST_F(RabbitMqClusterTest, KilledQueueLeaderGivesItANewPrimaryOnASurvivor) {
   const std::map<std::string, int> leaders = Leaders();

@@ -138,16 +138,9 @@ absl::StatusOr<std::unique_ptr<RabbitMqCluster>> RabbitMqCluster::Start(
   }
 
   cluster->password_ = RandomHex(12);
-  auto user =
-      cluster->Api(0, "PUT", absl::StrCat("/api/users/", kMonitoringUser),
-                   {{"password", cluster->password_}, {"tags", "monitoring"}});
-  if (!user.ok()) return user.status();
-  // The tag alone lists no queue: a vhost's queues are listed to users with
-  // permissions there, and empty ones (no access to any resource) suffice.
-  auto permissions = cluster->Api(
-      0, "PUT", absl::StrCat("/api/permissions/%2F/", kMonitoringUser),
-      {{"configure", ""}, {"write", ""}, {"read", ""}});
-  if (!permissions.ok()) return permissions.status();
+  absl::Status user = cluster->AddMonitoringUser(
+      kMonitoringUser, cluster->password_, /*permissions=*/true);
+  if (!user.ok()) return user;
   return cluster;
 }
 
@@ -263,6 +256,19 @@ absl::StatusOr<nlohmann::json> RabbitMqCluster::Api(
     return absl::DataLossError(absl::StrCat(what, ": not JSON: ", result.body));
   }
   return json;
+}
+
+absl::Status RabbitMqCluster::AddMonitoringUser(const std::string& name,
+                                                const std::string& password,
+                                                bool permissions) {
+  auto user = Api(0, "PUT", "/api/users/" + name,
+                  {{"password", password}, {"tags", "monitoring"}});
+  if (!user.ok() || !permissions) return user.status();
+  // The tag alone lists no queue: a vhost's queues are listed to users with
+  // permissions there, and empty ones (no access to any resource) suffice.
+  return Api(0, "PUT", "/api/permissions/%2F/" + name,
+             {{"configure", ""}, {"write", ""}, {"read", ""}})
+      .status();
 }
 
 absl::Status RabbitMqCluster::DeclareQueue(int i, const std::string& name,

@@ -60,6 +60,10 @@ class RabbitMqCluster {
   absl::StatusOr<nlohmann::json> Api(
       int i, const std::string& method, const std::string& path,
       const nlohmann::json& body = nlohmann::json()) const;
+  // Adds user `name` with the "monitoring" tag and, with `permissions`,
+  // empty permissions on vhost "/" (without, it is listed no queue there).
+  absl::Status AddMonitoringUser(const std::string& name,
+                                 const std::string& password, bool permissions);
   // Declares durable queue `name` in vhost "/" through node i: "quorum" (its
   // first leader is node i) or "stream" (its first writer is node i).
   absl::Status DeclareQueue(int i, const std::string& name,
