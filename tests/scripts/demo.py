@@ -6,12 +6,13 @@ RabbitMQ cluster with three quorum queues (led by different nodes) and a stream
 (a shard each), on free loopback ports, the exporter against all eight, and a
 Prometheus (bundled rules loaded) and an Alertmanager scraping and alerting on
 it, until Ctrl-C. The exporter, Prometheus and Alertmanager take their usual
-ports (9755, 9090, 9093) when free. The RabbitMQ cluster takes 20 to 45 s to
-form: the URLs come first (its targets down until then), a line when its queues
-are ready. With --smoke it checks the roles (Redis: a primary and a
-secondary; NATS: one primary per stream; RabbitMQ, once formed: one primary per
-queue and stream), the rules and the recorded series once and stops (a test
-runs it that way). Data lives in a temporary folder, removed at the end.
+ports (9755, 9090, 9093) when free. The RabbitMQ cluster takes about half a
+minute to form, more on a busy machine: the URLs come first (its targets down
+until then), a line when its queues are ready. With --smoke it checks the roles
+(Redis: a primary and a secondary; NATS: one primary per stream; RabbitMQ, once
+formed: one primary per queue and stream), the rules and the recorded series
+once and stops (a test runs it that way). Data lives in a temporary folder,
+removed at the end.
 
     python3 tests/scripts/demo.py [--smoke]
 """
@@ -80,11 +81,11 @@ def prepare_rabbitmq(nodes, started, ready):
 @contextlib.contextmanager
 def rabbitmq_cluster(stack):
     """Starts a 3-node RabbitMQ cluster; gives its nodes and a Future set
-    once the cluster has formed and its queues are filled. Forming takes 20 to
-    45 s on 2 cores (three Erlang VMs booting): a thread waits for it, so that
-    the demo does not; until then the exporter shows the nodes down
-    (datastore_up 0). On exit the nodes are killed: their data is thrown
-    away, and a clean stop (SIGTERM) takes 6-10 s."""
+    once the cluster has formed and its queues are filled. Forming took
+    22-65 s on 2 cores shared with other work (three Erlang VMs booting): a
+    thread waits for it, so that the demo does not; until then the exporter
+    shows the nodes down (datastore_up 0). On exit the nodes are killed:
+    their data is thrown away, and a clean stop (SIGTERM) takes 6-10 s."""
     started = time.monotonic()
     # Started from the main thread (a server dies with the thread that
     # started it). Nodes started together and empty wait for the one that
@@ -214,8 +215,8 @@ and its replica ({replica.address}), a 3-node NATS JetStream cluster
 (demo-streams: streams {', '.join(NATS_STREAMS)}, one shard each; monitoring ports
 {', '.join(node.monitor_address for node in nats)}) and a 3-node RabbitMQ cluster
 (demo-queues: queues {', '.join(RABBITMQ_QUEUES)}, one shard each), with Prometheus and
-Alertmanager. The RabbitMQ nodes show down until their cluster has formed, in 20 to 45 s:
-a line below says when.
+Alertmanager. The RabbitMQ nodes show down until their cluster has formed, in about half
+a minute (more on a busy machine): a line below says when.
 
   Open:          {exporter.url}/            (targets and their state)
   Metrics:       {exporter.url}/metrics
