@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Proves the README's demo command as a newcomer runs it: `bash tests/scripts/demo.sh`
 # (which installs the packages and builds when needed) must print its URLs, serve a
-# primary and a secondary on /metrics, and on Ctrl-C (SIGINT to its process group, as a
-# terminal sends it) stop within 30 s, leaving no process and no temporary folder behind.
+# primary and a secondary on /metrics and the three RabbitMQ targets (down while their
+# cluster forms: the URLs do not wait for it), and on Ctrl-C (SIGINT to its process
+# group, as a terminal sends it), which usually comes while the RabbitMQ cluster is still
+# forming, stop within 30 s, leaving no process (the RabbitMQ nodes' Erlang VMs and
+# their epmd included) and no temporary folder behind.
 # .ci/run runs it in a brand-new Debian 12 root before the test suite.
 #   bash tests/scripts/demo_check.sh
 set -euo pipefail
@@ -37,14 +40,16 @@ seen=0
 for _ in $(seq 100); do
   metrics=$(curl -fsS "$metrics_url" 2>/dev/null || true)
   if grep -q 'datastore_shard_role{target="demo-primary".*role="primary"} 1' <<<"$metrics" &&
-     grep -q 'datastore_shard_role{target="demo-replica".*role="secondary"} 1' <<<"$metrics"; then
+     grep -q 'datastore_shard_role{target="demo-replica".*role="secondary"} 1' <<<"$metrics" &&
+     [ "$(grep -c '^datastore_up{target="demo-rabbit[123]"' <<<"$metrics")" = 3 ]; then
     seen=1
     break
   fi
   sleep 0.1
 done
-[ "$seen" = 1 ] || fail "no primary and secondary on $metrics_url; last scrape: $metrics"
-echo "demo check: a primary and a secondary on /metrics"
+[ "$seen" = 1 ] ||
+  fail "no primary and secondary or no RabbitMQ targets on $metrics_url; last scrape: $metrics"
+echo "demo check: a primary and a secondary and three RabbitMQ targets on /metrics"
 
 session_processes() { ps -e -o pid=,sid= | awk -v sid="$demo" '$2 == sid {print $1}'; }
 echo "demo check: Ctrl-C (SIGINT to the demo's $(session_processes | wc -l) processes)"
