@@ -62,7 +62,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -182,8 +181,8 @@ end
 
 class RawFetch:
     """A reference without an exporter: GET `paths` of each of `addresses`,
-    in turn, over one keep-alive connection per node and thread; several
-    nodes at once, one thread each (as our exporter collects its targets).
+    in turn, over one keep-alive connection per node; several nodes at once,
+    a thread each (as our exporter collects its targets).
     nats: what any NATS exporter fetches per scrape (NATS_PATHS of each
     node's monitoring address); rabbitmq: the Prometheus plugin's own
     endpoint of each node, which Prometheus would scrape."""
@@ -192,21 +191,34 @@ class RawFetch:
         self.addresses, self.paths = addresses, paths
         self.pool = (concurrent.futures.ThreadPoolExecutor(len(addresses))
                      if len(addresses) > 1 else None)
-        self.local = threading.local()
+        self.connections = {}  # address -> its connection; one fetch of it at a time
+
+    def get(self, address, path):
+        """(status, body) of GET path over the connection to address.
+        RabbitMQ's web server closes a connection idle for 60 s (Cowboy's
+        idle_timeout; measured: open after 20 s, closed after 62 s): then
+        once more on a new connection, as an HTTP client does."""
+        connections = self.connections
+        for attempt in (1, 2):
+            if address not in connections:
+                host, port = address.rsplit(":", 1)
+                connections[address] = http.client.HTTPConnection(host, int(port), timeout=30)
+            try:
+                connections[address].request("GET", path)
+                response = connections[address].getresponse()
+                return response.status, response.read()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                connections.pop(address).close()
+                if attempt == 2:
+                    raise
 
     def fetch_node(self, address):
         """Bytes of the node's replies."""
-        connections = self.local.__dict__.setdefault("connections", {})
-        if address not in connections:
-            host, port = address.rsplit(":", 1)
-            connections[address] = http.client.HTTPConnection(host, int(port), timeout=30)
         size = 0
         for path in self.paths:
-            connections[address].request("GET", path)
-            response = connections[address].getresponse()
-            body = response.read()
-            if response.status != 200:
-                raise SystemExit(f"GET {address}{path}: HTTP {response.status}")
+            status, body = self.get(address, path)
+            if status != 200:
+                raise SystemExit(f"GET {address}{path}: HTTP {status}")
             size += len(body)
         return size
 
