@@ -157,10 +157,11 @@ def wrk(urls, seconds, threads=2, script=None):
 
 # ---- what is scraped: an exporter's /metrics, or the raw fetch of nats-servers
 
-def scraped_exporter(url, pid):
+def scraped_exporter(url, pid, log=None):
     """An exporter: its /metrics scraped over one keep-alive connection
-    (sequential), by wrk (concurrent); its pid for CPU and RSS."""
-    return {"pid": pid,
+    (sequential), by wrk (concurrent); its pid for CPU and RSS; its `log`
+    (ours: warnings and errors only), printed after the rounds."""
+    return {"pid": pid, "log": log,
             "warm_up": lambda count: scrape_loop(url, count, [], []),
             "sequential": lambda count: sequential(url, count),
             "concurrent": lambda seconds: wrk([url], seconds),
@@ -364,7 +365,7 @@ def start_ours(stack, exporter, name, targets):
         if not re.search(rf'^datastore_up{{[^}}]*target="{re.escape(target["name"])}"[^}}]*}} 1$',
                          body, re.M):
             raise SystemExit(f"our {name} exporter does not see {target['name']}:\n{body}")
-    return scraped_exporter(f"{ours.url}/metrics", ours.pid), body
+    return scraped_exporter(f"{ours.url}/metrics", ours.pid, ours.log), body
 
 
 def start_peer(stack, program, flags, up, env=None):
@@ -641,6 +642,9 @@ def run(args, stack, cluster):
             figures[(kind, who)] = merged
         if rss_before is not None:
             figures[(kind, "datastore RSS")] = (rss_before, datastore["rss"]())
+        if ours["log"]:
+            with open(ours["log"]) as f:
+                figures[(kind, "our log")] = f.read().splitlines()
     load_after = loadavg()
 
     print(f"# side by side: {args.rounds} interleaved rounds of {args.scrapes} sequential "
@@ -670,6 +674,11 @@ def run(args, stack, cluster):
             before, after = figures[(kind, "datastore RSS")]
             print("datastore RSS MB before the rounds: " + ", ".join(f"{v:.1f}" for v in before)
                   + "; after: " + ", ".join(f"{v:.1f}" for v in after))
+        # A warning changes what was measured (rabbitmq: a queue list that
+        # timed out makes the next 30 s of scrapes skip it).
+        logged = figures.get((kind, "our log"), [])
+        print(f"our exporter logged {len(logged)} warnings or errors"
+              + "".join(f"\n  {line}" for line in logged[:5]))
 
 
 def ratio(key, ours, peer):
