@@ -552,10 +552,14 @@ def rabbitmq_pairs(stack, args, cluster):
     password_file = stack.file("rabbitmq-password", "guest\n")  # guest: loopback only
     pairs = []
     for targets in (nodes, nodes[:1]):
+        # timeout 30 s: with the default 5 s the queue list gets 2.5 s, which
+        # 4 concurrent scrapes (12 lists at once) on a loaded 2-core machine
+        # exceeded; our exporter then skips the list for 30 s, and the
+        # figures would be those of that fallback (as the log then says).
         ours, body = start_ours(stack, args.exporter, f"rabbitmq-{len(targets)}", [
             {"name": node.name, "kind": "rabbitmq",
              "address": f"127.0.0.1:{node.management_port}", "username": "guest",
-             "password_file": password_file,
+             "password_file": password_file, "timeout": "30s",
              "options": {"prometheus_port": str(node.prometheus_port)}} for node in targets])
         check_rabbitmq_model(body, targets, listed)
         references = [(name, RawFetch([f"127.0.0.1:{node.prometheus_port}" for node in targets],
