@@ -199,17 +199,18 @@ class RawFetch:
         RabbitMQ's web server closes a connection idle for 60 s (Cowboy's
         idle_timeout; measured: open after 20 s, closed after 62 s): then
         once more on a new connection, as an HTTP client does."""
-        connections = self.connections
         for attempt in (1, 2):
-            if address not in connections:
+            if address not in self.connections:
                 host, port = address.rsplit(":", 1)
-                connections[address] = http.client.HTTPConnection(host, int(port), timeout=30)
+                self.connections[address] = http.client.HTTPConnection(host, int(port),
+                                                                        timeout=30)
+            connection = self.connections[address]
             try:
-                connections[address].request("GET", path)
-                response = connections[address].getresponse()
+                connection.request("GET", path)
+                response = connection.getresponse()
                 return response.status, response.read()
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
-                connections.pop(address).close()
+                self.connections.pop(address).close()
                 if attempt == 2:
                     raise
 
