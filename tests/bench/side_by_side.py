@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark (not a test): our exporter side by side with the Debian peer
-exporters, on the same real servers, under the same loads.
+exporters (nats, rabbitmq: the references below), on the same real
+servers, under the same loads.
 
 Starts a Redis primary+replica, a MariaDB primary+GTID replica and a
 PostgreSQL server on loopback, then for each kind one exporter of ours and one
@@ -30,8 +31,23 @@ its targets), and our exporter with 1 target vs the raw fetch of that node.
 The datastore figures are the nats-servers' (of the nodes fetched): CPU,
 and HTTP requests served (/varz http_req_stats).
 
+rabbitmq: the reference is the rabbitmq_prometheus plugin itself, the
+endpoint a RabbitMQ user scrapes without an exporter: GET /metrics of each
+node (aggregated, the plugin's default), and, as more references,
+/metrics/per-object and /metrics/detailed?family=ra_metrics&
+family=queue_coarse_metrics (RawFetch, each its one path). A 3-node cluster
+with --queues quorum queues and --rabbitmq-streams streams, declared
+through the nodes in turn (each node leads a third: printed), then the
+same two pairs as nats: 3 targets vs the 3 nodes, 1 target vs that node.
+Our exporter asks each node's management API for the queue list and its
+plugin for ra_metrics. The broker figures are the CPU of the 3 nodes' VMs
+(beam.smp, the PIDs started) whatever is scraped, since one node's queue
+list makes the others work; no request count. The nodes' RSS is printed
+before and after the rounds.
+
 Run as root (MariaDB and PostgreSQL need it). Usage:
   python3 tests/bench/side_by_side.py [--rounds 3] [--scrapes 200] [--kinds redis,mysql,nats]
+      [--wrk-seconds 2 (0: none)] [--streams 100] [--queues 30 --rabbitmq-streams 3]
 From a fresh checkout it installs what is missing (the packages of
 tests/scripts/install-deps.sh and build.sh's build when there is no exporter
 binary; wrk and the three peer exporters with apt-get) unless --no-install.
@@ -46,7 +62,6 @@ import shutil
 import statistics
 import subprocess
 import sys
-import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -142,10 +157,11 @@ def wrk(urls, seconds, threads=2, script=None):
 
 # ---- what is scraped: an exporter's /metrics, or the raw fetch of nats-servers
 
-def scraped_exporter(url, pid):
+def scraped_exporter(url, pid, log=None):
     """An exporter: its /metrics scraped over one keep-alive connection
-    (sequential), by wrk (concurrent); its pid for CPU and RSS."""
-    return {"pid": pid,
+    (sequential), by wrk (concurrent); its pid for CPU and RSS; its `log`
+    (ours: warnings and errors only), printed after the rounds."""
+    return {"pid": pid, "log": log,
             "warm_up": lambda count: scrape_loop(url, count, [], []),
             "sequential": lambda count: sequential(url, count),
             "concurrent": lambda seconds: wrk([url], seconds),
@@ -165,30 +181,46 @@ end
 
 
 class RawFetch:
-    """The nats reference: what any NATS exporter fetches per scrape, with no
-    exporter: NATS_PATHS of each node (its monitoring address), in turn,
-    over one keep-alive connection per node and thread; several nodes at
-    once, one thread each (as our exporter collects its targets)."""
+    """A reference without an exporter: GET `paths` of each of `addresses`,
+    in turn, over one keep-alive connection per node; several nodes at once,
+    a thread each (as our exporter collects its targets).
+    nats: what any NATS exporter fetches per scrape (NATS_PATHS of each
+    node's monitoring address); rabbitmq: the Prometheus plugin's own
+    endpoint of each node, which Prometheus would scrape."""
 
-    def __init__(self, addresses):
-        self.addresses = addresses
+    def __init__(self, addresses, paths):
+        self.addresses, self.paths = addresses, paths
         self.pool = (concurrent.futures.ThreadPoolExecutor(len(addresses))
                      if len(addresses) > 1 else None)
-        self.local = threading.local()
+        self.connections = {}  # address -> its connection; one fetch of it at a time
+
+    def get(self, address, path):
+        """(status, body) of GET path over the connection to address.
+        RabbitMQ's web server closes a connection idle for 60 s (Cowboy's
+        idle_timeout; measured: open after 20 s, closed after 62 s): then
+        once more on a new connection, as an HTTP client does."""
+        for attempt in (1, 2):
+            if address not in self.connections:
+                host, port = address.rsplit(":", 1)
+                self.connections[address] = http.client.HTTPConnection(host, int(port),
+                                                                        timeout=30)
+            connection = self.connections[address]
+            try:
+                connection.request("GET", path)
+                response = connection.getresponse()
+                return response.status, response.read()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                self.connections.pop(address).close()
+                if attempt == 2:
+                    raise
 
     def fetch_node(self, address):
         """Bytes of the node's replies."""
-        connections = self.local.__dict__.setdefault("connections", {})
-        if address not in connections:
-            host, port = address.rsplit(":", 1)
-            connections[address] = http.client.HTTPConnection(host, int(port), timeout=30)
         size = 0
-        for path in NATS_PATHS:
-            connections[address].request("GET", path)
-            response = connections[address].getresponse()
-            body = response.read()
-            if response.status != 200:
-                raise SystemExit(f"GET {address}{path}: HTTP {response.status}")
+        for path in self.paths:
+            status, body = self.get(address, path)
+            if status != 200:
+                raise SystemExit(f"GET {address}{path}: HTTP {status}")
             size += len(body)
         return size
 
@@ -209,13 +241,15 @@ class RawFetch:
         return statistics.median(latencies) * 1000, percentile(latencies, 0.99) * 1000
 
     def concurrent(self, seconds, script):
-        """wrk -c4 on every node at once (one thread each): (fetches/s,
-        fetches); a fetch is 2 requests on every node."""
-        rate, requests = wrk([f"http://{a}/" for a in self.addresses], seconds, 1, script)
-        per_fetch = len(NATS_PATHS) * len(self.addresses)
+        """wrk -c4 on every node at once (one thread each; with several
+        paths, a Lua `script` that goes through them): (fetches/s,
+        fetches); a fetch is len(paths) requests on every node."""
+        path = "/" if script else self.paths[0]
+        rate, requests = wrk([f"http://{a}{path}" for a in self.addresses], seconds, 1, script)
+        per_fetch = len(self.paths) * len(self.addresses)
         return rate / per_fetch, requests // per_fetch
 
-    def scraped(self, script):
+    def scraped(self, script=None):
         return {"pid": None,
                 "warm_up": lambda count: [self.scrape() for _ in range(count)],
                 "sequential": self.sequential,
@@ -231,40 +265,49 @@ def idle_cpu_rate(datastore):
     return (cpu() - before) / seconds
 
 
+def no_counters():
+    """For a datastore that counts no requests: (NaN, NaN, 0, 0)."""
+    return math.nan, math.nan, 0, 0
+
+
 def measure(exporter, datastore, args):
     """One round for one exporter (scraped_exporter, RawFetch.scraped):
-    returns a dict of figures; exporter CPU is NaN without a pid."""
+    returns a dict of figures; exporter CPU is NaN without a pid, the
+    concurrent figures NaN with --wrk-seconds 0."""
     pid = exporter["pid"]
     exporter_cpu = (lambda: cpu_seconds(pid)) if pid else (lambda: math.nan)
+    counters = datastore.get("counters", no_counters)
     exporter["warm_up"](20)  # Connections, caches.
-    ops0, conns0, own_ops, own_conns = datastore["counters"]()
+    ops0, conns0, own_ops, own_conns = counters()
     ds_cpu_seconds = datastore.get("cpu", lambda: cpu_seconds(datastore["pid"]))
     ds_cpu0, cpu0, t0 = ds_cpu_seconds(), exporter_cpu(), time.perf_counter()
     median, p99 = exporter["sequential"](args.scrapes)
     wall = time.perf_counter() - t0
     cpu1, ds_cpu1 = exporter_cpu(), ds_cpu_seconds()
-    ops1, conns1, _, _ = datastore["counters"]()
+    ops1, conns1, _, _ = counters()
     n = args.scrapes
     seq_ds_cpu = max(0.0, ds_cpu1 - ds_cpu0 - datastore["idle_rate"] * wall)
     # CPU is counted in clock ticks (10 ms): the wrk run, thousands of
     # scrapes, gives the finer per-scrape figures.
-    t0 = time.perf_counter()
-    rate, total = exporter["concurrent"](args.wrk_seconds)
-    wrk_wall = time.perf_counter() - t0
-    cpu2, ds_cpu2 = exporter_cpu(), ds_cpu_seconds()
-    ds_cpu = max(0.0, ds_cpu2 - ds_cpu1 - datastore["idle_rate"] * wrk_wall)
+    rate, total, cpu2, ds_cpu = math.nan, 0, math.nan, math.nan
+    if args.wrk_seconds > 0:
+        t0 = time.perf_counter()
+        rate, total = exporter["concurrent"](args.wrk_seconds)
+        wrk_wall = time.perf_counter() - t0
+        cpu2, ds_cpu2 = exporter_cpu(), ds_cpu_seconds()
+        ds_cpu = max(0.0, ds_cpu2 - ds_cpu1 - datastore["idle_rate"] * wrk_wall)
     return {
         "median ms": median,
         "p99 ms": p99,
         "CPU ms/scrape, sequential": (cpu1 - cpu0) * 1000 / n,
-        "CPU ms/scrape, 4 clients": (cpu2 - cpu1) * 1000 / total,
+        "CPU ms/scrape, 4 clients": (cpu2 - cpu1) * 1000 / total if total else math.nan,
         "scrapes/s, 4 clients": rate,
         "scrapes served": 20 + n + total + 1,  # and the bytes/scrape one
         "bytes/scrape": exporter["bytes"](),
         "datastore commands/scrape": (ops1 - ops0 - own_ops) / n,
         "datastore conns/scrape": (conns1 - conns0 - own_conns) / n,
         "datastore CPU ms/scrape, sequential": seq_ds_cpu * 1000 / n,
-        "datastore CPU ms/scrape, 4 clients": ds_cpu * 1000 / total,
+        "datastore CPU ms/scrape, 4 clients": ds_cpu * 1000 / total if total else math.nan,
     }
 
 
@@ -273,10 +316,15 @@ def main():
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--scrapes", type=int, default=200)
-    parser.add_argument("--wrk-seconds", type=int, default=2)
-    parser.add_argument("--kinds", default="redis,mysql,postgresql,nats")
+    parser.add_argument("--wrk-seconds", type=int, default=2,
+                        help="0: no concurrent part")
+    parser.add_argument("--kinds", default="redis,mysql,postgresql,nats,rabbitmq")
     parser.add_argument("--streams", type=int, default=100,
                         help="R3 streams in the nats cluster")
+    parser.add_argument("--queues", type=int, default=30,
+                        help="quorum queues in the rabbitmq cluster")
+    parser.add_argument("--rabbitmq-streams", type=int, default=3,
+                        help="streams in the rabbitmq cluster")
     parser.add_argument("--exporter", default=servers.exporter_binary())
     parser.add_argument("--no-install", action="store_true",
                         help="fail instead of installing missing packages or building")
@@ -295,7 +343,17 @@ def main():
         subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", *PEER_PACKAGES],
                        check=True, env=dict(os.environ, DEBIAN_FRONTEND="noninteractive"))
     with servers.Servers() as stack:
-        run(args, stack)
+        cluster = []
+        try:
+            run(args, stack, cluster)
+        finally:
+            # RabbitMQ nodes stop cleanly, all at once, before the rest (their
+            # epmd too): the stack would kill what is left after 10 s.
+            if cluster:
+                began = time.monotonic()
+                servers.stop_all([node.process for node in cluster], timeout=60)
+                print(f"# rabbitmq: {len(cluster)} nodes stopped in "
+                      f"{time.monotonic() - began:.1f} s", flush=True)
 
 
 def start_ours(stack, exporter, name, targets):
@@ -308,7 +366,7 @@ def start_ours(stack, exporter, name, targets):
         if not re.search(rf'^datastore_up{{[^}}]*target="{re.escape(target["name"])}"[^}}]*}} 1$',
                          body, re.M):
             raise SystemExit(f"our {name} exporter does not see {target['name']}:\n{body}")
-    return scraped_exporter(f"{ours.url}/metrics", ours.pid), body
+    return scraped_exporter(f"{ours.url}/metrics", ours.pid, ours.log), body
 
 
 def start_peer(stack, program, flags, up, env=None):
@@ -398,10 +456,10 @@ def nats_pairs(stack, args):
             {"name": node.name, "kind": "nats", "address": node.monitor_address}
             for node in targets])
         check_nats_model(body, targets, led)
-        raw = RawFetch([node.monitor_address for node in targets]).scraped(script)
+        raw = RawFetch([node.monitor_address for node in targets], NATS_PATHS).scraped(script)
         what = ("3 nodes" if len(targets) == 3 else "1 node of 3") + f", {args.streams} R3 streams"
-        pairs.append((f"nats 2.9 ({what})", "the raw fetch (GET /varz + /jsz of each node)",
-                      ours, raw,
+        pairs.append((f"nats 2.9 ({what})", ours,
+                      [("the raw fetch (GET /varz + /jsz of each node)", raw)],
                       {"cpu": lambda t=targets: sum(cpu_seconds(node.pid) for node in t),
                        "counters": lambda t=targets: nats_counters(t),
                        # 100 R3 streams cost ~40 ms/s per idle node, unevenly.
@@ -409,7 +467,119 @@ def nats_pairs(stack, args):
     return pairs
 
 
-def run(args, stack):
+# ---- rabbitmq -----------------------------------------------------------------
+
+# The references: the Prometheus plugin's own endpoints (no credentials).
+# /metrics is aggregated (the plugin's default); per-object gives each
+# queue's series; the detailed families are what holds each quorum queue's
+# Raft indexes and each queue's process on its node.
+RABBITMQ_REFERENCES = [
+    ("/metrics", "plugin /metrics"),
+    ("/metrics/per-object", "plugin /metrics/per-object"),
+    ("/metrics/detailed?family=ra_metrics&family=queue_coarse_metrics",
+     "plugin /metrics/detailed?family=ra_metrics&family=queue_coarse_metrics"),
+]
+COMMIT_INDEX = re.compile(r'^rabbitmq_detailed_raft_log_commit_index{[^}]*queue="([^"]*)"', re.M)
+
+
+def rabbitmq_cluster(stack, queues, streams):
+    """3 nodes rabbit1..3 in cluster `bench`; `queues` quorum queues
+    q000... (queue i holds i % 10 + 1 messages) and `streams` streams
+    s000... (5 messages each), declared through node i % 3 (their first
+    leader or writer), 6 at a time; once every node's Raft series show
+    every quorum queue (refreshed every 5 s), returns the nodes, the queue
+    list (name, type, leader, node, members) and the seconds it took."""
+    began = time.monotonic()
+    nodes = stack.rabbitmq_cluster(3, "rabbit", "bench")
+    declared = ([(f"q{i:03d}", "quorum", i % 10 + 1) for i in range(queues)]
+                + [(f"s{i:03d}", "stream", 5) for i in range(streams)])
+
+    def declare(i):
+        name, queue_type, messages = declared[i]
+        node = nodes[i % len(nodes)]
+        node.declare_queue(name, queue_type)
+        node.publish(name, messages)
+
+    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+        list(pool.map(declare, range(len(declared))))
+    quorum = {f"q{i:03d}" for i in range(queues)}
+    stack.wait_until(
+        f"the Raft series of {queues} quorum queues on every node",
+        lambda: all(set(COMMIT_INDEX.findall(node.metrics(
+            "/metrics/detailed?family=ra_metrics")[1])) >= quorum for node in nodes),
+        60, interval=0.5)
+    listed = nodes[0].api("GET", "/api/queues?disable_stats=true&"
+                          "columns=name,vhost,type,leader,node,members")
+    return nodes, listed, time.monotonic() - began
+
+
+def check_rabbitmq_model(body, targets, listed):
+    """Exits unless our first /metrics has the roles of the queue list:
+    each quorum queue primary on its leader, secondary on its other
+    members; each stream primary on its writer only."""
+    roles = {}
+    for labels in ROLE_LINE.findall(body):
+        labels = dict(LABEL.findall(labels))
+        roles[(labels["node"], labels["shard"])] = labels["role"]
+    expected = {}
+    for queue in listed:
+        shard = f"{queue['vhost']}/{queue['name']}"
+        for node in targets:
+            if queue["type"] == "quorum" and node.node in queue["members"]:
+                expected[(node.node, shard)] = ("primary" if queue["leader"] == node.node
+                                                else "secondary")
+            elif queue["type"] == "stream" and queue["node"] == node.node:
+                expected[(node.node, shard)] = "primary"
+    if roles != expected:
+        wrong = sorted(set(roles.items()) ^ set(expected.items()))[:5]
+        raise SystemExit(f"our rabbitmq exporter's roles differ from the queue list: {wrong}")
+    primaries = sum(role == "primary" for role in roles.values())
+    print(f"# check (rabbitmq, {len(targets)} of 3 nodes): {len(roles)} (node, queue) roles as "
+          f"the queue list gives them, {primaries} primaries: ok", flush=True)
+
+
+def rabbitmq_pairs(stack, args, cluster):
+    """The rabbitmq kind's two comparisons (see the module's doc); the
+    nodes are added to `cluster`."""
+    nodes, listed, seconds = rabbitmq_cluster(stack, args.queues, args.rabbitmq_streams)
+    cluster += nodes
+    led = {node.node: sum((q.get("leader") or q.get("node")) == node.node for q in listed)
+           for node in nodes}
+    print(f"# rabbitmq: 3 nodes, {args.queues} quorum queues and {args.rabbitmq_streams} streams "
+          f"ready in {seconds:.1f} s; queues led (streams written) per node: "
+          + ", ".join(f"{name} {count}" for name, count in led.items()), flush=True)
+    if any(not count for count in led.values()):
+        raise SystemExit("a node leads no queue: leaders not spread")
+    password_file = stack.file("rabbitmq-password", "guest\n")  # guest: loopback only
+    pairs = []
+    for targets in (nodes, nodes[:1]):
+        # timeout 30 s: with the default 5 s the queue list gets 2.5 s, which
+        # 4 concurrent scrapes (12 lists at once) on a loaded 2-core machine
+        # exceeded; our exporter then skips the list for 30 s, and the
+        # figures would be those of that fallback (as the log then says).
+        ours, body = start_ours(stack, args.exporter, f"rabbitmq-{len(targets)}", [
+            {"name": node.name, "kind": "rabbitmq",
+             "address": f"127.0.0.1:{node.management_port}", "username": "guest",
+             "password_file": password_file, "timeout": "30s",
+             "options": {"prometheus_port": str(node.prometheus_port)}} for node in targets])
+        check_rabbitmq_model(body, targets, listed)
+        references = [(name, RawFetch([f"127.0.0.1:{node.prometheus_port}" for node in targets],
+                                      [path]).scraped())
+                      for path, name in RABBITMQ_REFERENCES]
+        what = ("3 nodes" if len(targets) == 3 else "1 node of 3") + (
+            f", {args.queues} quorum queues, {args.rabbitmq_streams} streams")
+        # The broker's cost is that of all 3 nodes whatever is scraped: a
+        # node's queue list makes the other nodes work too.
+        pairs.append((f"rabbitmq 3.10 ({what})", ours, references,
+                      {"cpu": lambda: sum(cpu_seconds(node.pid) for node in nodes),
+                       "rss": lambda: [rss_mb(node.pid) for node in nodes],
+                       "idle_seconds": 5.0}))
+    return pairs
+
+
+def run(args, stack, cluster):
+    """Measures the kinds of args.kinds; RabbitMQ nodes started are added
+    to `cluster` (to be stopped cleanly)."""
     kinds = []
     if "redis" in args.kinds:
         _, redis_replica = stack.redis_pair()
@@ -419,7 +589,7 @@ def run(args, stack):
         peer = start_peer(stack, "prometheus-redis-exporter",
                           ["-redis.addr", f"redis://{redis_replica.address}",
                            "-web.listen-address", "{}"], "redis_up 1")
-        kinds.append(("redis", "prometheus-redis-exporter", ours, peer,
+        kinds.append(("redis", ours, [("prometheus-redis-exporter", peer)],
                       {"pid": redis_replica.pid,
                        "counters": lambda: redis_counters(redis_replica)}))
     if "mysql" in args.kinds:
@@ -435,7 +605,7 @@ def run(args, stack):
                          f"host=127.0.0.1\nport={mariadb_replica.port}\n")
         peer = start_peer(stack, "prometheus-mysqld-exporter",
                           [f"--config.my-cnf={cnf}", "--web.listen-address={}"], "mysql_up 1")
-        kinds.append(("mysql (MariaDB)", "prometheus-mysqld-exporter", ours, peer,
+        kinds.append(("mysql (MariaDB)", ours, [("prometheus-mysqld-exporter", peer)],
                       {"pid": mariadb_replica.pid,
                        "counters": lambda: mariadb_counters(mariadb_replica)}))
 
@@ -449,24 +619,25 @@ def run(args, stack):
         peer = start_peer(stack, "prometheus-postgres-exporter", ["--web.listen-address={}"],
                           "pg_up 1", env={"DATA_SOURCE_NAME": f"postgresql://monitor:bench@"
                                           f"{postgres.address}/postgres?sslmode=disable"})
-        kinds.append(("postgresql 15 (a primary)", "prometheus-postgres-exporter", ours, peer,
+        kinds.append(("postgresql 15 (a primary)", ours, [("prometheus-postgres-exporter", peer)],
                       {"pid": postgres.pid, "counters": lambda: postgresql_counters(postgres),
                        "cpu": lambda: tree_cpu_seconds(postgres.pid)}))
     if "nats" in args.kinds:
         kinds += nats_pairs(stack, args)
+    if "rabbitmq" in args.kinds:
+        kinds += rabbitmq_pairs(stack, args, cluster)
 
     load_before = loadavg()
     figures = {}
-    for kind, peer_name, ours, peer, datastore in kinds:
+    for kind, ours, references, datastore in kinds:
         datastore["idle_rate"] = idle_cpu_rate(datastore)
-        rows = {"ours": [], "peer": []}
+        rss_before = datastore["rss"]() if "rss" in datastore else None
+        everyone = [("ours", ours), *references]
+        rows = {who: [] for who, _ in everyone}
         for r in range(args.rounds):
-            order = [("ours", ours), ("peer", peer)]
-            if r % 2:
-                order.reverse()
-            for who, exporter in order:
+            for who, exporter in (reversed(everyone) if r % 2 else everyone):
                 rows[who].append(measure(exporter, datastore, args))
-        for who, exporter in (("ours", ours), ("peer", peer)):
+        for who, exporter in everyone:
             merged = {k: statistics.median(row[k] for row in rows[who]) for k in rows[who][0]}
             # Read after every round: the total of the scrapes served so far.
             merged["scrapes served"] = sum(row["scrapes served"] for row in rows[who]) + 1
@@ -474,32 +645,58 @@ def run(args, stack):
             merged["RSS MB"] = rss_mb(pid) if pid else math.nan
             merged["RSS anon MB"] = rss_anon_mb(pid) if pid else math.nan
             figures[(kind, who)] = merged
-        figures[(kind, "name")] = peer_name
+        if rss_before is not None:
+            figures[(kind, "datastore RSS")] = (rss_before, datastore["rss"]())
+        if ours["log"]:
+            with open(ours["log"]) as f:
+                figures[(kind, "our log")] = f.read().splitlines()
     load_after = loadavg()
 
     print(f"# side by side: {args.rounds} interleaved rounds of {args.scrapes} sequential "
           f"scrapes + wrk -c4 {args.wrk_seconds}s each; one target (the replica) per exporter, "
-          "nats: 3 or 1")
+          "nats and rabbitmq: 3 or 1")
     print(f"# machine: {os.cpu_count()} CPUs, load average before {load_before}, "
           f"after {load_after}")
-    for kind, peer_name, *_ in kinds:
-        ours, peer = figures[(kind, "ours")], figures[(kind, "peer")]
-        print(f"\n## {kind}: datastore_exporter vs {peer_name}")
-        print("| figure | ours | peer | peer / ours |")
-        print("|---|---|---|---|")
+    for kind, _, references, _ in kinds:
+        ours = figures[(kind, "ours")]
+        print(f"\n## {kind}: datastore_exporter vs " + "; ".join(name for name, _ in references))
+        print("| figure | ours | " + " | ".join(f"{name} | / ours" for name, _ in references)
+              + " |")
+        print("|---|---|" + "---|---|" * len(references))
         for key in ["median ms", "p99 ms", "CPU ms/scrape, sequential",
                     "CPU ms/scrape, 4 clients", "scrapes served", "RSS MB", "RSS anon MB",
                     "scrapes/s, 4 clients", "bytes/scrape",
                     "datastore commands/scrape", "datastore conns/scrape",
                     "datastore CPU ms/scrape, sequential", "datastore CPU ms/scrape, 4 clients"]:
-            a, b = ours[key], peer[key]
-            if key == "scrapes served" or math.isnan(a) or math.isnan(b):
-                ratio = ""
-            elif key == "scrapes/s, 4 clients":
-                ratio = f"ours {a / b:.1f}x" if b else "-"
-            else:
-                ratio = f"{b / a:.1f}x" if a > 0 else "-"
-            print(f"| {key} | {figure(key, a)} | {figure(key, b)} | {ratio} |")
+            values = [ours[key], *(figures[(kind, name)][key] for name, _ in references)]
+            if all(math.isnan(v) for v in values):
+                continue  # not measured for this kind, or no wrk run
+            cells = [figure(key, ours[key])]
+            for value in values[1:]:
+                cells += [figure(key, value), ratio(key, ours[key], value)]
+            print(f"| {key} | " + " | ".join(cells) + " |")
+        if (kind, "datastore RSS") in figures:
+            before, after = figures[(kind, "datastore RSS")]
+            print("datastore RSS MB before the rounds: " + ", ".join(f"{v:.1f}" for v in before)
+                  + "; after: " + ", ".join(f"{v:.1f}" for v in after))
+        # A warning changes what was measured (rabbitmq: a queue list that
+        # timed out makes the next 30 s of scrapes skip it).
+        logged = figures.get((kind, "our log"), [])
+        print(f"our exporter logged {len(logged)} warnings or errors"
+              + "".join(f"\n  {line}" for line in logged[:5]))
+
+
+def ratio(key, ours, peer):
+    """The reference's figure over ours (for scrapes/s, ours over the reference's)."""
+    if key == "scrapes served" or math.isnan(ours) or math.isnan(peer):
+        return ""
+    if key == "scrapes/s, 4 clients":
+        value, base, prefix = ours, peer, "ours "
+    else:
+        value, base, prefix = peer, ours, ""
+    if base <= 0:
+        return "-"
+    return prefix + (f"{value / base:.1f}x" if value >= base else f"{value / base:.2f}x")
 
 
 def figure(key, value):
