@@ -188,6 +188,7 @@ TEST(HostileTargetTest, EveryKindStopsATrickleAtItsTimeout) {
       {"zookeeper", "Zookeeper version: 3.8.0-debian, built on 2023"},
       {"etcd", http},
       {"nats", http},
+      {"rabbitmq", http},  // Its plugin's port, asked first, trickles.
       {"replicante", http},
       // No TLS ('N'), AuthenticationOk, then a ParameterStatus announcing
       // 256 bytes.
@@ -203,10 +204,15 @@ TEST(HostileTargetTest, EveryKindStopsATrickleAtItsTimeout) {
     servers.push_back(std::make_unique<FaultServer>(
         Behaviour::kTrickle, c.payload, absl::Milliseconds(200),
         absl::Seconds(60), /*speaks_first=*/c.kind == "mysql"));
-    config += TargetYaml(c.kind, c.kind, servers.back()->address(),
-                         c.kind == "postgresql"
-                             ? "username: u, options: {dbname: d}"
-                             : (c.kind == "mysql" ? "username: u" : ""));
+    const std::string address = servers.back()->address();
+    std::string extra;
+    if (c.kind == "postgresql") extra = "username: u, options: {dbname: d}";
+    if (c.kind == "mysql") extra = "username: u";
+    if (c.kind == "rabbitmq") {
+      extra = absl::StrCat("options: {prometheus_port: \"",
+                           address.substr(address.rfind(':') + 1), "\"}");
+    }
+    config += TargetYaml(c.kind, c.kind, address, extra);
   }
   auto exporter = ExporterProcess::Start(dir, config);
   ASSERT_TRUE(exporter.ok()) << exporter.status();
