@@ -156,33 +156,19 @@ TEST_F(NatsClusterTest, KilledStreamLeaderGivesItANewPrimaryOnASurvivor) {
   const std::string gone = cluster().name(killed);
 
   topology_.Stop(killed);
-  const absl::Time start = absl::Now();
   // From now on, no scrape may show a stream with two primaries; each
   // stream ends with one, on a survivor (nats-server takes 3.7-8.2 s to
   // elect after a SIGKILL).
-  std::vector<Sample> samples;
-  int scrapes = 0;
-  bool split = false;
-  const bool elected = WaitFor(
-      [&] {
-        samples = exporter->Scrape();
-        ++scrapes;
-        bool all = true;
-        for (const std::string& stream : streams_) {
-          const std::vector<std::string> primaries =
-              PrimariesOf(samples, Shard(stream));
-          split = split || primaries.size() > 1;
-          all = all && primaries.size() == 1 && primaries[0] != gone;
-        }
-        return all;
-      },
-      absl::Seconds(30), absl::Milliseconds(250));
-  ASSERT_TRUE(elected) << "after " << scrapes << " scrapes:\n"
-                       << exporter->Logs();
-  EXPECT_FALSE(split);
+  std::vector<std::string> shards;
+  for (const std::string& stream : streams_) shards.push_back(Shard(stream));
+  ElectionSeen seen = WatchElection(*exporter, shards, gone);
+  ASSERT_TRUE(seen.elected) << "after " << seen.scrapes << " scrapes:\n"
+                            << exporter->Logs();
+  EXPECT_FALSE(seen.split);
   // Informational: how long the election took, as the exporter saw it.
   RecordProperty("seconds_to_new_primary",
-                 absl::StrCat(absl::ToDoubleSeconds(absl::Now() - start)));
+                 absl::StrCat(absl::ToDoubleSeconds(seen.took)));
+  std::vector<Sample> samples = std::move(seen.samples);
   EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", gone}}), 0);
   EXPECT_THAT(ShardsOf(samples, gone), IsEmpty());
   // The survivors agree with the datastore: the leader each names.

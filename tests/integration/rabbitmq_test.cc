@@ -238,32 +238,18 @@ TEST_F(RabbitMqClusterTest, KilledQueueLeaderGivesItANewPrimaryOnASurvivor) {
               ElementsAre(gone));
 
   topology().Stop(killed);
-  const absl::Time start = absl::Now();
   // From now on no scrape may show a queue with two primaries; each ends
   // with one, on a survivor (RabbitMQ elects in well under a second).
-  std::vector<Sample> samples;
-  int scrapes = 0;
-  bool split = false;
-  const bool elected = WaitFor(
-      [&] {
-        samples = exporter->Scrape();
-        ++scrapes;
-        bool all = true;
-        for (const auto& [queue, leader] : leaders) {
-          const std::vector<std::string> primaries =
-              PrimariesOf(samples, Shard(queue));
-          split = split || primaries.size() > 1;
-          all = all && primaries.size() == 1 && primaries[0] != gone;
-        }
-        return all;
-      },
-      absl::Seconds(30), absl::Milliseconds(250));
-  ASSERT_TRUE(elected) << "after " << scrapes << " scrapes:\n"
-                       << exporter->Logs();
-  EXPECT_FALSE(split);
+  std::vector<std::string> shards;
+  for (const auto& [queue, leader] : leaders) shards.push_back(Shard(queue));
+  ElectionSeen seen = WatchElection(*exporter, shards, gone);
+  ASSERT_TRUE(seen.elected) << "after " << seen.scrapes << " scrapes:\n"
+                            << exporter->Logs();
+  EXPECT_FALSE(seen.split);
   // Informational: how long the election took, as the exporter saw it.
   RecordProperty("seconds_to_new_primary",
-                 absl::StrCat(absl::ToDoubleSeconds(absl::Now() - start)));
+                 absl::StrCat(absl::ToDoubleSeconds(seen.took)));
+  std::vector<Sample> samples = std::move(seen.samples);
   EXPECT_EQ(ValueOf(samples, "datastore_up", {{"target", gone}}), 0);
   EXPECT_THAT(ShardsOf(samples, gone), IsEmpty());
   // The survivors agree with RabbitMQ: the leader each names.

@@ -264,4 +264,27 @@ std::string WhereSecretsShow(const ExporterProcess& exporter,
   return shown;
 }
 
+ElectionSeen WatchElection(const ExporterProcess& exporter,
+                           const std::vector<std::string>& shards,
+                           const std::string& gone, absl::Duration timeout) {
+  ElectionSeen seen;
+  const absl::Time start = absl::Now();
+  seen.elected = WaitFor(
+      [&] {
+        seen.samples = exporter.Scrape();
+        ++seen.scrapes;
+        bool all = true;
+        for (const std::string& shard : shards) {
+          const std::vector<std::string> primaries =
+              PrimariesOf(seen.samples, shard);
+          seen.split = seen.split || primaries.size() > 1;
+          all = all && primaries.size() == 1 && primaries[0] != gone;
+        }
+        return all;
+      },
+      timeout, absl::Milliseconds(250));
+  seen.took = absl::Now() - start;
+  return seen;
+}
+
 }  // namespace dse::testing

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "tests/support/process.h"
 
 namespace dse::testing {
@@ -110,6 +111,22 @@ class ExporterProcess {
 std::string WhereSecretsShow(const ExporterProcess& exporter,
                              const std::string& scrape,
                              const std::vector<std::string>& secrets);
+
+// What the scrapes after a node's death showed (WatchElection).
+struct ElectionSeen {
+  bool elected = false;  // Every shard had one primary, not on the node.
+  bool split = false;    // Some scrape showed a shard with two or more.
+  int scrapes = 0;
+  absl::Duration took;          // From the call to the last scrape.
+  std::vector<Sample> samples;  // The last scrape.
+};
+
+// Scrapes every 250 ms (at most `timeout`) until each of `shards` has
+// exactly one primary and it is not target `gone`.
+ElectionSeen WatchElection(const ExporterProcess& exporter,
+                           const std::vector<std::string>& shards,
+                           const std::string& gone,
+                           absl::Duration timeout = absl::Seconds(30));
 
 }  // namespace dse::testing
 
