@@ -424,21 +424,32 @@ ROLE_LINE = re.compile(r'^datastore_shard_role{([^}]*)} 1$', re.M)
 LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
-def check_nats_model(body, targets, led):
-    """Exits unless our first /metrics has, for every stream of every
-    target, the role its /jsz gave: primary on the leader, else secondary."""
+def roles_of(body):
+    """(node, shard) -> role at 1, from a /metrics text of ours."""
     roles = {}
     for labels in ROLE_LINE.findall(body):
         labels = dict(LABEL.findall(labels))
         roles[(labels["node"], labels["shard"])] = labels["role"]
-    expected = {(node.name, f"$G/{stream}"): "primary" if node.name == leader else "secondary"
-                for node in targets for leader, streams in led.items() for stream in streams}
+    return roles
+
+
+def check_roles(kind, roles, expected, what, count, objects):
+    """Exits unless `roles` (roles_of) are the `expected` ones; else prints
+    how many there were."""
     if roles != expected:
         wrong = sorted(set(roles.items()) ^ set(expected.items()))[:5]
-        raise SystemExit(f"our nats exporter's roles differ from /jsz: {wrong}")
+        raise SystemExit(f"our {kind} exporter's roles differ from {what}: {wrong}")
     primaries = sum(role == "primary" for role in roles.values())
-    print(f"# check (nats, {len(targets)} of 3 nodes): {len(roles)} (node, stream) roles as "
-          f"/jsz gives them, {primaries} primaries: ok", flush=True)
+    print(f"# check ({kind}, {count} of 3 nodes): {len(roles)} (node, {objects}) roles as "
+          f"{what} gives them, {primaries} primaries: ok", flush=True)
+
+
+def check_nats_model(body, targets, led):
+    """Exits unless our first /metrics has, for every stream of every
+    target, the role its /jsz gave: primary on the leader, else secondary."""
+    expected = {(node.name, f"$G/{stream}"): "primary" if node.name == leader else "secondary"
+                for node in targets for leader, streams in led.items() for stream in streams}
+    check_roles("nats", roles_of(body), expected, "/jsz", len(targets), "stream")
 
 
 def nats_pairs(stack, args):
@@ -517,10 +528,6 @@ def check_rabbitmq_model(body, targets, listed):
     """Exits unless our first /metrics has the roles of the queue list:
     each quorum queue primary on its leader, secondary on its other
     members; each stream primary on its writer only."""
-    roles = {}
-    for labels in ROLE_LINE.findall(body):
-        labels = dict(LABEL.findall(labels))
-        roles[(labels["node"], labels["shard"])] = labels["role"]
     expected = {}
     for queue in listed:
         shard = f"{queue['vhost']}/{queue['name']}"
@@ -530,12 +537,8 @@ def check_rabbitmq_model(body, targets, listed):
                                                 else "secondary")
             elif queue["type"] == "stream" and queue["node"] == node.node:
                 expected[(node.node, shard)] = "primary"
-    if roles != expected:
-        wrong = sorted(set(roles.items()) ^ set(expected.items()))[:5]
-        raise SystemExit(f"our rabbitmq exporter's roles differ from the queue list: {wrong}")
-    primaries = sum(role == "primary" for role in roles.values())
-    print(f"# check (rabbitmq, {len(targets)} of 3 nodes): {len(roles)} (node, queue) roles as "
-          f"the queue list gives them, {primaries} primaries: ok", flush=True)
+    check_roles("rabbitmq", roles_of(body), expected, "the queue list", len(targets),
+                "queue")
 
 
 def rabbitmq_pairs(stack, args, cluster):

@@ -284,6 +284,13 @@ ElectionSeen WatchElection(const ExporterProcess& exporter,
       },
       timeout, absl::Milliseconds(250));
   seen.took = absl::Now() - start;
+  EXPECT_TRUE(seen.elected) << "no single primary of each shard off " << gone
+                            << " after " << seen.scrapes << " scrapes:\n"
+                            << exporter.Logs();
+  EXPECT_FALSE(seen.split) << "a scrape showed a shard with two primaries";
+  // Informational: how long the election took, as the exporter saw it.
+  ::testing::Test::RecordProperty(
+      "seconds_to_new_primary", absl::StrCat(absl::ToDoubleSeconds(seen.took)));
   return seen;
 }
 

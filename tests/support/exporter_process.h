@@ -122,7 +122,10 @@ struct ElectionSeen {
 };
 
 // Scrapes every 250 ms (at most `timeout`) until each of `shards` has
-// exactly one primary and it is not target `gone`.
+// exactly one primary and it is not target `gone`. Fails the calling test
+// when that never came (with the exporter's logs) or when a scrape showed a
+// shard with two primaries; records how long it took as the test's property
+// seconds_to_new_primary.
 ElectionSeen WatchElection(const ExporterProcess& exporter,
                            const std::vector<std::string>& shards,
                            const std::string& gone,
