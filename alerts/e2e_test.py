@@ -59,7 +59,19 @@ Steps:
      is pending, firing or notified but these and
      DatastoreShardWithoutPrimary for ORDERS, whose election outlasts the
      capped `for`;
-  6. exporter killed -> DatastoreExporterDown fires.
+  6. RabbitMQ: the node leading tasks killed -> DatastoreTargetDown fires
+     for it; tasks gets exactly one primary on a survivor, the other
+     queues keep theirs; restarted (it boots while the exporter's
+     configuration reload is tested) -> resolved, every member caught up.
+     From the kill on, no alert for the cluster or its nodes is pending,
+     firing or notified but these, DatastoreShardWithoutPrimary for tasks
+     pending at most (the election is far shorter than the capped `for`),
+     and DatastoreReplicationFallingBehind for tasks (a member's commit
+     index is a snapshot refreshed every 5 s: the new leader's first entry
+     reaches the members' series up to 5 s apart, and the restarted node's
+     shows its old index for up to one refresh once it is back);
+     DatastoreShardSplitBrain never;
+  7. exporter killed -> DatastoreExporterDown fires.
 Each "fires"/"resolved" is checked in the notifications that Alertmanager
 delivers to a webhook receiver run by this test (send_resolved on), and
 firing alerts also in Alertmanager's API.
@@ -127,7 +139,8 @@ NATS_STREAMS = {"ORDERS": 30, "EVENTS": 20, "AUDIT": 10}
 NATS_R1_STREAM, NATS_R1_MESSAGES = "SOLO", 5
 # The RabbitMQ cluster (its cluster ID is RabbitMQ's own permanent ID; this
 # is its name): each queue declared through its own node (a quorum queue's
-# first leader, a stream's writer); (type, messages published to it).
+# first leader, a stream's writer), the first led by the node that the
+# RabbitMQ step kills; (type, messages published to it).
 RABBITMQ_CLUSTER = "queues"
 RABBITMQ_QUEUES = {"tasks": ("quorum", 10), "emails": ("quorum", 5), "clicks": ("stream", 5)}
 RABBITMQ_QUORUM_QUEUES = [q for q, (kind, _) in RABBITMQ_QUEUES.items() if kind == "quorum"]
@@ -644,6 +657,7 @@ class EndToEnd:
             if leader != node.node:
                 raise Failure(f"{queue} declared through {node.node} is led by {leader}")
             self.rabbitmq_leaders[queue] = node.name
+        self.rabbitmq_victim = nodes[0]
 
         def in_sync():
             indexes = [rabbitmq_commit_indexes(node) for node in nodes]
@@ -980,6 +994,95 @@ class EndToEnd:
             if name != "DatastoreTargetDown" and alert["status"] == "firing":
                 log(f"nats: {name}: {alert['annotations']['description']}")
 
+    def rabbitmq_node_killed(self):
+        """SIGKILL of the RabbitMQ node that leads the first quorum queue; its
+        restart begins (it boots while the next step runs)."""
+        victim, cluster = self.rabbitmq_victim, f'cluster_id="{self.rabbitmq_cluster}"'
+        queue, *others = RABBITMQ_QUEUES
+        shard = rabbitmq_shard(queue)
+        self.rabbitmq_since, killed = len(self.webhook.alerts()), time.time()
+        self.rabbitmq_killed = killed
+        log(f"rabbitmq: killing {victim.name}, leader of {queue}")
+        victim.kill()
+
+        def elected():
+            primaries = self.primaries(self.rabbitmq_cluster, shard)
+            return primaries[0] if len(primaries) == 1 and primaries[0] != victim.name else None
+
+        new = self.wait_for(f"one primary of {shard} on a surviving node", elected)
+        for other in others:  # led (written) by survivors: they keep their primary
+            primaries = self.primaries(self.rabbitmq_cluster, rabbitmq_shard(other))
+            if primaries != [self.rabbitmq_leaders[other]]:
+                raise Failure(f"{other}, led by a survivor, changed primary: {primaries}")
+        self.expect("DatastoreTargetDown", "firing",
+                    f"RabbitMQ node {victim.name} killed: a quorum queue leader",
+                    target=victim.name)
+        elected_after = self.first_seen(
+            f'datastore_shard_role{{{cluster},shard="{shard}",target="{new}",role="primary"}}',
+            killed)
+        unknown = sorted(labels["target"] for labels, values in self.samples(
+            f'datastore_shard_role{{{cluster},shard="{shard}",role="unknown"}}', killed)
+            if any(v == 1 for _, v in values))
+        log(f"rabbitmq: {new} primary of {shard} {elected_after:.1f} s after the kill; role "
+            f"unknown on {', '.join(unknown) or 'no node'}; restarting {victim.name}")
+        self.rabbitmq_restarted = time.time()
+        victim.start(wait=False)
+
+    def rabbitmq_node_restarted(self):
+        """The killed node back: DatastoreTargetDown resolved, one primary per
+        queue, every member caught up. Since the kill, no alert for the
+        cluster or its nodes but the killed node's DatastoreTargetDown,
+        DatastoreShardWithoutPrimary at most pending for its queue (the
+        election is far shorter than the capped `for`) and
+        DatastoreReplicationFallingBehind for that queue: a member's commit
+        index is a snapshot refreshed every 5 s, so the members' series show
+        the new leader's first entry up to 5 s apart (the restarted node's
+        shows its index from before the kill until its next refresh),
+        longer than the capped `for` (shipped: 10 minutes)."""
+        victim, cluster = self.rabbitmq_victim, f'cluster_id="{self.rabbitmq_cluster}"'
+        shard, killed = rabbitmq_shard(next(iter(RABBITMQ_QUEUES))), self.rabbitmq_killed
+        victim.wait_ready()
+        self.expect("DatastoreTargetDown", "resolved", "", target=victim.name)
+        up_after = self.first_seen(f'datastore_up{{target="{victim.name}"}}',
+                                   self.rabbitmq_restarted)
+        self.wait_for("one primary of every queue, every member caught up", lambda: len(
+            self.prometheus.query(f"datastore_shard:primaries{{{cluster}}} == 1"))
+            == len(RABBITMQ_QUEUES) and len(self.prometheus.query(
+                f"datastore_node_shard:commit_offset_behind_primary{{{cluster}}} == 0"))
+            == len(self.rabbitmq) * len(RABBITMQ_QUORUM_QUEUES))
+        log(f"rabbitmq: {victim.name} up {up_after:.1f} s after its restart, every member "
+            f"caught up after {time.time() - self.rabbitmq_restarted:.1f} s")
+
+        def expected(labels, state):
+            name = labels["alertname"]
+            return ((name, labels.get("target")) == ("DatastoreTargetDown", victim.name)
+                    or (name, labels.get("shard"), state)
+                    == ("DatastoreShardWithoutPrimary", shard, "pending")
+                    or (name, labels.get("shard")) == ("DatastoreReplicationFallingBehind", shard))
+
+        alerts = [labels for selector in (f"ALERTS{{{cluster}}}", 'ALERTS{kind="rabbitmq"}')
+                  for labels, _ in self.samples(selector, killed)]
+        ours = [a for a in self.webhook.alerts()[self.rabbitmq_since:]
+                if a["labels"].get("kind") == "rabbitmq"
+                or a["labels"].get("cluster_id") == self.rabbitmq_cluster]
+        unexpected = ([a for a in alerts if not expected(a, a["alertstate"])]
+                      + [a["labels"] for a in ours if not expected(a["labels"], "firing")])
+        if unexpected:
+            raise Failure(f"unexpected alerts for the RabbitMQ cluster: {unexpected}")
+        without = sum(v == 0 for _, values in self.samples(
+            f'datastore_shard:primaries{{{cluster},shard="{shard}"}}', killed) for _, v in values)
+        gaps = sorted(self.samples("datastore_node_shard:commit_offset_behind_primary"
+                                   f'{{{cluster},shard="{shard}"}}', killed),
+                      key=lambda series: series[0]["target"])
+        behind = ", ".join(f"{labels['target']} at {sum(v > 0 for _, v in values)} (up to "
+                           f"{max(v for _, v in values):g})" for labels, values in gaps)
+        log(f"rabbitmq: since the kill, evaluations of {shard} without a primary: {without}, "
+            f"behind its primary: {behind}; alerts: " + ", ".join(sorted(
+                {f"{a['alertname']} {a.get('shard', a.get('target'))} {a['alertstate']}"
+                 for a in alerts})) + "; notified: " + ", ".join(
+            f"{a['labels']['alertname']} {a['labels'].get('shard', a['labels'].get('target'))} "
+            f"{a['status']}" for a in ours))
+
     def reload(self, expected_status):
         request = urllib.request.Request(f"{self.exporter.url}/-/reload", method="POST")
         try:
@@ -1022,8 +1125,10 @@ class EndToEnd:
         self.failover()
         self.lag_ends()
         self.nats_failover()
+        self.rabbitmq_node_killed()
+        self.config_reload_fails()  # while the RabbitMQ node boots
+        self.rabbitmq_node_restarted()
         self.servers.check_alive()
-        self.config_reload_fails()
         self.exporter_down()
 
     def close(self):
