@@ -21,7 +21,13 @@ Clusters, one or more per kind that has landed:
             monitoring ports), one shard per stream: R3 streams ORDERS,
             EVENTS and AUDIT and an R1 stream SOLO; the leader of ORDERS
             holds SOLO (placed there by its server tag), the other nodes
-            lead EVENTS and AUDIT.
+            lead EVENTS and AUDIT;
+  queues    a RabbitMQ cluster of 3 nodes (kind rabbitmq; the cluster ID is
+            RabbitMQ's own, queues its name), one shard per queue: quorum
+            queues tasks and emails and a stream clicks, each declared
+            through (so first led or written by) its own node. It forms in
+            23-40 s: started first, it forms while the others start, and
+            the exporter starts once it is ready.
 
 Steps:
   1. healthy: every rule evaluates without error, no alert is pending or
@@ -53,7 +59,19 @@ Steps:
      is pending, firing or notified but these and
      DatastoreShardWithoutPrimary for ORDERS, whose election outlasts the
      capped `for`;
-  6. exporter killed -> DatastoreExporterDown fires.
+  6. RabbitMQ: the node leading tasks killed -> DatastoreTargetDown fires
+     for it; tasks gets exactly one primary on a survivor, the other
+     queues keep theirs; restarted (it boots while the exporter's
+     configuration reload is tested) -> resolved, every member caught up.
+     From the kill on, no alert for the cluster or its nodes is pending,
+     firing or notified but these, DatastoreShardWithoutPrimary for tasks
+     pending at most (the election is far shorter than the capped `for`),
+     and DatastoreReplicationFallingBehind for tasks (a member's commit
+     index is a snapshot refreshed every 5 s: the new leader's first entry
+     reaches the members' series up to 5 s apart, and the restarted node's
+     shows its old index for up to one refresh once it is back);
+     DatastoreShardSplitBrain never;
+  7. exporter killed -> DatastoreExporterDown fires.
 Each "fires"/"resolved" is checked in the notifications that Alertmanager
 delivers to a webhook receiver run by this test (send_resolved on), and
 firing alerts also in Alertmanager's API.
@@ -65,7 +83,7 @@ unchanged). Scrape and evaluation intervals are 1 s.
 Needs: redis-server, etcd (etcd-server), java with ZooKeeper's jars
 (default-jre-headless, libzookeeper-java, libslf4j-java), mariadbd and
 mariadb-install-db (mariadb-server), PostgreSQL 15 run as user postgres
-(postgresql-15), nats-server, prometheus,
+(postgresql-15), nats-server, rabbitmq-server, prometheus,
 prometheus-alertmanager, python3-yaml, and the exporter (EXPORTER, default
 build/exporter/...).
 """
@@ -99,18 +117,18 @@ STEP_TIMEOUT = 45  # seconds any one expected change may take
 # Panel queries that may return nothing, and the kinds for which that is
 # expected: a query may be empty only when every cluster it selects is of one
 # of those kinds.
-NO_SECONDS_LAG = ({"redis", "etcd", "zookeeper", "nats"},
+NO_SECONDS_LAG = ({"redis", "etcd", "zookeeper", "nats", "rabbitmq"},
                   "only PostgreSQL and MySQL/MariaDB report a lag in seconds")
-NO_LOCAL_LAG = ({"redis", "zookeeper", "mysql", "nats"},
-                "Redis, ZooKeeper and NATS report no lag of their own, MySQL/MariaDB none in "
-                "transactions")
+NO_LOCAL_LAG = ({"redis", "zookeeper", "mysql", "nats", "rabbitmq"},
+                "Redis, ZooKeeper, NATS and RabbitMQ report no lag of their own, MySQL/MariaDB "
+                "none in transactions")
 EMPTY_ALLOWED = {
     ("datastore-overview", "Clusters", "I"): NO_SECONDS_LAG,
     ("datastore-overview", "Worst reported replication lag by cluster", "A"): NO_SECONDS_LAG,
     ("datastore-cluster", "Replication lag reported by the node (seconds)", "A"): NO_SECONDS_LAG,
     ("datastore-cluster", "Replication lag reported by the node ($unit)", "A"): NO_LOCAL_LAG,
     ("datastore-cluster", "Collection errors by reason", "A"): (
-        {"redis", "etcd", "zookeeper", "mysql", "postgresql", "replicante", "nats"},
+        {"redis", "etcd", "zookeeper", "mysql", "postgresql", "replicante", "nats", "rabbitmq"},
         "no collection fails while the cluster is healthy"),
 }
 # The NATS JetStream cluster: R3 streams (the first led by the node that
@@ -119,6 +137,13 @@ EMPTY_ALLOWED = {
 NATS_CLUSTER = "streams"
 NATS_STREAMS = {"ORDERS": 30, "EVENTS": 20, "AUDIT": 10}
 NATS_R1_STREAM, NATS_R1_MESSAGES = "SOLO", 5
+# The RabbitMQ cluster (its cluster ID is RabbitMQ's own permanent ID; this
+# is its name): each queue declared through its own node (a quorum queue's
+# first leader, a stream's writer), the first led by the node that the
+# RabbitMQ step kills; (type, messages published to it).
+RABBITMQ_CLUSTER = "queues"
+RABBITMQ_QUEUES = {"tasks": ("quorum", 10), "emails": ("quorum", 5), "clicks": ("stream", 5)}
+RABBITMQ_QUORUM_QUEUES = [q for q, (kind, _) in RABBITMQ_QUEUES.items() if kind == "quorum"]
 
 
 Failure = servers.Failure
@@ -127,6 +152,25 @@ Failure = servers.Failure
 def nats_shard(stream):
     """The shard ID of a stream of the global account."""
     return f"$G/{stream}"
+
+
+def rabbitmq_shard(queue):
+    """The shard ID of a queue of the default virtual host /."""
+    return f"//{queue}"
+
+
+def rabbitmq_commit_indexes(node):
+    """{queue: Raft commit index} of the quorum queue members on a RabbitMQ
+    node, as its Prometheus plugin shows them (refreshed every 5 s)."""
+    status, text = node.metrics("/metrics/detailed?family=ra_metrics")
+    if status != 200:
+        raise servers.RabbitMqError(f"rabbitmq {node.name}: ra_metrics: HTTP {status}")
+    indexes = {}
+    for line in text.splitlines():
+        if line.startswith("rabbitmq_detailed_raft_log_commit_index{") and 'queue="' in line:
+            labels, value = line.rsplit(" ", 1)
+            indexes[labels.split('queue="', 1)[1].split('"', 1)[0]] = float(value)
+    return indexes
 
 
 def log(message):
@@ -392,7 +436,7 @@ class Webhook:
         self.server.server_close()
 
 
-def prometheus_config(exporter, alertmanager):
+def prometheus_config(exporter_address, alertmanager):
     return {
         "global": {"scrape_interval": f"{SCRAPE_SECONDS}s",
                    "scrape_timeout": f"{SCRAPE_SECONDS}s",
@@ -401,7 +445,7 @@ def prometheus_config(exporter, alertmanager):
         "alerting": {"alertmanagers": [
             {"static_configs": [{"targets": [alertmanager.address]}]}]},
         "scrape_configs": [{"job_name": "datastore", "static_configs": [
-            {"targets": [exporter.address]}]}],
+            {"targets": [exporter_address]}]}],
     }
 
 
@@ -423,6 +467,7 @@ class EndToEnd:
         self.proxy = None
         self.webhook = None
         self.writer = None
+        self.rabbitmq = []
         self.proved = []  # (alert, scenario) seen firing end to end
         self.fired_at = {}  # (alert, labels) -> webhook position of its firing notification
         self.started = time.time()
@@ -436,7 +481,15 @@ class EndToEnd:
 
     def start(self):
         run = self.servers
-        # The JVMs and etcd start first, waited for last: they take longest.
+        # RabbitMQ first, waited for last: its cluster forms in 23-40 s here.
+        # Nodes started together and empty wait for the one that first locks
+        # the peer discovery, which retries joining them (10 times by default,
+        # 0.5 s apart) before forming the cluster alone: once is enough.
+        self.rabbitmq = run.rabbitmq_cluster(
+            3, "rabbit", cluster=RABBITMQ_CLUSTER, wait=False,
+            config=["cluster_formation.discovery_retry_limit = 1"])
+        rabbitmq_layout = Background(self.rabbitmq_layout)  # over HTTP, meanwhile
+        # The JVMs and etcd start next, waited for late: they take long.
         zookeeper = run.zookeeper_ensemble(3, wait=False)
         etcd = run.etcd_cluster(3, wait=False)
         self.nats = run.nats_cluster(3, "nats", NATS_CLUSTER, wait=False, name_tags=True)
@@ -485,32 +538,51 @@ class EndToEnd:
                     for name, server in self.postgres.items()]
         targets += [{"name": node.name, "kind": "nats", "address": node.monitor_address}
                     for node in self.nats]
+        # RabbitMQ accepts guest from loopback only.
+        guest = run.file("rabbitmq-password", "guest\n")
+        targets += [{"name": node.name, "kind": "rabbitmq",
+                     "address": f"127.0.0.1:{node.management_port}",
+                     "username": "guest", "password_file": guest,
+                     "options": {"prometheus_port": str(node.prometheus_port)}}
+                    for node in self.rabbitmq]
         self.node_count = len(targets)
-        # One shard per cluster of the other kinds, one per stream; a copy
-        # of a shard per node of the others, per replica of a stream.
-        self.shard_count = 6 + len(NATS_STREAMS) + 1
-        self.copy_count = (len(targets) - len(self.nats) + len(self.nats) * len(NATS_STREAMS)
-                           + 1)
+        # One shard per cluster of the other kinds, per stream, per queue; a
+        # copy of a shard (with an offset) per node of the others, per replica
+        # of a stream, per member of a quorum queue (a RabbitMQ stream is a
+        # shard on its writer only, without an offset).
+        self.shard_count = 6 + len(NATS_STREAMS) + 1 + len(RABBITMQ_QUEUES)
+        self.copy_count = (len(targets) - len(self.nats) - len(self.rabbitmq)
+                           + len(self.nats) * len(NATS_STREAMS) + 1
+                           + len(self.rabbitmq) * len(RABBITMQ_QUORUM_QUEUES))
         self.targets = targets
-        self.exporter = run.exporter({"targets": targets})
 
+        # Alertmanager and Prometheus start while the RabbitMQ cluster forms,
+        # the exporter once it is ready (until then Prometheus finds nothing
+        # on the exporter's port: no alert, as no exporter ever answered).
         self.webhook = Webhook()
         alertmanager = run.alertmanager(alertmanager_config(self.webhook.port))
         self.alertmanager_url = alertmanager.url
         shipped = self.shipped = rules.load_source()
         run.file("rules.yml", rules.dump_yaml(rules.with_for_capped(shipped, FOR_CAP_SECONDS)))
         self.rule_count = sum(len(g["rules"]) for g in shipped["groups"])
+        exporter_address = f"127.0.0.1:{servers.free_port()}"
         self.prometheus = PrometheusApi(run.prometheus(
-            prometheus_config(self.exporter, alertmanager)).url)
+            prometheus_config(exporter_address, alertmanager)).url)
         self.wait_for("Prometheus to send to Alertmanager", lambda: self.prometheus.api(
             "alertmanagers")["activeAlertmanagers"])
+        rabbitmq_layout.join("the RabbitMQ cluster and its queues", timeout=90)
+        self.exporter = run.exporter({"targets": targets},
+                                     port=int(exporter_address.rsplit(":", 1)[1]))
         log(f"stack up: Prometheus {self.prometheus.url}, Alertmanager "
             f"{self.alertmanager_url}, exporter {self.exporter.address}, redis "
             + ", ".join(f"{k}={v.port}" for k, v in sorted(self.redis.items()))
             + f", etcd {[m.port for m in etcd]}, zookeeper {[z.port for z in zookeeper]}, mariadb "
             + ", ".join(f"{k}={v.port}" for k, v in self.mariadb.items()) + ", postgresql "
             + ", ".join(f"{k}={v.port}" for k, v in self.postgres.items())
-            + f", nats {[n.monitor_port for n in self.nats]} (stream leaders {self.nats_leaders})")
+            + f", nats {[n.monitor_port for n in self.nats]} (stream leaders {self.nats_leaders})"
+            + f", rabbitmq {[n.management_port for n in self.rabbitmq]} (queue leaders and "
+            f"writer {self.rabbitmq_leaders}; formed {self.rabbitmq_formed:.0f} s, ready "
+            f"{self.rabbitmq_ready:.0f} s after the start)")
 
     def nats_leader(self, stream):
         """The leader of `stream` when every running node holding a replica
@@ -567,6 +639,33 @@ class EndToEnd:
             return True
 
         self.wait_for("every stream replica at its last message", in_sync)
+
+    def rabbitmq_layout(self):
+        """Once the RabbitMQ cluster formed, its queues, each declared through
+        its own node and written to; every quorum queue member at the same
+        commit index as the plugin shows it."""
+        nodes = self.rabbitmq
+        for node in nodes:
+            node.wait_ready()
+        servers.wait_rabbitmq_cluster(nodes)
+        self.rabbitmq_formed = time.time() - self.started
+        self.rabbitmq_leaders = {}
+        for node, (queue, (queue_type, messages)) in zip(nodes, RABBITMQ_QUEUES.items()):
+            node.declare_queue(queue, queue_type)
+            node.publish(queue, messages)
+            leader = node.queue_leader(queue)
+            if leader != node.node:
+                raise Failure(f"{queue} declared through {node.node} is led by {leader}")
+            self.rabbitmq_leaders[queue] = node.name
+        self.rabbitmq_victim = nodes[0]
+
+        def in_sync():
+            indexes = [rabbitmq_commit_indexes(node) for node in nodes]
+            return all(len({i.get(queue) for i in indexes} - {None}) == 1
+                       and all(queue in i for i in indexes) for queue in RABBITMQ_QUORUM_QUEUES)
+
+        self.wait_for("every quorum queue member at the same commit index", in_sync)
+        self.rabbitmq_ready = time.time() - self.started
 
     # -- checks
 
@@ -652,6 +751,12 @@ class EndToEnd:
         self.wait_primaries("lag", ["lag-c"])
         for stream, leader in self.nats_leaders.items():
             self.wait_primaries(NATS_CLUSTER, [leader], nats_shard(stream))
+        # RabbitMQ's own cluster ID, the same on every node.
+        self.rabbitmq_cluster = self.wait_for("one cluster ID for the RabbitMQ nodes", lambda: [
+            r["metric"]["cluster_id"] for r in self.prometheus.query(
+                'count by (cluster_id) (datastore_info{kind="rabbitmq"}) == 3')])[0]
+        for queue, leader in self.rabbitmq_leaders.items():
+            self.wait_primaries(self.rabbitmq_cluster, [leader], rabbitmq_shard(queue))
         self.wait_for("every target up", lambda: len(self.prometheus.query(
             "datastore_up == 1")) == self.node_count)
         self.wait_for("one primary for every shard", lambda: len(self.prometheus.query(
@@ -889,6 +994,95 @@ class EndToEnd:
             if name != "DatastoreTargetDown" and alert["status"] == "firing":
                 log(f"nats: {name}: {alert['annotations']['description']}")
 
+    def rabbitmq_node_killed(self):
+        """SIGKILL of the RabbitMQ node that leads the first quorum queue; its
+        restart begins (it boots while the next step runs)."""
+        victim, cluster = self.rabbitmq_victim, f'cluster_id="{self.rabbitmq_cluster}"'
+        queue, *others = RABBITMQ_QUEUES
+        shard = rabbitmq_shard(queue)
+        self.rabbitmq_since, killed = len(self.webhook.alerts()), time.time()
+        self.rabbitmq_killed = killed
+        log(f"rabbitmq: killing {victim.name}, leader of {queue}")
+        victim.kill()
+
+        def elected():
+            primaries = self.primaries(self.rabbitmq_cluster, shard)
+            return primaries[0] if len(primaries) == 1 and primaries[0] != victim.name else None
+
+        new = self.wait_for(f"one primary of {shard} on a surviving node", elected)
+        for other in others:  # led (written) by survivors: they keep their primary
+            primaries = self.primaries(self.rabbitmq_cluster, rabbitmq_shard(other))
+            if primaries != [self.rabbitmq_leaders[other]]:
+                raise Failure(f"{other}, led by a survivor, changed primary: {primaries}")
+        self.expect("DatastoreTargetDown", "firing",
+                    f"RabbitMQ node {victim.name} killed: a quorum queue leader",
+                    target=victim.name)
+        elected_after = self.first_seen(
+            f'datastore_shard_role{{{cluster},shard="{shard}",target="{new}",role="primary"}}',
+            killed)
+        unknown = sorted(labels["target"] for labels, values in self.samples(
+            f'datastore_shard_role{{{cluster},shard="{shard}",role="unknown"}}', killed)
+            if any(v == 1 for _, v in values))
+        log(f"rabbitmq: {new} primary of {shard} {elected_after:.1f} s after the kill; role "
+            f"unknown on {', '.join(unknown) or 'no node'}; restarting {victim.name}")
+        self.rabbitmq_restarted = time.time()
+        victim.start(wait=False)
+
+    def rabbitmq_node_restarted(self):
+        """The killed node back: DatastoreTargetDown resolved, one primary per
+        queue, every member caught up. Since the kill, no alert for the
+        cluster or its nodes but the killed node's DatastoreTargetDown,
+        DatastoreShardWithoutPrimary at most pending for its queue (the
+        election is far shorter than the capped `for`) and
+        DatastoreReplicationFallingBehind for that queue: a member's commit
+        index is a snapshot refreshed every 5 s, so the members' series show
+        the new leader's first entry up to 5 s apart (the restarted node's
+        shows its index from before the kill until its next refresh),
+        longer than the capped `for` (shipped: 10 minutes)."""
+        victim, cluster = self.rabbitmq_victim, f'cluster_id="{self.rabbitmq_cluster}"'
+        shard, killed = rabbitmq_shard(next(iter(RABBITMQ_QUEUES))), self.rabbitmq_killed
+        victim.wait_ready()
+        self.expect("DatastoreTargetDown", "resolved", "", target=victim.name)
+        up_after = self.first_seen(f'datastore_up{{target="{victim.name}"}}',
+                                   self.rabbitmq_restarted)
+        self.wait_for("one primary of every queue, every member caught up", lambda: len(
+            self.prometheus.query(f"datastore_shard:primaries{{{cluster}}} == 1"))
+            == len(RABBITMQ_QUEUES) and len(self.prometheus.query(
+                f"datastore_node_shard:commit_offset_behind_primary{{{cluster}}} == 0"))
+            == len(self.rabbitmq) * len(RABBITMQ_QUORUM_QUEUES))
+        log(f"rabbitmq: {victim.name} up {up_after:.1f} s after its restart, every member "
+            f"caught up after {time.time() - self.rabbitmq_restarted:.1f} s")
+
+        def expected(labels, state):
+            name = labels["alertname"]
+            return ((name, labels.get("target")) == ("DatastoreTargetDown", victim.name)
+                    or (name, labels.get("shard"), state)
+                    == ("DatastoreShardWithoutPrimary", shard, "pending")
+                    or (name, labels.get("shard")) == ("DatastoreReplicationFallingBehind", shard))
+
+        alerts = [labels for selector in (f"ALERTS{{{cluster}}}", 'ALERTS{kind="rabbitmq"}')
+                  for labels, _ in self.samples(selector, killed)]
+        ours = [a for a in self.webhook.alerts()[self.rabbitmq_since:]
+                if a["labels"].get("kind") == "rabbitmq"
+                or a["labels"].get("cluster_id") == self.rabbitmq_cluster]
+        unexpected = ([a for a in alerts if not expected(a, a["alertstate"])]
+                      + [a["labels"] for a in ours if not expected(a["labels"], "firing")])
+        if unexpected:
+            raise Failure(f"unexpected alerts for the RabbitMQ cluster: {unexpected}")
+        without = sum(v == 0 for _, values in self.samples(
+            f'datastore_shard:primaries{{{cluster},shard="{shard}"}}', killed) for _, v in values)
+        gaps = sorted(self.samples("datastore_node_shard:commit_offset_behind_primary"
+                                   f'{{{cluster},shard="{shard}"}}', killed),
+                      key=lambda series: series[0]["target"])
+        behind = ", ".join(f"{labels['target']} at {sum(v > 0 for _, v in values)} (up to "
+                           f"{max(v for _, v in values):g})" for labels, values in gaps)
+        log(f"rabbitmq: since the kill, evaluations of {shard} without a primary: {without}, "
+            f"behind its primary: {behind}; alerts: " + ", ".join(sorted(
+                {f"{a['alertname']} {a.get('shard', a.get('target'))} {a['alertstate']}"
+                 for a in alerts})) + "; notified: " + ", ".join(
+            f"{a['labels']['alertname']} {a['labels'].get('shard', a['labels'].get('target'))} "
+            f"{a['status']}" for a in ours))
+
     def reload(self, expected_status):
         request = urllib.request.Request(f"{self.exporter.url}/-/reload", method="POST")
         try:
@@ -931,8 +1125,10 @@ class EndToEnd:
         self.failover()
         self.lag_ends()
         self.nats_failover()
+        self.rabbitmq_node_killed()
+        self.config_reload_fails()  # while the RabbitMQ node boots
+        self.rabbitmq_node_restarted()
         self.servers.check_alive()
-        self.config_reload_fails()
         self.exporter_down()
 
     def close(self):
@@ -942,6 +1138,10 @@ class EndToEnd:
             self.proxy.close()
         if self.webhook:
             self.webhook.close()
+        # Killed: their data is thrown away, and a clean stop (SIGTERM)
+        # takes 6-10 s, or more beside the others.
+        for node in self.rabbitmq:
+            node.kill()
 
 
 def main():
