@@ -59,6 +59,15 @@ std::map<std::string, std::string> Roles(const std::string& metrics,
 
 using RoleMap = std::map<std::string, std::string>;
 
+// The identity of rabbit1 of the recorded cluster c1, whatever the roles
+// came from.
+void ExpectRabbit1OfC1(const NodeModel& model) {
+  EXPECT_EQ(model.cluster_id, kClusterId);
+  EXPECT_EQ(model.cluster_display_name, "c1");
+  EXPECT_EQ(model.node, "rabbit1@localhost");
+  EXPECT_EQ(model.version, "3.10.8");
+}
+
 TEST(ParseDetailedMetrics, IdentityVersionAndRaftCommitIndexes) {
   NodeMetrics metrics = Metrics("leader");
   EXPECT_EQ(metrics.cluster_id, kClusterId);
@@ -159,10 +168,7 @@ TEST(ParseQueues, RepeatedFieldThatIsReadIsAnError) {
 
 TEST(BuildModel, LeaderOfQq1FollowsQq2) {
   NodeModel model = BuildModel(Metrics("leader"), Queues("cluster"));
-  EXPECT_EQ(model.cluster_id, kClusterId);
-  EXPECT_EQ(model.cluster_display_name, "c1");
-  EXPECT_EQ(model.node, "rabbit1@localhost");
-  EXPECT_EQ(model.version, "3.10.8");
+  ExpectRabbit1OfC1(model);
   // s1 (written by rabbit3) is not listed: without statistics the list does
   // not name a stream's replicas. c1 is classic: no shard.
   EXPECT_EQ(Roles(model), (RoleMap{{"//qq1", "primary at 102"},
@@ -323,10 +329,7 @@ TEST(UnlistedVhosts, VhostsOfTheNodesRaftSeriesThatTheListLacks) {
 
 TEST(BuildModelFromMetrics, LeadersAsOfTheLastRefresh) {
   NodeModel model = BuildModelFromMetrics(Metrics("leader"), {});
-  EXPECT_EQ(model.cluster_id, kClusterId);
-  EXPECT_EQ(model.cluster_display_name, "c1");
-  EXPECT_EQ(model.node, "rabbit1@localhost");
-  EXPECT_EQ(model.version, "3.10.8");
+  ExpectRabbit1OfC1(model);
   // c1, in rabbit1's queue_coarse_metrics too, is neither quorum nor a
   // known stream: no shard.
   EXPECT_EQ(Roles(model), (RoleMap{{"//qq1", "primary at 102"},

@@ -89,7 +89,9 @@ absl::StatusOr<std::unique_ptr<RabbitMqCluster>> RabbitMqCluster::Start(
   if (!epmd_process.ok()) return epmd_process.status();
   cluster->epmd_ = *std::move(epmd_process);
   if (!WaitFor([&] { return Accepts(epmd_port); }, absl::Seconds(10))) {
-    return absl::UnavailableError("epmd did not listen within 10 s");
+    return absl::UnavailableError(
+        absl::StrCat("epmd did not listen on 127.0.0.1:", epmd_port,
+                     " within 10 s: ", ReadFile(epmd_options.log_path)));
   }
 
   std::vector<std::string> peers;
